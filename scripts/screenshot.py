@@ -1,0 +1,21 @@
+"""Screenshot a page in headless Chromium: python scripts/screenshot.py OUT.png [PAGE] [?QUERY]."""
+
+from __future__ import annotations
+
+import sys
+
+from vae_geom.devserver import chromium, streamlit_server, wait_for_app
+
+
+def main(out: str, path: str = "", query: str = "") -> None:
+    with streamlit_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/{path}{query}")
+        wait_for_app(page)
+        page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+        page.wait_for_timeout(1500)  # let plotly finish drawing
+        page.screenshot(path=out, full_page=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

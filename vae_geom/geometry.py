@@ -1,0 +1,212 @@
+"""The geometry of the posteriors, in numpy (plus scipy's normal CDF): no torch, no Streamlit.
+
+Every posterior q(z|x_i) = N(mu_i, diag sigma_i^2) is an axis-aligned ellipse in the latent plane;
+the prior p(z) = N(0, I) is the unit circle. Definitions (the UI quotes them verbatim):
+
+- coverage_k: P_{z ~ N(0,I)}[ exists i : sum_d ((z_d - mu_id) / sigma_id)^2 <= k^2 ], by Monte Carlo
+  with a fixed seed. A point (sigma = 0) covers nothing, so an AE's coverage is 0.
+- aggregate posterior q(z) = (1/N) sum_i N(z; mu_i, diag sigma_i^2), as exact probability masses of
+  the cells of a grid over [-L, L]^2 plus one cell for "outside"; KL(q||p) and JS(q, p) on those
+  cells.
+- holes: grid cells whose centre lies inside the prior's 2-sigma disc where q < 0.1 * p.
+- responsibilities at z: N(z; mu_i, sigma_i^2) normalised to sum to 1 over i.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+COVERAGE_SAMPLES = 20_000  # M, the Monte Carlo sample size behind every coverage figure
+COVERAGE_SEED = 0
+GRID_LIMIT = 4.0  # the latent plane shown everywhere is [-4, 4]^2
+GRID_SIZE = 81  # cells per axis: 0.1 wide
+HOLE_RATIO = 0.1  # a cell is a hole where q < 0.1 * p
+HOLE_RADIUS = 2.0  # ... and its centre lies inside the prior's 2-sigma circle
+
+
+class GeometryError(ValueError):
+    """Raised for input that has no geometric meaning (wrong shape, NaN, negative sigma)."""
+
+
+def check_posteriors(mu, sigma) -> tuple[np.ndarray, np.ndarray]:
+    """Validate (mu, sigma) of shape (n, 2) each: finite, sigma >= 0. Returns float64 copies."""
+    mu = np.asarray(mu, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape:
+        raise GeometryError(
+            f"mu and sigma must both have shape (n, 2); got {mu.shape} and {sigma.shape}."
+        )
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise GeometryError("mu and sigma must be finite numbers (found NaN or inf).")
+    if (sigma < 0).any():
+        raise GeometryError("sigma must be >= 0 (it is a standard deviation).")
+    return mu, sigma
+
+
+def ellipse_outlines(mu, sigma, k: float = 1.0, vertices: int = 24) -> np.ndarray:
+    """Closed k-sigma outlines of every posterior as ONE float32 array of shape (n*(m+2), 2).
+
+    Each ellipse is m+1 points (the first repeated to close it) followed by a NaN row, so plotly
+    draws (and fills) all of them as one trace.
+    """
+    mu, sigma = check_posteriors(mu, sigma)
+    t = np.linspace(0, 2 * np.pi, vertices + 1)
+    circle = np.stack([np.cos(t), np.sin(t)], axis=1)  # (m+1, 2): the unit circle
+    pts = mu[:, None, :] + k * sigma[:, None, :] * circle[None]  # (n, m+1, 2)
+    gap = np.full((len(mu), 1, 2), np.nan)
+    return np.concatenate([pts, gap], axis=1).reshape(-1, 2).astype(np.float32)
+
+
+def prior_samples(m: int = COVERAGE_SAMPLES, seed: int = COVERAGE_SEED) -> np.ndarray:
+    """m draws of z ~ N(0, I) in 2-D, shape (m, 2): the same for every model."""
+    return np.random.default_rng(seed).standard_normal((m, 2))
+
+
+def covered(z, mu, sigma, k: float = 1.0, chunk: int = 4_000_000) -> np.ndarray:
+    """Boolean (m,): is each z inside the k-sigma ellipse of at least one posterior?"""
+    mu, sigma = check_posteriors(mu, sigma)
+    z = np.asarray(z, dtype=np.float64)
+    hit = np.zeros(len(z), dtype=bool)
+    keep = (sigma > 0).all(axis=1)  # a point (or a line) has no area: it covers nothing
+    mu, inv = mu[keep], 1.0 / sigma[keep]
+    if len(mu) == 0:
+        return hit
+    step = max(1, chunk // len(mu))
+    for s in range(0, len(z), step):
+        d = (z[s : s + step, None, :] - mu[None]) * inv[None]  # (c, n, 2)
+        hit[s : s + step] = ((d**2).sum(-1) <= k * k).any(axis=1)
+    return hit
+
+
+def coverage_k(mu, sigma, k: float = 1.0, m: int = COVERAGE_SAMPLES, seed: int = COVERAGE_SEED):
+    """Share of the prior's mass inside the union of the k-sigma ellipses (Monte Carlo, M = m)."""
+    return float(covered(prior_samples(m, seed), mu, sigma, k).mean())
+
+
+def gaussian_mass_inside(k: float) -> float:
+    """Mass of a 2-D standard Gaussian inside its k-sigma circle: 1 - exp(-k^2 / 2)."""
+    return float(1 - np.exp(-(k**2) / 2))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A square grid of cells over [-limit, limit]^2; `edges` are the cell borders of one axis."""
+
+    limit: float = GRID_LIMIT
+    size: int = GRID_SIZE
+
+    @property
+    def edges(self) -> np.ndarray:
+        return np.linspace(-self.limit, self.limit, self.size + 1)
+
+    @property
+    def centres(self) -> np.ndarray:
+        e = self.edges
+        return (e[:-1] + e[1:]) / 2
+
+    @property
+    def cell_area(self) -> float:
+        return float((2 * self.limit / self.size) ** 2)
+
+
+def _cell_masses_1d(mu: np.ndarray, sigma: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """(n, G): mass of N(mu_i, sigma_i^2) in each 1-D cell; exact, also for sigma = 0 (a step)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (edges[None, :] - mu[:, None]) / sigma[:, None]  # (n, G+1)
+    point = sigma == 0
+    t[point] = np.where(edges[None, :] >= mu[point, None], np.inf, -np.inf)
+    return np.diff(ndtr(t), axis=1)
+
+
+def cell_masses(mu, sigma, grid: Grid = Grid()) -> tuple[np.ndarray, float]:
+    """Aggregate posterior as cell masses: (G, G) array indexed [iy, ix], and the mass outside.
+
+    An axis-aligned Gaussian's mass in a rectangle is the product of two 1-D masses, so the sum
+    over i is one matrix product: q = My^T Mx / N.
+    """
+    mu, sigma = check_posteriors(mu, sigma)
+    if len(mu) == 0:
+        raise GeometryError("The aggregate posterior of an empty set is undefined.")
+    mx = _cell_masses_1d(mu[:, 0], sigma[:, 0], grid.edges)  # (n, G)
+    my = _cell_masses_1d(mu[:, 1], sigma[:, 1], grid.edges)  # (n, G)
+    q = my.T @ mx / len(mu)  # (G, G)
+    return q, float(max(0.0, 1.0 - q.sum()))
+
+
+def prior_cell_masses(grid: Grid = Grid()) -> tuple[np.ndarray, float]:
+    """The prior N(0, I) as cell masses on the same grid, and its mass outside."""
+    return cell_masses(np.zeros((1, 2)), np.ones((1, 2)), grid)
+
+
+def aggregate_density(mu, sigma, grid: Grid = Grid()) -> np.ndarray:
+    """q(z) on the grid's cells as a density (mass / cell area), shape (G, G) indexed [iy, ix]."""
+    return cell_masses(mu, sigma, grid)[0] / grid.cell_area
+
+
+def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    m = p > 0
+    return float(np.sum(p[m] * (np.log(p[m]) - np.log(np.maximum(q[m], 1e-300)))))
+
+
+def aggregate_divergences(mu, sigma, grid: Grid = Grid()) -> dict:
+    """KL(q||p) and JS(q, p) in nats between the aggregate posterior and the prior, on grid cells.
+
+    The cell "outside the grid" is counted too, so both are proper distributions.
+    """
+    q_in, q_out = cell_masses(mu, sigma, grid)
+    p_in, p_out = prior_cell_masses(grid)
+    q = np.append(q_in.ravel(), q_out)
+    p = np.append(p_in.ravel(), p_out)
+    mid = (p + q) / 2
+    return {"kl": _kl(q, p), "js": 0.5 * _kl(q, mid) + 0.5 * _kl(p, mid)}
+
+
+def holes_map(mu, sigma, grid: Grid = Grid()) -> np.ndarray:
+    """Boolean (G, G) [iy, ix]: cells inside the prior's 2-sigma disc where q < 0.1 * p."""
+    q, _ = cell_masses(mu, sigma, grid)
+    p, _ = prior_cell_masses(grid)
+    return inside_disc(grid) & (q < HOLE_RATIO * p)
+
+
+def inside_disc(grid: Grid = Grid(), radius: float = HOLE_RADIUS) -> np.ndarray:
+    c = grid.centres
+    return (c[None, :] ** 2 + c[:, None] ** 2) <= radius**2  # (G, G) [iy, ix]
+
+
+def holes_fraction(mu, sigma, grid: Grid = Grid()) -> float:
+    """Fraction of the cells inside the prior's 2-sigma disc that are holes (see `holes_map`)."""
+    return float(holes_map(mu, sigma, grid).sum() / inside_disc(grid).sum())
+
+
+def log_prior_density(z) -> np.ndarray:
+    """log N(z; 0, I) for z of shape (..., 2)."""
+    z = np.asarray(z, dtype=np.float64)
+    return -0.5 * (z**2).sum(-1) - np.log(2 * np.pi)
+
+
+def responsibilities(z, mu, sigma) -> np.ndarray:
+    """(n,): N(z; mu_i, diag sigma_i^2) normalised over i; how much each posterior claims z.
+
+    Zeros where no posterior has any density at z (all points, as for an AE).
+    """
+    mu, sigma = check_posteriors(mu, sigma)
+    z = np.asarray(z, dtype=np.float64).reshape(2)
+    if not np.isfinite(z).all():
+        raise GeometryError("z must be two finite numbers.")
+    keep = (sigma > 0).all(axis=1)
+    logd = np.full(len(mu), -np.inf)
+    s = sigma[keep]
+    logd[keep] = (-0.5 * ((z - mu[keep]) / s) ** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)).sum(1)
+    if not np.isfinite(logd).any():
+        return np.zeros(len(mu))
+    w = np.exp(logd - logd.max())
+    return w / w.sum()
+
+
+def code_spread(mu) -> float:
+    """Root-mean-square radius of the codes, sqrt(mean ||mu||^2): 1.41 for codes ~ N(0, I)."""
+    mu = np.asarray(mu, dtype=np.float64)
+    return float(np.sqrt((mu**2).sum(1).mean()))

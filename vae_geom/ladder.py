@@ -1,0 +1,142 @@
+"""The shipped ladder of models, per dataset: an AE, VAEs with KL at five betas, one simple-reg VAE.
+
+`train_ladder()` retrains every model from scratch, deterministically (fixed seeds, one thread),
+and writes NAME.safetensors + NAME.json to assets/models/DATASET/. The JSON carries the test-set
+figures the app shows, so the app never recomputes them at start-up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae_geom import __version__, checkpoints, geometry
+from vae_geom.data import DATASETS, Dataset
+from vae_geom.data import load as load_dataset
+from vae_geom.models import VAE, ModelConfig, make_model, posteriors
+from vae_geom.training import TrainConfig, evaluate, fit
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+KL_BETAS = (0.0, 0.1, 0.3, 1.0, 3.0)  # beta = 0 keeps the noise but drops the KL: "KL off"
+EPOCHS = {"mnist": 80, "digits": 300, "shapes": 200}  # where each test ELBO stops improving
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One rung of the ladder."""
+
+    kind: str  # "ae" or "vae"
+    regulariser: str  # "none", "kl" or "simple"
+    beta: float
+
+    @property
+    def name(self) -> str:
+        if self.kind == "ae":
+            return "ae"
+        return f"vae-{self.regulariser}-{self.beta:g}"
+
+    @property
+    def label(self) -> str:
+        """How the model picker names it."""
+        if self.kind == "ae":
+            return "AE (points, no regulariser)"
+        if self.beta == 0:
+            return "VAE, KL off (beta = 0)"
+        reg = "KL" if self.regulariser == "kl" else "simple ||mu||^2 + ||sigma-1||^2"
+        return f"VAE, {reg}, beta = {self.beta:g}"
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("ae", "none", 0.0),
+    *(Spec("vae", "kl", b) for b in KL_BETAS),
+    Spec("vae", "simple", 1.0),
+)
+
+
+def spec_by_name(name: str) -> Spec:
+    for s in SPECS:
+        if s.name == name:
+            return s
+    raise KeyError(f"No model named {name!r} in the ladder: {[s.name for s in SPECS]}")
+
+
+def stem(dataset: str, name: str, root: Path | None = None) -> Path:
+    """Checkpoint stem of a rung; `root` defaults to the shipped assets/models."""
+    return Path(root or MODELS_DIR) / dataset / name
+
+
+def geometry_metrics(mu: np.ndarray, sigma: np.ndarray) -> dict:
+    """The coverage figures the app shows for a set of posteriors (defined in `geometry`)."""
+    div = geometry.aggregate_divergences(mu, sigma)
+    return {
+        "coverage_1": geometry.coverage_k(mu, sigma, 1.0),
+        "coverage_2": geometry.coverage_k(mu, sigma, 2.0),
+        "aggregate_kl": div["kl"],
+        "aggregate_js": div["js"],
+        "holes_fraction": geometry.holes_fraction(mu, sigma),
+        "code_spread": geometry.code_spread(mu),
+        "coverage_samples": geometry.COVERAGE_SAMPLES,
+    }
+
+
+def test_metrics(model: VAE, ds: Dataset) -> dict:
+    """Everything recorded about a trained model on the test split."""
+    mu, sigma = posteriors(model, ds.x_test)
+    return {**evaluate(model, ds.x_test), **geometry_metrics(mu, sigma)}
+
+
+def train_one(
+    ds: Dataset,
+    spec: Spec,
+    epochs: int,
+    seed: int = SEED,
+    on_epoch: Callable | None = None,
+) -> tuple[VAE, dict]:
+    """Train one rung from scratch; returns the model and its JSON record."""
+    model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
+    config = TrainConfig(regulariser=spec.regulariser, beta=spec.beta, epochs=epochs, seed=seed)
+    t0 = time.perf_counter()
+    history = fit(model, ds.x_train, config, on_epoch=on_epoch)
+    seconds = time.perf_counter() - t0
+    meta = {
+        "name": spec.name,
+        "label": spec.label,
+        "dataset": ds.name,
+        "kind": spec.kind,
+        "train": config.to_dict(),
+        "train_seconds": round(seconds, 1),
+        "final_train": history.epochs[-1],
+        "test": test_metrics(model, ds),
+        "code_version": __version__,
+    }
+    return model, meta
+
+
+def train_ladder(
+    datasets=DATASETS,
+    root: Path | None = None,
+    epochs: int | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Retrain every rung for every dataset and write the checkpoints; returns the stems written."""
+    torch.set_num_threads(1)  # one thread: the same floating-point sums on every machine
+    written = []
+    for name in datasets:
+        ds = load_dataset(name)
+        for spec in SPECS:
+            model, meta = train_one(ds, spec, epochs or EPOCHS[name])
+            checkpoints.save(model, stem(name, spec.name, root), meta)
+            written.append(stem(name, spec.name, root))
+            if report:
+                t = meta["test"]
+                report(
+                    f"{name}/{spec.name}: {meta['train_seconds']} s, ELBO {t['elbo']}, "
+                    f"coverage_1 {t['coverage_1']:.3f}"
+                )
+    return written
