@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import figures, ui
+from vae_geom import figures, ladder, ui
 
 st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
 dataset_name, model_name = ui.sidebar()
@@ -38,7 +38,7 @@ with left:
     st.plotly_chart(fig, key="latent", width="stretch")
     st.caption(
         f"{len(mu):,} test samples of {dataset_name}; axes in latent units z₁, z₂. "
-        f"Model: {meta['label']}."
+        f"Model: {ladder.spec_by_name(model_name).label}."
     )
 with right:
     t = meta["test"]

@@ -5,7 +5,7 @@ batch 128, shuffled, Adam at 1e-3. Both train the same network from the same ini
 check the test ELBO after each epoch (the check is not timed). A run "reaches" the target when its
 test ELBO is within 1% of the shipped one.
 
-    python bench/train_speed.py [--threads 2] [--max-epochs 150]
+    python -m bench.train_speed [--threads 2] [--max-epochs 150]
 """
 
 from __future__ import annotations

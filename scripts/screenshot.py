@@ -1,4 +1,4 @@
-"""Screenshot a page in headless Chromium: python scripts/screenshot.py OUT.png [PAGE] [?QUERY]."""
+"""Screenshot a page in headless Chromium: python -m scripts.screenshot OUT.png [PAGE] [?QUERY]."""
 
 from __future__ import annotations
 

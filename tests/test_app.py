@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from vae_geom import ladder
+from vae_geom import checkpoints, ladder
 from vae_geom.data import DATASETS
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -52,7 +52,7 @@ def test_explorer_draws_every_test_posterior_for_each_dataset(dataset):
 
 def test_metrics_show_the_checkpoints_recorded_figures():
     at = _run("mnist", "vae-kl-1")
-    meta = json.loads(ladder.stem("mnist", "vae-kl-1").with_suffix(".json").read_text())
+    meta = checkpoints.read_meta(ladder.stem("mnist", "vae-kl-1"))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["coverage₁"] == f"{meta['test']['coverage_1']:.1%}"
     assert metrics["holes"] == f"{meta['test']['holes_fraction']:.1%}"

@@ -35,6 +35,18 @@ def test_round_trip_gives_identical_tensors_and_config(saved):
     torch.testing.assert_close(loaded.encode(x)[0], model.encode(x)[0], rtol=0, atol=0)
 
 
+def test_names_with_dots_keep_their_own_files(tmp_path, tiny_vae):
+    model, _ = tiny_vae
+    for name in ("vae-kl-0.1", "vae-kl-0.3", "vae-kl-0"):
+        checkpoints.save(model, tmp_path / name, {"name": name, "dataset": "digits"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{n}.{ext}"
+        for n in ("vae-kl-0.1", "vae-kl-0.3", "vae-kl-0")
+        for ext in ("json", "safetensors")
+    )
+    assert checkpoints.read_meta(tmp_path / "vae-kl-0.1")["name"] == "vae-kl-0.1"
+
+
 def test_missing_weights(saved):
     _, stem = saved
     stem.with_suffix(".safetensors").unlink()

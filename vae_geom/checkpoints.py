@@ -26,8 +26,9 @@ class CheckpointError(Exception):
 
 def paths(stem: str | Path) -> tuple[Path, Path]:
     """(weights, config) paths for a checkpoint stem such as assets/models/mnist/vae-kl-1."""
+    # appended, not with_suffix: "vae-kl-0.1" must not become "vae-kl-0.json"
     stem = Path(stem)
-    return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    return stem.parent / f"{stem.name}.safetensors", stem.parent / f"{stem.name}.json"
 
 
 def save(model: VAE, stem: str | Path, meta: dict) -> None:

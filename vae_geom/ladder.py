@@ -47,9 +47,9 @@ class Spec:
         if self.kind == "ae":
             return "AE (points, no regulariser)"
         if self.beta == 0:
-            return "VAE, KL off (beta = 0)"
-        reg = "KL" if self.regulariser == "kl" else "simple ||mu||^2 + ||sigma-1||^2"
-        return f"VAE, {reg}, beta = {self.beta:g}"
+            return "VAE, KL off (β = 0)"
+        reg = "KL" if self.regulariser == "kl" else "simple ‖μ‖² + ‖σ−1‖²"
+        return f"VAE, {reg}, β = {self.beta:g}"
 
 
 SPECS: tuple[Spec, ...] = (
@@ -106,7 +106,6 @@ def train_one(
     seconds = time.perf_counter() - t0
     meta = {
         "name": spec.name,
-        "label": spec.label,
         "dataset": ds.name,
         "kind": spec.kind,
         "train": config.to_dict(),
