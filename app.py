@@ -1,4 +1,4 @@
-"""Explorer: every test sample's posterior q(z|x) as an ellipse over the unit-circle prior."""
+"""Explorer: every test sample's posterior q(z|x) as an ellipse; click anywhere to decode."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ st.markdown(
     "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an *area*: "
     "the Gaussian posterior q(z|x) with centre μ(x) and semi-axes σ(x), drawn here as an ellipse. "
     "The black circles are the prior p(z) = N(0, I) at 1σ and 2σ. Points cannot cover a plane; "
-    "areas can, and the KL term pulls their union onto the prior's disc."
+    "areas can, and the KL term pulls their union onto the prior's disc. "
+    "**Click anywhere in the plane** — empty space too — to see what the decoder makes of that z."
 )
 st.latex(
     r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),\qquad "
-    r"p(z) = \mathcal{N}(0, I)"
+    r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2 - 1\big)"
 )
-
+ui.ladder_slider(key="explorer.ladder")
 k = (
     2.0
     if st.toggle(
@@ -32,40 +33,29 @@ k = (
     )
     else 1.0
 )
-left, right = st.columns([3, 1])
-with left:
-    fig = figures.latent_figure(mu, sigma, ds.y_test, k=k, label_name=ds.label_name)
-    st.plotly_chart(fig, key="latent", width="stretch")
+
+plane, panel = st.columns([3, 2])
+with plane:
+    fig = figures.clickable(
+        figures.latent_figure(mu, sigma, ds.y_test, k=k, label_name=ds.label_name)
+    )
+    st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
     st.caption(
         f"{len(mu):,} test samples of {dataset_name}; axes in latent units z₁, z₂. "
         f"Model: {ladder.spec_by_name(model_name).label}."
     )
-with right:
-    t = meta["test"]
-    st.metric(
-        "coverage₁",
-        f"{t['coverage_1']:.1%}",
-        help="Share of the prior's mass inside at least one 1σ ellipse "
-        f"(Monte Carlo, M = {t['coverage_samples']:,} draws z ~ N(0, I)). 0 for an AE.",
-    )
-    st.metric("coverage₂", f"{t['coverage_2']:.1%}", help="The same with 2σ ellipses.")
-    st.metric(
-        "aggregate KL(q‖p)",
-        f"{t['aggregate_kl']:.3f} nats",
-        help="How far the union of posteriors q(z) = (1/N) Σ N(z; μᵢ, σᵢ²) is from the "
-        "prior, on a 0.1-wide grid over [−4, 4]².",
-    )
-    st.metric(
-        "holes",
-        f"{t['holes_fraction']:.1%}",
-        help="Share of the grid cells inside the prior's 2σ disc where q(z) < 0.1 p(z).",
-    )
-    elbo = "—" if t["elbo"] is None else f"{t['elbo']:.1f} nats"
-    st.metric("test ELBO", elbo, help="−(reconstruction + KL) per test image; undefined for an AE.")
-    st.download_button(
-        "Codes as CSV",
-        ui.codes_csv(mu, sigma, ds.y_test),
-        file_name=f"{dataset_name}-{model_name}-codes.csv",
-        mime="text/csv",
-        help="mu and sigma of every test sample, with its label.",
-    )
+    ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
+
+
+@st.fragment(key="decoder")
+def decoder_panel() -> None:
+    """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
+    ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z")
+
+
+with panel:
+    decoder_panel()
+
+st.subheader("How much of the prior do the ellipses cover?")
+ui.coverage_metrics(meta["test"])
+ui.codes_download(mu, sigma, ds.y_test, f"{dataset_name}-{model_name}")

@@ -96,9 +96,18 @@ def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) 
     """Fixed axes [-limit, limit] in latent units, 1:1 aspect, no zoom drift between reruns."""
     fig.update_layout(
         title=title,
-        height=620,
-        margin=dict(l=40, r=10, t=40 if title else 10, b=40),
-        legend=dict(itemsizing="constant", font=dict(size=11)),
+        height=700,
+        margin=dict(l=40, r=10, t=40 if title else 10, b=10),
+        # below the plane, so the plane itself gets the column's whole width
+        legend=dict(
+            itemsizing="constant",
+            font=dict(size=11),
+            orientation="h",
+            x=0.5,
+            xanchor="center",
+            y=-0.08,
+            yanchor="top",
+        ),
         plot_bgcolor="white",
         uirevision="latent",  # keep the user's zoom when the data change
     )
@@ -114,4 +123,10 @@ def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) 
     )
     fig.update_xaxes(title="z₁", **axis)
     fig.update_yaxes(title="z₂", scaleanchor="x", scaleratio=1, **axis)
+    return fig
+
+
+def clickable(fig: go.Figure) -> go.Figure:
+    """Let a click anywhere in the plot area (empty space too) emit plotly_click with its z."""
+    fig.update_layout(clickmode="event", hovermode="closest", clickanywhere=True)
     return fig

@@ -81,6 +81,15 @@ def covered(z, mu, sigma, k: float = 1.0, chunk: int = 4_000_000) -> np.ndarray:
     return hit
 
 
+def covered_by(z, mu, sigma, k: float = 1.0) -> np.ndarray:
+    """Boolean (n,): which posteriors' k-sigma ellipses contain the single point z."""
+    mu, sigma = check_posteriors(mu, sigma)
+    z = np.asarray(z, dtype=np.float64).reshape(1, 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d2 = (((z - mu) / sigma) ** 2).sum(1)
+    return (sigma > 0).all(axis=1) & (d2 <= k * k)
+
+
 def coverage_k(mu, sigma, k: float = 1.0, m: int = COVERAGE_SAMPLES, seed: int = COVERAGE_SEED):
     """Share of the prior's mass inside the union of the k-sigma ellipses (Monte Carlo, M = m)."""
     return float(covered(prior_samples(m, seed), mu, sigma, k).mean())

@@ -6,13 +6,17 @@ in eval mode; encoded arrays are cached with `st.cache_data`, keyed by (dataset,
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 import torch
 
-from vae_geom import checkpoints, ladder
+from vae_geom import checkpoints, ladder, probe
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.data import load as load_dataset
+from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE, posteriors
 
 torch.set_num_threads(1)  # many sessions share 2 cores: one thread each avoids oversubscription
@@ -23,6 +27,7 @@ DATASET_LABELS = {
     "shapes": "Bars (angle × length, 28×28)",
 }
 KEY_DATASET, KEY_MODEL = "sidebar.dataset", "sidebar.model"
+KEY_URL_READ, KEY_URL_NOTICES, KEY_URL_Z = "url.read", "url.notices", "url.z"
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
@@ -44,7 +49,13 @@ def test_posteriors(dataset_name: str, model_name: str) -> tuple[np.ndarray, np.
 
 
 def sidebar() -> tuple[str, str]:
-    """The dataset and model pickers shared by every page; returns (dataset, model name)."""
+    """The dataset and model pickers shared by every page; returns (dataset, model name).
+
+    The first run of a session reads dataset, model and z from the URL's query parameters (a bad
+    one falls back to the default, with a notice); every run writes the current ones back, so a
+    copied link reopens the same view.
+    """
+    _read_url_once()
     with st.sidebar:
         st.header("Data and model")
         ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
@@ -59,7 +70,33 @@ def sidebar() -> tuple[str, str]:
             help="The shipped ladder: an AE, VAEs with the KL term at five weights β "
             "(β = 0 switches the KL off), and a VAE with the simple regulariser.",
         )
+        for notice in st.session_state.get(KEY_URL_NOTICES, []):
+            st.warning(notice, icon="🔗")
+    st.query_params.update(dataset=ds, model=name)
     return ds, name
+
+
+def _read_url_once() -> None:
+    if st.session_state.get(KEY_URL_READ):
+        return
+    st.session_state[KEY_URL_READ] = True
+    qp, notices = st.query_params, []
+    if (ds := qp.get("dataset")) is not None:
+        if ds in DATASETS:
+            st.session_state[KEY_DATASET] = ds
+        else:
+            notices.append(f"The link's dataset {ds[:40]!r} is unknown: showing MNIST instead.")
+    if (name := qp.get("model")) is not None:
+        if name in [s.name for s in ladder.SPECS]:
+            st.session_state[KEY_MODEL] = name
+        else:
+            notices.append(f"The link's model {name[:40]!r} is unknown: showing the β = 1 VAE.")
+    if (z := qp.get("z")) is not None:
+        try:
+            st.session_state[KEY_URL_Z] = probe.check_z(z.split(","))
+        except GeometryError as e:
+            notices.append(f"The link's z {z[:40]!r} was ignored: {e}")
+    st.session_state[KEY_URL_NOTICES] = notices
 
 
 def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
@@ -73,9 +110,176 @@ def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
 
 def codes_csv(mu: np.ndarray, sigma: np.ndarray, labels: np.ndarray) -> str:
     """The latent codes as CSV text: index, label, mu1, mu2, sigma1, sigma2."""
-    rows = ["index,label,mu1,mu2,sigma1,sigma2"]
-    rows += [
-        f"{i},{y},{m[0]:.6g},{m[1]:.6g},{s[0]:.6g},{s[1]:.6g}"
-        for i, (y, m, s) in enumerate(zip(labels, mu, sigma, strict=True))
-    ]
-    return "\n".join(rows) + "\n"
+    table = np.column_stack([np.arange(len(mu)), labels, mu, sigma])
+    buf = io.StringIO()
+    np.savetxt(
+        buf,
+        table,
+        delimiter=",",
+        fmt=["%d", "%d", "%.6g", "%.6g", "%.6g", "%.6g"],
+        header="index,label,mu1,mu2,sigma1,sigma2",
+        comments="",
+    )
+    return buf.getvalue()
+
+
+def codes_download(mu: np.ndarray, sigma: np.ndarray, labels: np.ndarray, stem: str) -> None:
+    st.download_button(
+        "Download the codes (CSV)",
+        codes_csv(mu, sigma, labels),
+        file_name=f"{stem}-codes.csv",
+        mime="text/csv",
+        help="μ and σ of every test sample, with its label. Figures download as PNG "
+        "from the camera icon in each chart's toolbar.",
+    )
+
+
+COVERAGE_HELP = {
+    "coverage_1": "P over z ~ N(0, I) that z lies inside at least one 1σ ellipse: "
+    "Σ_d ((z_d − μ_id)/σ_id)² ≤ 1 for some sample i. Monte Carlo with {M:,} fixed draws. "
+    "0 for an AE: points cover nothing.",
+    "coverage_2": "The same with 2σ ellipses (k = 2).",
+    "aggregate_kl": "KL(q‖p) between the union of posteriors q(z) = (1/N) Σᵢ N(z; μᵢ, σᵢ²) and "
+    "the prior, on a 0.1-wide grid over [−4, 4]² (plus one cell for outside it).",
+    "holes_fraction": "Share of the grid cells inside the prior's 2σ circle where "
+    "q(z) < 0.1 · p(z): places the prior samples but no posterior reaches.",
+}
+
+
+def coverage_metrics(test: dict) -> None:
+    """The model's recorded coverage figures as metrics, each with its definition."""
+    cols = st.columns(5)
+    m = test.get("coverage_samples", 0)
+    cols[0].metric(
+        "coverage₁", f"{test['coverage_1']:.1%}", help=COVERAGE_HELP["coverage_1"].format(M=m)
+    )
+    cols[1].metric("coverage₂", f"{test['coverage_2']:.1%}", help=COVERAGE_HELP["coverage_2"])
+    cols[2].metric(
+        "aggregate KL(q‖p)", f"{test['aggregate_kl']:.3f} nats", help=COVERAGE_HELP["aggregate_kl"]
+    )
+    cols[3].metric("holes", f"{test['holes_fraction']:.1%}", help=COVERAGE_HELP["holes_fraction"])
+    elbo = "—" if test["elbo"] is None else f"{test['elbo']:.1f} nats"
+    cols[4].metric(
+        "test ELBO",
+        elbo,
+        help="−(reconstruction + KL) per test image, one z draw "
+        "per image. Undefined for an AE (a point has no density).",
+    )
+
+
+LADDER_SLIDER = [s.name for s in ladder.SPECS if s.regulariser != "simple"]
+
+
+def ladder_slider(key: str) -> None:
+    """Step along the KL ladder (AE, KL off, β = 0.1 … 3); drives the sidebar's model picker."""
+    current = st.session_state.get(KEY_MODEL)
+    if current not in LADDER_SLIDER:
+        st.caption(
+            "The simple regulariser is selected in the sidebar; pick a KL model there "
+            "to step along the β ladder."
+        )
+        return
+    st.session_state[key] = current
+
+    def follow() -> None:
+        st.session_state[KEY_MODEL] = st.session_state[key]
+
+    st.select_slider(
+        "KL weight β — slide left to switch the KL off and watch the ellipses shrink to points",
+        LADDER_SLIDER,
+        key=key,
+        on_change=follow,
+        format_func=lambda n: {"ae": "AE (no noise)", "vae-kl-0": "KL off (β = 0)"}.get(
+            n, f"β = {ladder.spec_by_name(n).beta:g}"
+        ),
+    )
+
+
+def decoded_view(
+    model: VAE, ds: Dataset, mu: np.ndarray, sigma: np.ndarray, z_key: str, top: int = 5
+) -> None:
+    """What the plane says at the clicked z: decoder(z), p(z), and the posteriors that cover z."""
+    if err := st.session_state.pop(f"{z_key}.error", None):
+        st.warning(err)
+    z = st.session_state.get(z_key)
+    if z is None:
+        st.info(
+            "👈 Click anywhere in the latent plane — on an ellipse or in empty space — to "
+            "decode that point z."
+        )
+        return
+    st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
+    p = probe.probe(model, ds.x_test, mu, sigma, z, ds.image_shape, top=top)
+    st.markdown(
+        f"**z = ({z[0]:+.2f}, {z[1]:+.2f})** · prior density p(z) = "
+        f"{p.prior_density:.3g} · ‖z‖ = {np.hypot(*z):.2f}"
+    )
+    left, right = st.columns(2)
+    left.image(probe.upscale(p.image), caption="decoder(z)", output_format="PNG", width=160)
+    if p.blend is not None:
+        right.image(
+            probe.upscale(p.blend),
+            output_format="PNG",
+            width=160,
+            caption="Σᵢ rᵢ xᵢ: the samples that claim z, averaged by responsibility",
+        )
+    captions = [f"#{i}: r = {w:.2f}" for i, w in zip(p.top, p.weights, strict=True)]
+    if model.is_ae:
+        idx, dist = probe.nearest_codes(z, mu, 3)
+        st.markdown(
+            "An AE's codes are **points**: no posterior covers z, and the decoder was "
+            "only ever trained at the codes themselves. The nearest codes:"
+        )
+        _thumbnails(ds, idx, [f"#{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)])
+    elif p.inside:
+        many = "s" if p.inside > 1 else ""
+        st.markdown(
+            f"**z lies inside {p.inside} posterior{many}' 2σ ellipse{many}.** The most "
+            "responsible (rᵢ = N(z; μᵢ, σᵢ²) / Σⱼ N(z; μⱼ, σⱼ²)) are below: where "
+            "ellipses overlap the decoder must serve them all at once, so it blends "
+            "them — one reason VAE outputs look blurry."
+        )
+        _thumbnails(ds, p.top, captions)
+    else:
+        st.markdown(
+            "**z is in a hole: no posterior's 2σ ellipse contains it.** The decoder was "
+            "never trained on a z from here, so its image is a guess. Nearest claims:"
+        )
+        _thumbnails(ds, p.top, captions)
+
+
+def _thumbnails(ds: Dataset, idx, captions: list[str]) -> None:
+    st.image(
+        [probe.upscale(ds.x_test[i].reshape(ds.image_shape), 84) for i in idx],
+        caption=captions,
+        output_format="PNG",
+    )
+
+
+_CLICK_JS = (Path(__file__).resolve().parent.parent / "assets" / "plane_click.js").read_text()
+_plane_click = st.components.v2.component("vae_geom.plane_click", js=_CLICK_JS)
+
+
+def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -> None:
+    """Listen for clicks anywhere on the plotly charts with these keys (see assets/plane_click.js).
+
+    A click stores z = (z1, z2) in st.session_state[z_key] and reruns only `fragment` (a
+    `@st.fragment(key=...)`), so the figure is not rebuilt or re-sent.
+    """
+    key = f"{z_key}.listener"
+
+    def on_click() -> None:
+        event = st.session_state[key]["click"]
+        try:
+            st.session_state[z_key] = probe.check_z((event["x"], event["y"]))
+        except (TypeError, KeyError, GeometryError) as e:
+            st.session_state[f"{z_key}.error"] = f"That click could not be read: {e}"
+        if fragment:
+            st.rerun(fragment)
+
+    if z_key not in st.session_state and KEY_URL_Z in st.session_state:
+        st.session_state[z_key] = st.session_state[KEY_URL_Z]  # the link's z, once
+    z = st.session_state.get(z_key)
+    _plane_click(
+        key=key, data={"charts": charts, "z": list(z) if z else None}, on_click_change=on_click
+    )

@@ -1,0 +1,62 @@
+// Click-anywhere for plotly charts in Streamlit, in ~40 lines.
+//
+// Why: st.plotly_chart(on_select=...) reports clicks on a trace's points only, never on empty
+// space, but the whole lesson is "click where there is NO data and see what the decoder makes".
+// Plotly (>= 3.5) emits `plotly_click` with data coordinates (xvals, yvals) anywhere in the plot
+// area when layout.clickanywhere is true; Streamlit does not forward that event, so this listener
+// finds each chart by its Streamlit key (the `.st-key-<key>` class), listens, and sends {x, y}
+// back to Python as a trigger value. It also draws a crosshair at the current z.
+export default function ({ data, setTriggerValue }) {
+  const handlers = new Map(); // chart key -> this mount's handler (replaced on every mount)
+  let current = data.z; // the latest z: clicks update it before Python answers
+
+  function place(gd, z) {
+    const box = gd.querySelector(".svg-container"); // plotly's positioned wrapper
+    if (!box) return;
+    let mark = box.querySelector(":scope > .vae-geom-mark");
+    const xa = gd._fullLayout && gd._fullLayout.xaxis, ya = gd._fullLayout && gd._fullLayout.yaxis;
+    if (!z || !xa || !ya) { if (mark) mark.remove(); return; }
+    if (!mark) {
+      mark = document.createElement("div");
+      mark.className = "vae-geom-mark";
+      mark.style.cssText = "position:absolute;width:18px;height:18px;margin:-9px 0 0 -9px;" +
+        "pointer-events:none;z-index:10;font:bold 18px/18px sans-serif;text-align:center;color:#d00";
+      mark.textContent = "✚";
+      box.appendChild(mark);
+    }
+    mark.style.left = `${xa._offset + xa.l2p(z[0])}px`;
+    mark.style.top = `${ya._offset + ya.l2p(z[1])}px`;
+  }
+
+  function attach() {
+    for (const key of data.charts) {
+      const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+      if (!gd || typeof gd.on !== "function") continue; // not drawn yet: the observer retries
+      const mine = handlers.get(key) || ((ev) => {
+        const x = ev.xvals ? ev.xvals[0] : ev.points && ev.points[0] && ev.points[0].x;
+        const y = ev.yvals ? ev.yvals[0] : ev.points && ev.points[0] && ev.points[0].y;
+        if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+        current = [x, y];
+        for (const k of data.charts) {
+          const g = document.querySelector(`.st-key-${k} .js-plotly-plot`);
+          if (g) { g.__vaeGeomZ = current; place(g, current); }
+        }
+        setTriggerValue("click", { x, y, chart: key, t: Date.now() }); // t: repeat clicks count
+      });
+      handlers.set(key, mine);
+      if (gd.__vaeGeomClick !== mine) { // a new chart, or a new mount: swap in this handler
+        if (gd.__vaeGeomClick) gd.removeListener("plotly_click", gd.__vaeGeomClick);
+        gd.on("plotly_click", mine);
+        gd.on("plotly_afterplot", () => place(gd, gd.__vaeGeomZ)); // after zoom or redraw
+        gd.__vaeGeomClick = mine;
+      }
+      gd.__vaeGeomZ = current;
+      place(gd, current);
+    }
+  }
+
+  attach();
+  const observer = new MutationObserver(attach); // charts appear and are replaced on reruns
+  observer.observe(document.body, { childList: true, subtree: true });
+  return () => observer.disconnect();
+}

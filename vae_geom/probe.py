@@ -1,0 +1,92 @@
+"""What the latent plane says at one point z: the decoded image, the prior density there, and the
+posteriors that cover z, whose images the decoder blends (one reason VAE outputs look blurry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vae_geom import geometry
+from vae_geom.models import VAE, decode_images
+
+Z_LIMIT = 10.0  # clicks and URLs beyond |z| = 10 (2.5 plot widths) are refused
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The answer at z. Images are float32 (h, w) in [0, 1]."""
+
+    z: tuple[float, float]
+    image: np.ndarray  # decode(z)
+    prior_density: float  # p(z) = N(z; 0, I)
+    top: np.ndarray  # indices of the covering posteriors, most responsible first
+    weights: np.ndarray  # their responsibilities (sum <= 1)
+    blend: np.ndarray | None  # sum_i r_i x_i over ALL posteriors: what "averaging" would draw
+    inside: int  # how many posteriors' 2-sigma ellipses contain z (0: z is in a hole)
+
+
+def check_z(z, limit: float = Z_LIMIT) -> tuple[float, float]:
+    """z as two finite floats within [-limit, limit]; a GeometryError says what is wrong."""
+    try:
+        x, y = (float(v) for v in z)
+    except (TypeError, ValueError) as e:
+        raise geometry.GeometryError(f"z must be two numbers (z₁, z₂); got {z!r}.") from e
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise geometry.GeometryError("z must be two finite numbers (no NaN or inf).")
+    if max(abs(x), abs(y)) > limit:
+        raise geometry.GeometryError(
+            f"z = ({x:.3g}, {y:.3g}) lies outside the plane shown (|z| ≤ {limit:g})."
+        )
+    return x, y
+
+
+def probe(
+    model: VAE,
+    images: np.ndarray,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    z,
+    image_shape: tuple[int, int],
+    top: int = 5,
+    min_weight: float = 0.01,
+) -> Probe:
+    """Decode z and find the posteriors (of the samples `images`, shape (n, D)) that claim it."""
+    z = check_z(z)
+    img = decode_images(model, np.array([z]))[0].reshape(image_shape)
+    r = geometry.responsibilities(z, mu, sigma)  # (n,), zeros for an AE
+    order = np.argsort(-r)[:top]
+    order = order[r[order] >= min_weight]
+    blend = (r @ images).reshape(image_shape).astype(np.float32) if r.sum() > 0 else None
+    density = float(np.exp(geometry.log_prior_density(z)))
+    inside = int(geometry.covered_by(z, mu, sigma, k=2.0).sum())
+    return Probe(z, img, density, order, r[order], blend, inside)
+
+
+def nearest_codes(z, mu: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """For points (an AE): the k codes nearest to z and their distances."""
+    d = np.linalg.norm(np.asarray(mu) - np.asarray(z, dtype=np.float64), axis=1)
+    order = np.argsort(d)[:k]
+    return order, d[order]
+
+
+def upscale(image: np.ndarray, size: int = 160) -> np.ndarray:
+    """Nearest-neighbour upscaling so the browser shows crisp pixels, not a blurred thumbnail."""
+    f = max(1, size // max(image.shape))
+    return np.kron(np.clip(image, 0, 1), np.ones((f, f), dtype=np.float32))
+
+
+def mosaic(images: np.ndarray, image_shape: tuple[int, int], cols: int, pad: int = 1) -> np.ndarray:
+    """Tile images of shape (n, D) into one (rows*(h+pad), cols*(w+pad)) array; pad is white."""
+    h, w = image_shape
+    n = len(images)
+    rows = max(1, -(-n // cols))
+    out = np.ones((rows * (h + pad) + pad, cols * (w + pad) + pad), dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        out[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = img.reshape(h, w)
+    return out
