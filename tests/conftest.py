@@ -29,3 +29,40 @@ def tiny_vae(digits):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+class MediaRecorder:
+    """Keeps the media storages AppTest creates, so a test can read back the PNGs it served."""
+
+    def __init__(self):
+        self.storages = []
+
+    def png(self, url: str) -> np.ndarray:
+        import io
+
+        from PIL import Image
+
+        file_id = url.rsplit("/", 1)[-1].split(".")[0]
+        for storage in reversed(self.storages):
+            try:
+                content = storage.get_file(file_id).content
+            except Exception:  # noqa: BLE001 - not in this storage
+                continue
+            return np.asarray(Image.open(io.BytesIO(content)), dtype=np.float32) / 255
+        raise KeyError(url)
+
+
+@pytest.fixture
+def media(monkeypatch) -> MediaRecorder:
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    rec = MediaRecorder()
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            rec.storages.append(self)
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
+    return rec

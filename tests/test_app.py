@@ -1,4 +1,4 @@
-"""AppTest of the Explorer: runs for every dataset, draws the latent plane, shows true figures."""
+"""AppTest of the Explorer: every dataset, the latent plane, true figures, decoding a clicked z."""
 
 from __future__ import annotations
 
@@ -6,18 +6,24 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from vae_geom import checkpoints, ladder
+from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS
+from vae_geom.data import load as load_dataset
+from vae_geom.models import decode_images, posteriors
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
 
-def _run(dataset=None, model=None) -> AppTest:
+def _run(dataset=None, model=None, z=None, query=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if z is not None:
+        at.session_state["explorer.z"] = z  # AppTest cannot click a chart: set the clicked z
+    at.query_params.update(query or {})
     at.run()
     if dataset:
         at.selectbox(key="sidebar.dataset").set_value(dataset).run()
@@ -78,3 +84,76 @@ def test_a_corrupt_checkpoint_gives_a_clear_message(tmp_path, monkeypatch):
         assert not at.get("plotly_chart")
     finally:
         st.cache_resource.clear()
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_a_clicked_z_is_decoded_and_shown_crisp(media):
+    z = (0.3, -0.6)
+    at = _run(z=z)
+    model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
+    expected = decode_images(model, [z])[0].reshape(28, 28)
+    decoded = at.get("image")[0].proto.imgs[0]
+    assert decoded.caption == "decoder(z)"
+    png = media.png(decoded.url)  # upscaled by an integer factor, nearest neighbour
+    f = png.shape[0] // 28
+    assert png.shape == (28 * f, 28 * f)
+    np.testing.assert_allclose(png[::f, ::f], expected, atol=1 / 255 + 1e-6)
+    density = np.exp(geometry.log_prior_density(z))
+    assert f"z = (+0.30, -0.60)** · prior density p(z) = {density:.3g}" in _text(at)
+    assert at.query_params["z"] == "0.300,-0.600"
+
+
+def test_z_inside_an_ellipse_lists_its_covering_samples_and_a_hole_says_so():
+    model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
+    mu, sigma = posteriors(model, load_dataset("mnist").x_test)
+    inside = int(geometry.covered_by(mu[0], mu, sigma, k=2.0).sum())
+    at = _run(z=tuple(mu[0]))
+    assert f"z lies inside {inside} posterior" in _text(at)
+    captions = [c.caption for c in at.get("image")[-1].proto.imgs]
+    assert any(c.startswith("#0: r = ") for c in captions)
+    at = _run(z=(3.9, 3.9))
+    assert "z is in a hole" in _text(at)
+
+
+def test_the_ae_decodes_too_but_has_no_covering_posteriors():
+    at = _run(model="ae", z=(0.0, 0.0))
+    assert "An AE's codes are **points**" in _text(at)
+    assert at.get("image")[0].proto.imgs[0].caption == "decoder(z)"
+
+
+def test_the_beta_slider_walks_the_ladder():
+    at = _run()
+    at.select_slider(key="explorer.ladder").set_value("vae-kl-0").run()
+    assert at.selectbox(key="sidebar.model").value == "vae-kl-0"
+    cov = checkpoints.read_meta(ladder.stem("mnist", "vae-kl-0"))["test"]["coverage_1"]
+    assert {m.label: m.value for m in at.metric}["coverage₁"] == f"{cov:.1%}"
+
+
+def test_a_link_reopens_the_same_view():
+    at = _run(query={"dataset": "digits", "model": "ae", "z": "1.5,-0.5"})
+    assert at.selectbox(key="sidebar.dataset").value == "digits"
+    assert at.selectbox(key="sidebar.model").value == "ae"
+    assert "z = (+1.50, -0.50)" in _text(at)
+    assert not at.warning
+
+
+@pytest.mark.parametrize(
+    "query, notice",
+    [
+        ({"dataset": "cifar10"}, "dataset 'cifar10' is unknown"),
+        ({"model": "../../etc/passwd"}, "model '../../etc/passwd' is unknown"),
+        ({"z": "abc,1"}, "z 'abc,1' was ignored: z must be two numbers"),
+        ({"z": "1e308,1e308"}, "outside the plane"),
+        ({"z": "nan,0"}, "finite"),
+        ({"z": "1"}, "two numbers"),
+    ],
+)
+def test_a_bad_link_falls_back_with_a_notice(query, notice):
+    at = _run(query=query)
+    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.selectbox(key="sidebar.dataset").value == "mnist"
+    assert at.selectbox(key="sidebar.model").value == "vae-kl-1"
+    assert at.get("plotly_chart")
