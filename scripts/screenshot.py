@@ -1,4 +1,4 @@
-"""Screenshot a page in headless Chromium: python -m scripts.screenshot OUT.png [PAGE] [?QUERY]."""
+"""Screenshot a page: python -m scripts.screenshot OUT.png [PAGE] [?QUERY] [HEIGHT_PX]."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sys
 from vae_geom.devserver import chromium, streamlit_server, wait_for_app
 
 
-def main(out: str, path: str = "", query: str = "") -> None:
+def main(out: str, path: str = "", query: str = "", height: str = "1000") -> None:
     with streamlit_server() as url, chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": int(height)})
         page.goto(f"{url}/{path}{query}")
         wait_for_app(page)
         page.wait_for_selector(".js-plotly-plot", timeout=30_000)

@@ -139,3 +139,14 @@ def train_ladder(
                     f"coverage_1 {t['coverage_1']:.3f}"
                 )
     return written
+
+
+def kl_ladder_table(dataset: str, root: Path | None = None) -> list[dict]:
+    """One row per KL rung (beta ascending) from the shipped JSONs: beta and the test figures."""
+    rows = []
+    for spec in SPECS:
+        if spec.regulariser != "kl":
+            continue
+        meta = checkpoints.read_meta(stem(dataset, spec.name, root))
+        rows.append({"name": spec.name, "beta": spec.beta, **meta["test"]})
+    return rows

@@ -283,3 +283,20 @@ def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -
     _plane_click(
         key=key, data={"charts": charts, "z": list(z) if z else None}, on_click_change=on_click
     )
+
+
+@st.cache_data(show_spinner="Drawing every rung of the ladder…", max_entries=3)
+def ladder_animation(dataset_name: str):
+    """The KL ladder's ellipses as one animated figure (cached per dataset)."""
+    from vae_geom import figures
+
+    names = [s.name for s in ladder.SPECS if s.regulariser == "kl"]
+    frames = [
+        (
+            "off" if ladder.spec_by_name(n).beta == 0 else f"β = {ladder.spec_by_name(n).beta:g}",
+            *test_posteriors(dataset_name, n),
+        )
+        for n in names
+    ]
+    ds = dataset(dataset_name)
+    return figures.ladder_animation(frames, ds.y_test, label_name=ds.label_name)

@@ -1,0 +1,61 @@
+"""AppTest of the KL and coverage page: its charts and figures are the core's and the JSONs'."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vae_geom import geometry, ladder
+from vae_geom.checkpoints import load
+from vae_geom.data import load as load_dataset
+from vae_geom.models import posteriors
+
+PAGE = str(Path(__file__).parents[1] / "pages" / "2_KL_and_coverage.py")
+
+
+def _run(dataset="mnist", model=None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    if dataset != "mnist":
+        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
+    if model:
+        at.selectbox(key="sidebar.model").set_value(model).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _charts(at) -> list[dict]:
+    """The page's plotly figures in page order."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "shapes"])
+def test_ladder_curves_plot_the_recorded_coverage(dataset):
+    at = _run(dataset)
+    curves = _charts(at)[0]
+    cov1 = next(t for t in curves["data"] if t["name"].startswith("coverage₁"))
+    expected = [r["coverage_1"] for r in ladder.kl_ladder_table(dataset)]
+    np.testing.assert_allclose(cov1["y"], expected)
+    assert cov1["x"] == ["off", "0.1", "0.3", "1", "3"]
+
+
+def test_animation_has_one_frame_per_kl_rung():
+    at = _run()
+    anim = _charts(at)[2]
+    assert [f["name"] for f in anim["frames"]] == ["off", "β = 0.1", "β = 0.3", "β = 1", "β = 3"]
+    assert len(anim["layout"]["sliders"][0]["steps"]) == 5
+
+
+def test_aggregate_figures_match_the_core_for_the_selected_model():
+    at = _run(model="vae-kl-0.3")
+    model, _ = load(ladder.stem("mnist", "vae-kl-0.3"))
+    mu, sigma = posteriors(model, load_dataset("mnist").x_test)
+    div = geometry.aggregate_divergences(mu, sigma)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["KL(q‖p)"] == f"{div['kl']:.3f} nats"
+    assert metrics["JS(q, p)"] == f"{div['js']:.3f} nats"
+    assert metrics["holes"] == f"{geometry.holes_fraction(mu, sigma):.1%}"
