@@ -154,3 +154,27 @@ def test_nan_click_is_rejected():
 
 def test_code_spread_of_standard_normal_codes(rng):
     assert g.code_spread(rng.normal(size=(100_000, 2))) == pytest.approx(np.sqrt(2), rel=0.01)
+
+
+def test_largest_gap_finds_a_hole_punched_into_a_lattice():
+    t = np.arange(-5, 5.01, 0.5)
+    pts = np.stack(np.meshgrid(t, t), -1).reshape(-1, 2)
+    hole = np.array([1.0, -1.5])
+    pts = pts[np.linalg.norm(pts - hole, axis=1) > 1.1]  # empty disc of radius ~1.1 at `hole`
+    centre, radius = g.largest_gap(pts, core=1.0, size=201)
+    assert np.linalg.norm(centre - hole) < 0.1
+    assert radius == pytest.approx(np.linalg.norm(pts - centre, axis=1).min())
+    assert 1.1 < radius < 1.3
+
+
+def test_largest_gap_stays_inside_the_plane_shown(rng):
+    pts = rng.normal(size=(300, 2)) * 8
+    centre, _ = g.largest_gap(pts, limit=4.0)
+    assert np.abs(centre).max() <= 4.0
+
+
+def test_plane_limit_shows_most_codes_and_never_less_than_the_standard_plane(rng):
+    assert g.plane_limit(rng.normal(size=(500, 2)) * 0.5) == g.GRID_LIMIT
+    wide = rng.normal(size=(500, 2)) * 3
+    lim = g.plane_limit(wide)
+    assert (np.abs(wide).max(1) <= lim).mean() >= 0.99 and lim <= 10

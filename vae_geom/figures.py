@@ -51,6 +51,7 @@ def latent_figure(
     title: str | None = None,
     show_ellipses: bool = True,
     keep_empty: bool = False,
+    limit: float = PLANE,
 ) -> go.Figure:
     """Each posterior as a filled k-sigma ellipse and a mu marker coloured by label."""
     fig = go.Figure()
@@ -91,7 +92,7 @@ def latent_figure(
         )
     for trace in prior_circles():
         fig.add_trace(trace)
-    return style_plane(fig, title)
+    return style_plane(fig, title, limit)
 
 
 def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) -> go.Figure:
@@ -303,5 +304,21 @@ def ladder_animation(
         ],
         legend=dict(orientation="v", x=1.02, y=1, xanchor="left", yanchor="top"),
         margin=dict(l=40, r=10, t=10, b=90),
+    )
+    return fig
+
+
+def add_gap(fig: go.Figure, centre: np.ndarray, radius: float) -> go.Figure:
+    """Outline the largest empty disc among the codes: a hole the decoder never trained on."""
+    t = np.linspace(0, 2 * np.pi, 73)
+    fig.add_trace(
+        go.Scatter(
+            x=centre[0] + radius * np.cos(t),
+            y=centre[1] + radius * np.sin(t),
+            mode="lines",
+            line=dict(color="#d62728", width=2, dash="dot"),
+            hoverinfo="skip",
+            name="largest hole among the codes",
+        )
     )
     return fig

@@ -219,3 +219,38 @@ def code_spread(mu) -> float:
     """Root-mean-square radius of the codes, sqrt(mean ||mu||^2): 1.41 for codes ~ N(0, I)."""
     mu = np.asarray(mu, dtype=np.float64)
     return float(np.sqrt((mu**2).sum(1).mean()))
+
+
+def largest_gap(
+    mu, limit: float | None = None, core: float = 0.75, size: int = 161
+) -> tuple[np.ndarray, float]:
+    """Centre and radius of the largest empty disc among the codes, searched on a grid.
+
+    Only centres inside the codes' convex hull count, so the gap is a hole INSIDE the cloud of
+    codes (a place the encoder "skips over"), not the empty space around it; with `limit`, only
+    centres inside the plane shown, [-limit, limit]^2, count; and only within the radius (around
+    the codes' median) that holds a `core` share of them, where a hole is a real gap in the cloud.
+    """
+    from scipy.spatial import Delaunay, cKDTree
+
+    mu = np.asarray(mu, dtype=np.float64)
+    check_posteriors(mu, np.zeros_like(mu))
+    lo, hi = mu.min(0), mu.max(0)
+    if limit is not None:
+        lo, hi = np.maximum(lo, -limit), np.minimum(hi, limit)
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], size), np.linspace(lo[1], hi[1], size))
+    cand = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (size^2, 2)
+    mid = np.median(mu, axis=0)
+    reach = np.quantile(np.linalg.norm(mu - mid, axis=1), core)
+    cand = cand[
+        (Delaunay(mu).find_simplex(cand) >= 0) & (np.linalg.norm(cand - mid, axis=1) <= reach)
+    ]
+    dist, _ = cKDTree(mu).query(cand)
+    best = int(np.argmax(dist))
+    return cand[best], float(dist[best])
+
+
+def plane_limit(mu, quantile: float = 0.99, floor: float = GRID_LIMIT, cap: float = 10.0) -> float:
+    """A square half-width that shows `quantile` of the codes: at least the standard [-4, 4]."""
+    reach = np.quantile(np.abs(np.asarray(mu)).max(1), quantile) if len(mu) else 0.0
+    return float(min(cap, max(floor, np.ceil(reach + 0.5))))

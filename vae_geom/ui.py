@@ -13,11 +13,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from vae_geom import checkpoints, ladder, probe
+from vae_geom import checkpoints, geometry, ladder, probe
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.data import load as load_dataset
 from vae_geom.geometry import GeometryError
-from vae_geom.models import VAE, posteriors
+from vae_geom.models import VAE, decode_images, posteriors
 
 torch.set_num_threads(1)  # many sessions share 2 cores: one thread each avoids oversubscription
 
@@ -300,3 +300,38 @@ def ladder_animation(dataset_name: str):
     ]
     ds = dataset(dataset_name)
     return figures.ladder_animation(frames, ds.y_test, label_name=ds.label_name)
+
+
+def decoded_pair(
+    ae: VAE,
+    vae: VAE,
+    ds: Dataset,
+    mu_ae: np.ndarray,
+    mu_vae: np.ndarray,
+    sigma_vae: np.ndarray,
+    z_key: str,
+) -> None:
+    """The same z decoded by the AE and by the VAE, with what surrounds z in each code space."""
+    z = st.session_state.get(z_key)
+    if z is None:
+        st.info("Click anywhere in either plane (or jump into the hole) to decode that z.")
+        return
+    st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
+    images = decode_images(ae, [z])[0], decode_images(vae, [z])[0]
+    _, d_ae = probe.nearest_codes(z, mu_ae, 1)
+    inside = int(geometry.covered_by(z, mu_vae, sigma_vae, k=2.0).sum())
+    st.markdown(f"**z = ({z[0]:+.2f}, {z[1]:+.2f})**")
+    cols = st.columns(2)
+    cols[0].image(
+        probe.upscale(images[0].reshape(ds.image_shape)),
+        width=160,
+        output_format="PNG",
+        caption=f"AE decoder(z) — nearest code {d_ae[0]:.2f} away",
+    )
+    where = f"inside {inside} posteriors' 2σ ellipses" if inside else "in a hole: no 2σ ellipse"
+    cols[1].image(
+        probe.upscale(images[1].reshape(ds.image_shape)),
+        width=160,
+        output_format="PNG",
+        caption=f"VAE decoder(z) — z is {where}",
+    )

@@ -1,0 +1,77 @@
+"""Points vs ellipses: an AE's codes are points and leave holes; a VAE's are areas."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vae_geom import figures, geometry, ui
+
+st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
+dataset_name, _ = ui.sidebar()
+ds = ui.dataset(dataset_name)
+ae, _ = ui.load_or_stop(dataset_name, "ae")
+vae, _ = ui.load_or_stop(dataset_name, "vae-kl-1")
+mu_ae, sigma_ae = ui.test_posteriors(dataset_name, "ae")
+mu_vae, sigma_vae = ui.test_posteriors(dataset_name, "vae-kl-1")
+
+st.title("Points cannot cover a plane; areas can")
+st.markdown(
+    "Left, a plain **autoencoder**: each test image is a *point* z = E(x). Right, the β = 1 "
+    "**VAE** on the same images: each is an *area*, the 1σ ellipse of q(z|x). The decoder of "
+    "each was trained only on the z its encoder produced, so where the AE's points leave "
+    "**holes**, its decoder was never taught anything. **Click either plane**: the same z is "
+    "decoded by both."
+)
+st.latex(
+    r"\text{AE: } z = E(x)\qquad\text{VAE: } z \sim \mathcal{N}\big(\mu(x), "
+    r"\mathrm{diag}\,\sigma^2(x)\big)"
+)
+
+limit = geometry.plane_limit(mu_ae)
+gap_centre, gap_radius = geometry.largest_gap(mu_ae, limit)
+left, right = st.columns(2)
+with left:
+    fig = figures.latent_figure(
+        mu_ae,
+        sigma_ae,
+        ds.y_test,
+        label_name=ds.label_name,
+        limit=limit,
+        title=f"AE: points (axes ±{limit:g})",
+    )
+    st.plotly_chart(figures.clickable(figures.add_gap(fig, gap_centre, gap_radius)), key="pv_ae")
+    st.caption(
+        f"The AE's codes spread far beyond the prior's circles (RMS radius "
+        f"{geometry.code_spread(mu_ae):.1f}); the red dotted circle is the largest empty "
+        f"disc inside the cloud (radius {gap_radius:.2f})."
+    )
+with right:
+    st.plotly_chart(
+        figures.clickable(
+            figures.latent_figure(
+                mu_vae,
+                sigma_vae,
+                ds.y_test,
+                label_name=ds.label_name,
+                title="VAE: ellipses (axes ±4)",
+            )
+        ),
+        key="pv_vae",
+    )
+    st.caption(
+        "The VAE's ellipses overlap and tile the prior's disc: nearby z decode to similar images."
+    )
+ui.click_listener(["pv_ae", "pv_vae"], z_key="points.z", fragment="points_decoder")
+
+
+@st.fragment(key="points_decoder")
+def decoded_pair() -> None:
+    st.button(
+        "Jump into the AE's largest hole",
+        key="points.jump",
+        on_click=lambda: st.session_state.update({"points.z": tuple(gap_centre)}),
+    )
+    ui.decoded_pair(ae, vae, ds, mu_ae, mu_vae, sigma_vae, z_key="points.z")
+
+
+decoded_pair()
