@@ -90,3 +90,15 @@ def mosaic(images: np.ndarray, image_shape: tuple[int, int], cols: int, pad: int
             pad + c * (w + pad) : pad + c * (w + pad) + w,
         ] = img.reshape(h, w)
     return out
+
+
+def reparameterise(mu_i, sigma_i, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """K draws eps ~ N(0, I) and their images z = mu + eps * sigma in one posterior's ellipse.
+
+    Returns (eps, z), each of shape (k, 2): a point of the unit circle's Gaussian, moved by mu and
+    stretched by sigma (Kingma & Welling 2014, section 2.4).
+    """
+    if not 1 <= int(k) <= 1024:
+        raise ValueError(f"k must be between 1 and 1024 draws, got {k!r}.")
+    eps = np.random.default_rng(seed).standard_normal((int(k), 2))
+    return eps, np.asarray(mu_i, dtype=np.float64) + eps * np.asarray(sigma_i, dtype=np.float64)

@@ -1,0 +1,70 @@
+"""Reparameterisation: z = mu + eps * sigma moves and stretches the unit circle into the ellipse."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_geom import figures, probe, ui
+from vae_geom.models import decode_images
+
+st.set_page_config(page_title="vae-geom · Reparameterisation", page_icon="⭕", layout="wide")
+dataset_name, model_name = ui.sidebar()
+model, meta = ui.load_or_stop(dataset_name, model_name)
+ds = ui.dataset(dataset_name)
+mu, sigma = ui.test_posteriors(dataset_name, model_name)
+if (clicked := st.session_state.pop("reparam.z", None)) is not None:  # a click picks the nearest μ
+    st.session_state["reparam.index"] = int(probe.nearest_codes(clicked, mu, 1)[0][0])
+
+st.title("Reparameterisation: every z in the ellipse must reconstruct x")
+st.markdown(
+    "Training samples z from q(z|x) in a way gradients can flow through: draw ε from N(0, I) — "
+    "a cloud around the **unit circle** — then move it by μ(x) and stretch it by σ(x). Every such "
+    "z lands in x's ellipse, and the decoder is asked to turn **each** of them back into x. That "
+    "is what makes the whole area, not only its centre, mean x."
+)
+st.latex(r"z = \mu(x) + \varepsilon \odot \sigma(x),\qquad \varepsilon \sim \mathcal{N}(0, I)")
+
+c1, c2, c3 = st.columns(3)
+index = c1.number_input(
+    "Sample (test-set index; or click near its μ below)", 0, len(mu) - 1, key="reparam.index"
+)
+k = c2.slider("K draws of ε", 1, 64, 16, key="reparam.k")
+seed = c3.number_input("Seed for ε", 0, 10_000, 0, key="reparam.seed")
+eps, z = probe.reparameterise(mu[index], sigma[index], k, seed)
+if model.is_ae:
+    st.warning("The AE has σ ≡ 0: every ε lands on μ, a single point. Pick a VAE in the sidebar.")
+
+left, right = st.columns(2)
+fig_eps, fig_z = figures.reparam_figures(eps, z, mu[index], sigma[index])
+left.plotly_chart(fig_eps, key="reparam.eps")
+right.plotly_chart(fig_z, key="reparam.zfig")
+st.caption(
+    f"Sample #{index} ({ds.label_name} {ds.y_test[index]}): μ = ({mu[index][0]:.3f}, "
+    f"{mu[index][1]:.3f}), σ = ({sigma[index][0]:.3f}, {sigma[index][1]:.3f}). Draw i on "
+    "the left lands at point i on the right."
+)
+
+st.subheader("Their decodings: all should look like x")
+decoded = decode_images(model, np.vstack([mu[index][None], z]))
+cols = st.columns([1, 1, 4])
+cols[0].image(
+    probe.upscale(ds.x_test[index].reshape(ds.image_shape), 112), caption="x", output_format="PNG"
+)
+cols[1].image(
+    probe.upscale(decoded[0].reshape(ds.image_shape), 112),
+    caption="decoder(μ)",
+    output_format="PNG",
+)
+cols[2].image(
+    probe.upscale(probe.mosaic(decoded[1:], ds.image_shape, cols=min(k, 8)), 600),
+    caption="decoder(z) for draws 0, 1, 2, … (row by row)",
+    output_format="PNG",
+)
+
+st.subheader("Pick a sample by clicking near its μ")
+fig = figures.highlight(
+    figures.latent_figure(mu, sigma, ds.y_test, label_name=ds.label_name), mu[index], sigma[index]
+)
+st.plotly_chart(figures.clickable(fig), key="reparam_plane")
+ui.click_listener(["reparam_plane"], z_key="reparam.z")

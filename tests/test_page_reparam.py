@@ -1,0 +1,59 @@
+"""AppTest of the reparameterisation page: the draws, their decodings, picking by click."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.plotly_data import array
+from vae_geom import checkpoints, ladder, probe
+from vae_geom.data import load as load_dataset
+from vae_geom.models import decode_images, posteriors
+
+PAGE = str(Path(__file__).parents[1] / "pages" / "3_Reparameterisation.py")
+
+
+def _setup(name="vae-kl-1"):
+    model, _ = checkpoints.load(ladder.stem("mnist", name))
+    mu, sigma = posteriors(model, load_dataset("mnist").x_test)
+    return model, mu, sigma
+
+
+def test_the_draws_and_their_decodings_are_the_cores(media):
+    model, mu, sigma = _setup()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["reparam.index"] = 7
+    at.session_state["reparam.k"] = 5
+    at.session_state["reparam.seed"] = 11
+    at.run()
+    assert not at.exception
+    eps, z = probe.reparameterise(mu[7], sigma[7], 5, 11)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    zfig = next(t for t in charts[1]["data"] if t["name"] == "z = μ + ε⊗σ")
+    np.testing.assert_allclose(np.stack([array(zfig["x"]), array(zfig["y"])], 1), z, rtol=1e-6)
+    mosaic = at.get("image")[2].proto.imgs[0]
+    png = media.png(mosaic.url)
+    tile0 = decode_images(model, z[:1])[0].reshape(28, 28)
+    f = (png.shape[1]) // (5 * 29 + 1)  # 5 tiles of 28 px + 1 px padding, upscaled by f
+    np.testing.assert_allclose(
+        png[f : f + 28 * f : f, f : f + 28 * f : f], tile0, atol=1 / 255 + 1e-6
+    )
+
+
+def test_a_click_picks_the_nearest_sample():
+    _, mu, _ = _setup()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["reparam.z"] = tuple(mu[42] + 0.001)
+    at.run()
+    assert at.number_input(key="reparam.index").value == 42
+
+
+def test_the_ae_gets_a_clear_notice():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    at.selectbox(key="sidebar.model").set_value("ae").run()
+    assert not at.exception
+    assert "σ ≡ 0" in at.warning[0].value
