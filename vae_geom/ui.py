@@ -56,6 +56,9 @@ def sidebar() -> tuple[str, str]:
     copied link reopens the same view.
     """
     _read_url_once()
+    for key in (KEY_DATASET, KEY_MODEL):  # keep the choice when the user switches pages
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.header("Data and model")
         ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
