@@ -1,61 +1,88 @@
-"""Explorer: every test sample's posterior q(z|x) as an ellipse; click anywhere to decode."""
+"""vae-geom: the Explorer (home page) and the navigation to every teaching page in pages/.
+
+The Explorer shows every test sample's posterior q(z|x) as an ellipse; click anywhere to decode.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
 from vae_geom import figures, ladder, ui
 
-st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
-dataset_name, model_name = ui.sidebar()
-model, meta = ui.load_or_stop(dataset_name, model_name)
-ds = ui.dataset(dataset_name)
-mu, sigma = ui.test_posteriors(dataset_name, model_name)
 
-st.title("Every sample is an ellipse")
-st.markdown(
-    "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an *area*: "
-    "the Gaussian posterior q(z|x) with centre μ(x) and semi-axes σ(x), drawn here as an ellipse. "
-    "The black circles are the prior p(z) = N(0, I) at 1σ and 2σ. Points cannot cover a plane; "
-    "areas can, and the KL term pulls their union onto the prior's disc. "
-    "**Click anywhere in the plane** — empty space too — to see what the decoder makes of that z."
-)
-st.latex(
-    r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),\qquad "
-    r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2 - 1\big)"
-)
-ui.ladder_slider(key="explorer.ladder")
-k = (
-    2.0
-    if st.toggle(
-        "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
-        key="explorer.two_sigma",
+def explorer() -> None:
+    st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
+    dataset_name, model_name = ui.sidebar()
+    model, meta = ui.load_or_stop(dataset_name, model_name)
+    ds = ui.dataset(dataset_name)
+    mu, sigma = ui.test_posteriors(dataset_name, model_name)
+
+    st.title("Every sample is an ellipse")
+    st.markdown(
+        "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an "
+        "*area*: the Gaussian posterior q(z|x) with centre μ(x) and semi-axes σ(x), drawn here as "
+        "an ellipse. The black circles are the prior p(z) = N(0, I) at 1σ and 2σ. Points cannot "
+        "cover a plane; areas can, and the KL term pulls their union onto the prior's disc. "
+        "**Click anywhere in the plane** — empty space too — to see what the decoder makes of z."
     )
-    else 1.0
-)
-
-plane, panel = st.columns([3, 2])
-with plane:
-    fig = figures.clickable(
-        figures.latent_figure(mu, sigma, ds.y_test, k=k, label_name=ds.label_name)
+    st.latex(
+        r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),\qquad "
+        r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2"
+        r" - 1\big)"
     )
-    st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
-    st.caption(
-        f"{len(mu):,} test samples of {dataset_name}; axes in latent units z₁, z₂. "
-        f"Model: {ladder.spec_by_name(model_name).label}."
+    ui.ladder_slider(key="explorer.ladder")
+    k = (
+        2.0
+        if st.toggle(
+            "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
+            key="explorer.two_sigma",
+        )
+        else 1.0
     )
-    ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
+
+    plane, panel = st.columns([3, 2])
+    with plane:
+        fig = figures.clickable(
+            figures.latent_figure(mu, sigma, ds.y_test, k=k, label_name=ds.label_name)
+        )
+        st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
+        st.caption(
+            f"{len(mu):,} test samples of {dataset_name}; axes in latent units z₁, z₂. "
+            f"Model: {ladder.spec_by_name(model_name).label}."
+        )
+        ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
+
+    @st.fragment(key="decoder")
+    def decoder_panel() -> None:
+        """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
+        ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z")
+
+    with panel:
+        decoder_panel()
+
+    st.subheader("How much of the prior do the ellipses cover?")
+    ui.coverage_metrics(meta["test"])
+    ui.codes_download(mu, sigma, ds.y_test, f"{dataset_name}-{model_name}")
 
 
-@st.fragment(key="decoder")
-def decoder_panel() -> None:
-    """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
-    ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z")
+def teaching_pages() -> list:
+    """pages/N_Some_title.py, in number order, titled "Some title"."""
+    files = sorted(Path(__file__).resolve().parent.glob("pages/[0-9]*_*.py"))
+    return [
+        st.Page(
+            str(f),
+            title=f.stem.split("_", 1)[1].replace("_", " "),
+            url_path=f.stem.split("_", 1)[1],
+        )
+        for f in files
+    ]
 
 
-with panel:
-    decoder_panel()
-
-st.subheader("How much of the prior do the ellipses cover?")
-ui.coverage_metrics(meta["test"])
-ui.codes_download(mu, sigma, ds.y_test, f"{dataset_name}-{model_name}")
+st.navigation(
+    [
+        st.Page(explorer, title="Explorer", icon=":material/blur_on:", default=True),
+        *teaching_pages(),
+    ]
+).run()

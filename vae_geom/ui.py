@@ -74,7 +74,7 @@ def sidebar() -> tuple[str, str]:
             "(β = 0 switches the KL off), and a VAE with the simple regulariser.",
         )
         for notice in st.session_state.get(KEY_URL_NOTICES, []):
-            st.warning(notice, icon="🔗")
+            st.warning(notice, icon=":material/link_off:")
     st.query_params.update(dataset=ds, model=name)
     return ds, name
 
@@ -208,7 +208,8 @@ def decoded_view(
     if z is None:
         st.info(
             "👈 Click anywhere in the latent plane — on an ellipse or in empty space — to "
-            "decode that point z."
+            "decode that point z.",
+            icon=":material/touch_app:",
         )
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
