@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from vae_geom import figures, ladder, ui
+from vae_geom.data import SPLITS
 
 
 def explorer() -> None:
@@ -17,7 +18,11 @@ def explorer() -> None:
     dataset_name, model_name = ui.sidebar()
     model, meta = ui.load_or_stop(dataset_name, model_name)
     ds = ui.dataset(dataset_name)
-    mu, sigma = ui.test_posteriors(dataset_name, model_name)
+    if "explorer.split" not in st.session_state and st.query_params.get("split") in SPLITS:
+        st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
+    split = st.session_state.get("explorer.split", "test")
+    x, y = ui.samples(dataset_name, split)
+    mu, sigma = ui.test_posteriors(dataset_name, model_name, split)
 
     st.title("Every sample is an ellipse")
     st.markdown(
@@ -33,23 +38,30 @@ def explorer() -> None:
         r" - 1\big)"
     )
     ui.ladder_slider(key="explorer.ladder")
-    k = (
-        2.0
-        if st.toggle(
-            "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
-            key="explorer.two_sigma",
-        )
-        else 1.0
+    left, right = st.columns([2, 1])
+    two_sigma = left.toggle(
+        "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
+        key="explorer.two_sigma",
     )
+    k = 2.0 if two_sigma else 1.0
+    right.radio(
+        "Samples",
+        SPLITS,
+        key="explorer.split",
+        horizontal=True,
+        format_func={
+            "test": f"test set ({len(ds.y_test):,})",
+            "all": f"all ({len(ds.y_test) + len(ds.y_train):,})",
+        }.get,
+    )
+    st.query_params["split"] = split
 
     plane, panel = st.columns([3, 2])
     with plane:
-        fig = figures.clickable(
-            figures.latent_figure(mu, sigma, ds.y_test, k=k, label_name=ds.label_name)
-        )
+        fig = figures.clickable(figures.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
         st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
         st.caption(
-            f"{len(mu):,} test samples of {dataset_name}; axes in latent units z₁, z₂. "
+            f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
             f"Model: {ladder.spec_by_name(model_name).label}."
         )
         ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
@@ -57,14 +69,14 @@ def explorer() -> None:
     @st.fragment(key="decoder")
     def decoder_panel() -> None:
         """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
-        ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z")
+        ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z", images=x)
 
     with panel:
         decoder_panel()
 
     st.subheader("How much of the prior do the ellipses cover?")
     ui.coverage_metrics(meta["test"])
-    ui.codes_download(mu, sigma, ds.y_test, f"{dataset_name}-{model_name}")
+    ui.codes_download(mu, sigma, y, f"{dataset_name}-{model_name}-{split}")
 
 
 def teaching_pages() -> list:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 DATASETS = ("mnist", "digits", "shapes")
+SPLITS = ("test", "all")
 SPLIT_SEED = 0  # the train/test split never changes: shipped metrics depend on it
 TEST_FRACTION = 0.2
 
@@ -39,6 +40,17 @@ class Dataset:
     @property
     def dim(self) -> int:
         return int(self.x_train.shape[1])
+
+    def samples(self, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the test split, or of "all" samples (train then test)."""
+        if split == "test":
+            return self.x_test, self.y_test
+        if split == "all":
+            return (
+                np.concatenate([self.x_train, self.x_test]),
+                np.concatenate([self.y_train, self.y_test]),
+            )
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
 
 
 def load(name: str) -> Dataset:

@@ -41,11 +41,19 @@ def model(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     return checkpoints.load(ladder.stem(dataset_name, model_name))
 
 
-@st.cache_data(show_spinner="Encoding the test set…")
-def test_posteriors(dataset_name: str, model_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(mu, sigma) of every test sample, each of shape (n, 2)."""
+@st.cache_resource(show_spinner=False)
+def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of the test split or of all samples; shared read-only by every session."""
+    return dataset(dataset_name).samples(split)
+
+
+@st.cache_data(show_spinner="Encoding the samples…")
+def test_posteriors(
+    dataset_name: str, model_name: str, split: str = "test"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2)."""
     m, _ = model(dataset_name, model_name)
-    return posteriors(m, dataset(dataset_name).x_test)
+    return posteriors(m, samples(dataset_name, split)[0])
 
 
 def sidebar() -> tuple[str, str]:
@@ -199,7 +207,13 @@ def ladder_slider(key: str) -> None:
 
 
 def decoded_view(
-    model: VAE, ds: Dataset, mu: np.ndarray, sigma: np.ndarray, z_key: str, top: int = 5
+    model: VAE,
+    ds: Dataset,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    z_key: str,
+    top: int = 5,
+    images: np.ndarray | None = None,
 ) -> None:
     """What the plane says at the clicked z: decoder(z), p(z), and the posteriors that cover z."""
     if err := st.session_state.pop(f"{z_key}.error", None):
@@ -213,7 +227,8 @@ def decoded_view(
         )
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
-    p = probe.probe(model, ds.x_test, mu, sigma, z, ds.image_shape, top=top)
+    images = ds.x_test if images is None else images  # the samples whose ellipses are drawn
+    p = probe.probe(model, images, mu, sigma, z, ds.image_shape, top=top)
     st.markdown(
         f"**z = ({z[0]:+.2f}, {z[1]:+.2f})** · prior density p(z) = "
         f"{p.prior_density:.3g} · ‖z‖ = {np.hypot(*z):.2f}"
@@ -234,7 +249,9 @@ def decoded_view(
             "An AE's codes are **points**: no posterior covers z, and the decoder was "
             "only ever trained at the codes themselves. The nearest codes:"
         )
-        _thumbnails(ds, idx, [f"#{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)])
+        _thumbnails(
+            ds, images, idx, [f"#{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)]
+        )
     elif p.inside:
         many = "s" if p.inside > 1 else ""
         st.markdown(
@@ -243,18 +260,18 @@ def decoded_view(
             "ellipses overlap the decoder must serve them all at once, so it blends "
             "them — one reason VAE outputs look blurry."
         )
-        _thumbnails(ds, p.top, captions)
+        _thumbnails(ds, images, p.top, captions)
     else:
         st.markdown(
             "**z is in a hole: no posterior's 2σ ellipse contains it.** The decoder was "
             "never trained on a z from here, so its image is a guess. Nearest claims:"
         )
-        _thumbnails(ds, p.top, captions)
+        _thumbnails(ds, images, p.top, captions)
 
 
-def _thumbnails(ds: Dataset, idx, captions: list[str]) -> None:
+def _thumbnails(ds: Dataset, images: np.ndarray, idx, captions: list[str]) -> None:
     st.image(
-        [probe.upscale(ds.x_test[i].reshape(ds.image_shape), 84) for i in idx],
+        [probe.upscale(images[i].reshape(ds.image_shape), 84) for i in idx],
         caption=captions,
         output_format="PNG",
     )
