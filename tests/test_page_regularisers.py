@@ -1,0 +1,69 @@
+"""AppTest of the Regularisers page: its table and charts are the JSONs' figures and the core's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vae_geom import checkpoints, ladder, penalties
+from vae_geom.data import load as load_dataset
+from vae_geom.models import posteriors
+
+PAGE = str(Path(__file__).parents[1] / "pages" / "4_Regularisers.py")
+MODELS = ["vae-kl-1", "vae-simple-1"]
+
+
+def _run(dataset: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    if dataset != "mnist":
+        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module", params=["mnist", "digits"])
+def page(request) -> tuple[str, AppTest]:
+    return request.param, _run(request.param)
+
+
+def test_the_table_shows_each_models_recorded_figures_and_its_median_sigma(page):
+    dataset, at = page
+    table = at.dataframe[0].value
+    assert list(table["model"]) == MODELS
+    ds = load_dataset(dataset)
+    for row, name in zip(table.to_dict("records"), MODELS, strict=True):
+        model, meta = checkpoints.load(ladder.stem(dataset, name))
+        for key in penalties.RECORDED:
+            assert row[key] == meta["test"][key], (name, key)
+        _, sigma = posteriors(model, ds.x_test)
+        assert row["median_sigma"] == pytest.approx(float(np.median(sigma)))
+    # the lesson the page exists for: the simple penalty lets sigma collapse, the KL does not
+    kl, simple = table.to_dict("records")
+    assert simple["median_sigma"] < kl["median_sigma"] / 10
+    assert simple["coverage_1"] < kl["coverage_1"]
+
+
+def test_the_penalty_charts_and_both_latent_planes_are_drawn(page):
+    _, at = page
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 5
+    simple, kl, curve, plane_kl, plane_simple = charts
+    assert simple["data"][0]["type"] == kl["data"][0]["type"] == "contour"
+    assert curve["layout"]["xaxis"]["type"] == "log"
+    assert "collapse" in plane_simple["layout"]["title"]["text"]
+    for plane in (plane_kl, plane_simple):
+        assert "prior 1σ circle" in [t.get("name") for t in plane["data"]]
+    assert len(at.caption) >= 6  # one line per chart saying what to see, and the table's
+    buttons = at.get("download_button")  # one CSV of codes per model
+    assert len(buttons) == 2 and buttons[0].proto.url != buttons[1].proto.url
+
+
+def test_the_latex_shows_both_formulas():
+    at = _run("mnist")
+    latex = at.latex[0].value
+    assert r"(\sigma_d - 1)^2" in latex and r"\log\sigma_d^2" in latex

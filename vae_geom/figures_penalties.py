@@ -1,0 +1,133 @@
+"""Plotly figures of the two regularisers (see `vae_geom.penalties`): arrays in, `go.Figure` out.
+
+Never Streamlit. Colours are fixed per penalty so every chart on the page agrees: the simple
+penalty orange, the KL blue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from vae_geom.penalties import LABELS, MINIMUM, PenaltyGrid
+
+COLOUR = {"simple": "#ff7f0e", "kl": "#1f77b4"}
+NAME = LABELS  # legend and title names, as the essay writes them
+
+
+def contour_figure(g: PenaltyGrid, zmax: float = 5.0, note: str | None = None) -> go.Figure:
+    """The penalty over (mu, sigma) as filled contours capped at zmax, its minimum starred.
+
+    Both penalties share zmax and levels, so two of these side by side compare by colour. The
+    axes are not 1:1 (a half-width column would leave the plot tiny), so the simple penalty's
+    circular level sets around (0, 1) are drawn as ellipses.
+    """
+    fig = go.Figure(
+        go.Contour(
+            x=g.mu,
+            y=g.sigma,
+            z=g.values,
+            zmin=0,
+            zmax=zmax,
+            contours=dict(start=0, end=zmax, size=0.5, showlabels=True),
+            colorscale="Viridis",
+            colorbar=dict(title="nats", len=0.9),
+            hovertemplate="μ = %{x:.2f}, σ = %{y:.2f}<br>penalty %{z:.3g} nats<extra></extra>",
+            name=NAME[g.name],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[MINIMUM[0]],
+            y=[MINIMUM[1]],
+            mode="markers+text",
+            marker=dict(symbol="star", size=16, color="white", line=dict(color="black", width=1)),
+            text=["minimum: 0 at (μ = 0, σ = 1)"],
+            textposition="top center",
+            textfont=dict(color="white"),
+            hoverinfo="skip",
+            name="minimum",
+            showlegend=False,
+        )
+    )
+    if note:
+        fig.add_annotation(
+            x=0, y=0.02, text=note, showarrow=False, yanchor="bottom", font=dict(color="white")
+        )
+    fig.update_layout(
+        title=dict(text=NAME[g.name], font=dict(color=COLOUR[g.name])),
+        height=380,
+        margin=dict(l=50, r=10, t=40, b=40),
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(title="μ (posterior mean, latent units)", range=[g.mu[0], g.mu[-1]])
+    fig.update_yaxes(title="σ (posterior std, latent units)", range=[0, g.sigma[-1]])
+    return fig
+
+
+def _vline(x: float, ymax: float, name: str, colour: str, dash: str) -> go.Scatter:
+    # a trace, not layout.shapes: on a log axis a shape's x would need log10 units
+    return go.Scatter(
+        x=[x, x],
+        y=[0, ymax],
+        mode="lines",
+        line=dict(color=colour, width=1.5, dash=dash),
+        name=name,
+        hovertemplate=f"{name}<extra></extra>",
+    )
+
+
+def sigma_curve(
+    sigma: np.ndarray,
+    curves: dict[str, np.ndarray],
+    marks: list[tuple[str, float, str]] = (),
+    floor: float | None = None,
+    ymax: float = 7.0,
+) -> go.Figure:
+    """Each penalty at mu = 0 against sigma on a log axis, so the KL's blow-up at 0 is a ramp.
+
+    `curves` is {penalty name: values at sigma}; `marks` are vertical lines (label, sigma,
+    penalty name for the colour), e.g. each model's median sigma; `floor` is the models'
+    smallest possible sigma (their log sigma^2 clamp).
+    """
+    fig = go.Figure()
+    for name, values in curves.items():
+        fig.add_trace(
+            go.Scatter(
+                x=sigma,
+                y=values,
+                mode="lines",
+                name=NAME[name],
+                line=dict(color=COLOUR[name], width=3),
+                hovertemplate="σ = %{x:.3g}<br>%{y:.3g} nats<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[sigma[0], sigma[-1]],
+            y=[1, 1],
+            mode="lines",
+            line=dict(color=COLOUR["simple"], width=1, dash="dot"),
+            name="1 nat: all the simple penalty can charge for σ → 0",
+            hoverinfo="skip",
+        )
+    )
+    for label, x, name in marks:
+        fig.add_trace(_vline(x, ymax, label, COLOUR[name], "dash"))
+    if floor is not None:
+        fig.add_trace(_vline(floor, ymax, f"σ floor of the models: {floor:.4f}", "#777", "dot"))
+    fig.update_layout(
+        height=380,
+        margin=dict(l=50, r=10, t=40, b=40),
+        title="The price of shrinking σ at μ = 0 (one dimension)",
+        legend=dict(x=0.99, xanchor="right", y=0.99, bgcolor="rgba(255,255,255,0.8)"),
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(
+        title="σ (posterior std, log scale)",
+        type="log",
+        range=[np.log10(sigma[0]), np.log10(sigma[-1])],
+        gridcolor="#eee",
+    )
+    fig.update_yaxes(title="penalty (nats per dimension)", range=[0, ymax], gridcolor="#eee")
+    return fig
