@@ -1,0 +1,118 @@
+"""Click -> decoded image latency in the Explorer, in headless Debian Chromium on the real server.
+
+The Explorer shows the MNIST beta = 1 VAE with ALL 5,000 samples (?split=all). We click random
+EMPTY points of the plane (no 2-sigma ellipse contains them) and time, inside the page, from the
+mousedown to the moment the new decoded image is in the DOM and loaded.
+
+    PYTHONPATH=. .venv/bin/python -m bench.click_latency [--clicks 30] [--seed 0]
+    PYTHONPATH=. .venv/bin/python -m bench.click_latency --short     # CI: 8 clicks
+
+Prints one JSON object (p50 / p95 / max in ms); exit 0 even when slow (a benchmark, not a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from vae_geom import checkpoints, geometry, ladder
+from vae_geom.data import load
+from vae_geom.devserver import chromium, streamlit_server, wait_for_app
+from vae_geom.models import posteriors
+
+# Installed in the page: stamps each mousedown, and each time the decoded image (the first image
+# the app serves) changes and has loaded, records the delay since the last mousedown.
+PROBE_JS = """() => {
+  window.__lat = []; let t0 = null, last = null;
+  document.addEventListener('mousedown', () => { t0 = performance.now(); }, true);
+  const check = () => {
+    const img = document.querySelector('img[src*="/media/"]');
+    if (!img || t0 === null) return;
+    const src = img.getAttribute('src');
+    if (src === last) return;
+    const done = () => {
+      if (t0 !== null) { window.__lat.push(performance.now() - t0); t0 = null; }
+    };
+    last = src;
+    if (img.complete && img.naturalWidth) done();
+    else img.addEventListener('load', done, {once: true});
+  };
+  new MutationObserver(check).observe(document.body, {childList: true, subtree: true,
+                                                       attributes: true, attributeFilter: ['src']});
+}"""
+
+
+def empty_points(n: int, seed: int) -> list[tuple[float, float]]:
+    model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
+    mu, sigma = posteriors(model, load("mnist").samples("all")[0])
+    rng, found = np.random.default_rng(seed), []
+    while len(found) < n:
+        z = tuple(float(v) for v in rng.uniform(-3.8, 3.8, 2))
+        if not geometry.covered_by(z, mu, sigma, k=2.0).any():
+            found.append(z)
+    return found
+
+
+def plot_box(page) -> dict:
+    drag = page.locator(".st-key-latent .nsewdrag").first
+    box = drag.bounding_box()
+    for _ in range(50):  # the page reflows while the side panel fills: wait until it is still
+        page.wait_for_timeout(100)
+        again = drag.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box
+
+
+def measure(clicks: int, seed: int) -> dict:
+    points = empty_points(clicks, seed)
+    with streamlit_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        t0 = time.perf_counter()
+        page.goto(f"{url}/?dataset=mnist&model=vae-kl-1&split=all")
+        wait_for_app(page)
+        page.wait_for_function(
+            "() => { const g = document.querySelector("
+            "'.st-key-latent .js-plotly-plot'); return g && g.__vaeGeomClick; }",
+            timeout=120_000,
+        )
+        first_load = time.perf_counter() - t0
+        n_ellipses = page.evaluate(
+            "() => document.querySelector('.st-key-latent .js-plotly-plot')"
+            ".data.filter(d => d.fill === 'toself').length"
+        )
+        page.evaluate(PROBE_JS)
+        for i, z in enumerate(points):
+            box = plot_box(page)
+            page.mouse.click(
+                box["x"] + (z[0] + 4) / 8 * box["width"], box["y"] + (4 - z[1]) / 8 * box["height"]
+            )
+            page.wait_for_function(f"() => window.__lat.length > {i}", timeout=30_000)
+        lat = np.array(page.evaluate("() => window.__lat"))
+    return {
+        "clicks": len(lat),
+        "ellipses_shown": 5000,
+        "ellipse_traces": n_ellipses,
+        "p50_ms": round(float(np.percentile(lat, 50)), 1),
+        "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "max_ms": round(float(lat.max()), 1),
+        "first_load_s": round(first_load, 2),
+        "all_ms": [round(float(v), 1) for v in lat],
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--clicks", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--short", action="store_true", help="8 clicks: the CI regression check")
+    args = p.parse_args()
+    print(json.dumps(measure(8 if args.short else args.clicks, args.seed), indent=2))
+
+
+if __name__ == "__main__":
+    main()
