@@ -58,10 +58,17 @@ def probe(
     r = geometry.responsibilities(z, mu, sigma)  # (n,), zeros for an AE
     order = np.argsort(-r)[:top]
     order = order[r[order] >= min_weight]
-    blend = (r @ images).reshape(image_shape).astype(np.float32) if r.sum() > 0 else None
+    blend = _blend(r, images, image_shape) if r.sum() > 0 else None
     density = float(np.exp(geometry.log_prior_density(z)))
     inside = int(geometry.covered_by(z, mu, sigma, k=2.0).sum())
     return Probe(z, img, density, order, r[order], blend, inside)
+
+
+def _blend(r: np.ndarray, images: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """sum_i r_i x_i, over the posteriors that claim z at all (r_i > 1e-12): the rest add less than
+    n * 1e-12 to any pixel, and skipping them avoids touching every image on every click."""
+    idx = np.flatnonzero(r > 1e-12)
+    return (r[idx].astype(np.float32) @ images[idx]).reshape(image_shape)
 
 
 def nearest_codes(z, mu: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
