@@ -1,0 +1,96 @@
+"""Generate and interpolate: decode prior samples, a grid over the plane, and a straight path."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from vae_geom import figures, generate, ui
+from vae_geom import figures_generate as fg
+
+st.set_page_config(page_title="vae-geom · Generate and interpolate", layout="wide")
+ds_name, model_name = ui.sidebar()
+model, meta = ui.load_or_stop(ds_name, model_name)
+ds = ui.dataset(ds_name)
+mu, sigma = ui.test_posteriors(ds_name, model_name)
+plane = dict(mu=mu, sigma=sigma, labels=ds.y_test, label_name=ds.label_name)
+state = st.session_state
+
+
+def show(where, z, cols: int, px: int, caption: str) -> None:
+    """decoder(z) tiled `cols` wide, each tile about px wide, as a lossless (crisp) PNG."""
+    tiles = generate.decoded_mosaic(model, z, ds.image_shape, cols, tile_px=px)
+    where.image(tiles, caption=caption, output_format="PNG")
+
+
+st.title("Generate: decode the prior")
+st.markdown(
+    "A VAE generates by decoding a z it never saw. That works where the training data's ellipses "
+    "cover the plane and fails in the **holes** (red), where the decoder was never trained."
+)
+if model.is_ae:
+    st.warning("An AE is never pulled toward N(0, I): prior samples mostly land in holes.")
+
+st.subheader("1 · Samples of the prior, decoded")
+st.latex(r"z \sim \mathcal{N}(0, I),\qquad x = \mathrm{decoder}(z)")
+c1, c2 = st.columns(2)
+n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, default=36, key="generate.n") or 36
+seed = c2.number_input("Seed", 0, 2**32 - 1, 0, key="generate.seed")
+z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
+hole = generate.in_hole(z, mu, sigma)
+left.plotly_chart(fg.samples_figure(z=z, hole=hole, **plane), key="gen_samples")
+show(right, z, math.isqrt(n), generate.TILE_PX, f"decoder(z), {n} draws (seed {seed}), row by row")
+right.caption(f"{hole.sum()} of {n} samples land in a hole. Hover a point for its tile number.")
+
+st.subheader("2 · The decoded manifold: a grid over the plane")
+st.latex(r"z_d \in [-a, a]\ \text{(uniform)}\qquad z_d = \Phi^{-1}\big(\tfrac{i+1/2}{G}\big)")
+c1, c2, c3 = st.columns(3)
+g = c1.slider("Grid size G", *generate.GRID_SLIDER, key="generate.g")
+spacing = c2.radio("Spacing", generate.SPACINGS, horizontal=True, key="generate.spacing")
+off = spacing != "uniform"
+a = c3.slider("Half-width a (uniform)", *generate.LIMIT_SLIDER, key="generate.limit", disabled=off)
+st.caption("Inverse-CDF: each cell holds prior mass 1/G², so cells crowd where the prior lives.")
+zg, (left, right) = generate.manifold_grid(g, spacing, a), st.columns(2)
+left.plotly_chart(fg.grid_figure(z=zg, spacing=spacing, **plane), key="gen_grid")
+show(right, zg, g, generate.GRID_PX // g, f"decoder(z), {g}×{g} {spacing} grid; z₂ grows upward")
+
+st.subheader("3 · Interpolation: a straight line from A to B")
+st.latex(r"z(t) = (1 - t)\,A + t\,B,\qquad t \in [0, 1]")
+ui.click_listener(["gen_plane"], z_key="generate.click", fragment="interpolate")
+NUMBER = dict(min_value=-10.0, max_value=10.0, step=0.1, format="%.2f")
+
+
+def endpoint(end: str, default: tuple[float, float]) -> tuple[float, float]:
+    """Number inputs for A or B, kept in step with state["generate.a"] / ["generate.b"]."""
+    keys = [f"generate.{end}{d}" for d in (1, 2)]
+    state.update(zip(keys, state.setdefault(f"generate.{end}", default), strict=True))
+
+    def typed() -> None:
+        state[f"generate.{end}"] = tuple(state[k] for k in keys)
+
+    for col, key, d in zip(st.columns(2), keys, "₁₂", strict=True):
+        col.number_input(f"{end.upper()} z{d}", key=key, on_change=typed, **NUMBER)
+    return state[f"generate.{end}"]
+
+
+@st.fragment(key="interpolate")
+def interpolate() -> None:
+    generate.assign_click(state)  # a click sets A, the next B, ...
+    left, right = st.columns(2)
+    if err := state.pop("generate.click.error", None):
+        right.warning(err)
+    nxt = state.get("generate.next", "a").upper()
+    right.info(f"**Click the plane** to set A, then B, then A… The next click sets **{nxt}**.")
+    with right:
+        a, b = endpoint("a", generate.DEFAULT_A), endpoint("b", generate.DEFAULT_B)
+    steps = right.slider("Steps", *generate.STEPS_SLIDER, key="generate.steps")
+    path = generate.linear_path(a, b, steps)
+    hole, outside = generate.in_hole(path, mu, sigma), generate.outside_disc(path)
+    fig = fg.path_figure(path=path, hole=hole, outside=outside, **plane)
+    left.plotly_chart(figures.clickable(fig), key="gen_plane")
+    show(right, path, steps, generate.STRIP_PX // steps, "decoder(z(t)), t = 0 (A) … 1 (B)")
+    right.markdown(generate.path_summary(outside, hole))
+
+
+interpolate()

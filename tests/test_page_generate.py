@@ -1,0 +1,151 @@
+"""AppTest of Generate and interpolate: each served mosaic is decoder(z) for the right z."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import ndtri
+from streamlit.testing.v1 import AppTest
+
+from vae_geom import checkpoints, geometry, ladder, probe
+from vae_geom.data import load as load_dataset
+from vae_geom.models import decode_images, posteriors
+
+PAGE = str(Path(__file__).parents[1] / "pages" / "6_Generate_and_interpolate.py")
+ATOL = 1 / 255 + 1e-6  # PNG holds 8 bits per pixel
+
+
+def _run(state=None, dataset=None, model=None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (state or {}).items():
+        at.session_state[k] = v  # AppTest cannot click a chart: set what a click would
+    at.run()
+    if dataset:
+        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
+    if model:
+        at.selectbox(key="sidebar.model").set_value(model).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _model(dataset="mnist", name="vae-kl-1"):
+    return checkpoints.load(ladder.stem(dataset, name))[0]
+
+
+def _served(at: AppTest, media, caption_start: str) -> np.ndarray:
+    """The PNG served under the image whose caption starts so, shrunk back to one pixel each."""
+    (img,) = [
+        i.proto.imgs[0]
+        for i in at.get("image")
+        if i.proto.imgs[0].caption.startswith(caption_start)
+    ]
+    return media.png(img.url)
+
+
+def _unscale(png: np.ndarray, rows: int, cols: int, shape) -> np.ndarray:
+    """Undo the whole-factor upscaling of a rows x cols mosaic of `shape` tiles (1-pixel pads)."""
+    h, w = shape
+    native = (rows * (h + 1) + 1, cols * (w + 1) + 1)  # probe.mosaic's size
+    f = png.shape[0] // native[0]
+    assert f >= 1 and png.shape == (f * native[0], f * native[1])
+    return png[::f, ::f]
+
+
+def _tile(mosaic: np.ndarray, r: int, c: int, shape) -> np.ndarray:
+    h, w = shape
+    return mosaic[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w]
+
+
+def test_the_default_page_draws_three_planes_and_three_mosaics():
+    at = _run()
+    assert len(at.get("plotly_chart")) == 3 and len(at.get("image")) == 3
+    assert len(at.latex) == 3  # one formula per section
+    assert at.session_state["generate.a"] == (-2.0, -1.0)
+
+
+def test_the_inverse_cdf_grid_mosaic_decodes_the_expected_z(media):
+    at = _run()
+    g = at.slider(key="generate.g").value
+    png = _served(at, media, f"decoder(z), {g}×{g} inverse-cdf grid")
+    mosaic = _unscale(png, g, g, (28, 28))
+    axis = ndtri((np.arange(g) + 0.5) / g)  # independent of generate.grid_axis
+    model = _model()
+    for r, c in [(0, 0), (0, g - 1), (g // 2, 3), (g - 1, 0)]:
+        z = (axis[c], axis[g - 1 - r])  # z1 rightward, z2 upward: row 0 holds the largest z2
+        expected = decode_images(model, [z])[0].reshape(28, 28)
+        np.testing.assert_allclose(_tile(mosaic, r, c, (28, 28)), expected, atol=ATOL)
+
+
+def test_a_uniform_grid_on_the_digits_decodes_linspace(media):
+    at = _run(dataset="digits")
+    at.slider(key="generate.g").set_value(5)
+    at.radio(key="generate.spacing").set_value("uniform").run()  # a is for the uniform grid only
+    at.slider(key="generate.limit").set_value(2.0).run()
+    assert not at.exception
+    mosaic = _unscale(_served(at, media, "decoder(z), 5×5 uniform grid"), 5, 5, (8, 8))
+    axis = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    z = np.array([(axis[c], axis[4 - r]) for r in range(5) for c in range(5)])
+    expected = probe.mosaic(decode_images(_model("digits"), z), (8, 8), 5)
+    np.testing.assert_allclose(mosaic, expected, atol=ATOL)
+
+
+def test_prior_samples_are_decoded_and_their_holes_counted(media):
+    at = _run()
+    at.segmented_control(key="generate.n").set_value(16)
+    at.number_input(key="generate.seed").set_value(7).run()
+    assert not at.exception
+    z = np.random.default_rng(7).standard_normal((16, 2))  # the oracle: numpy's own draws
+    mosaic = _unscale(_served(at, media, "decoder(z), 16 draws (seed 7)"), 4, 4, (28, 28))
+    expected = probe.mosaic(decode_images(_model(), z), (28, 28), 4)
+    np.testing.assert_allclose(mosaic, expected, atol=ATOL)
+    mu, sigma = posteriors(_model(), load_dataset("mnist").x_test)
+    holes = int((~geometry.covered(z, mu, sigma, k=2.0)).sum())
+    assert any(c.value.startswith(f"{holes} of 16 samples land in a hole") for c in at.caption)
+
+
+def _strip(at: AppTest, media, steps: int) -> np.ndarray:
+    return _unscale(_served(at, media, "decoder(z(t))"), 1, steps, (28, 28))
+
+
+def test_the_strip_runs_from_a_to_b(media):
+    a, b = (-1.5, 2.0), (2.5, -0.5)
+    at = _run({"generate.a": a, "generate.b": b})
+    at.slider(key="generate.steps").set_value(5).run()
+    strip, model = _strip(at, media, 5), _model()
+    for i, z in enumerate([a, (-0.5, 1.375), (0.5, 0.75), (1.5, 0.125), b]):
+        expected = decode_images(model, [z])[0].reshape(28, 28)
+        np.testing.assert_allclose(_tile(strip, 0, i, (28, 28)), expected, atol=ATOL)
+    assert at.number_input(key="generate.a1").value == pytest.approx(a[0])
+    assert at.number_input(key="generate.b2").value == pytest.approx(b[1])
+    assert "On this path" in at.markdown[-1].value
+
+
+def test_typed_endpoints_move_the_path(media):
+    at = _run()
+    at.number_input(key="generate.b1").set_value(3.0)
+    at.number_input(key="generate.b2").set_value(-3.0).run()
+    assert at.session_state["generate.b"] == (3.0, -3.0)
+    strip, model = _strip(at, media, 11), _model()
+    expected = decode_images(model, [(3.0, -3.0)])[0].reshape(28, 28)
+    np.testing.assert_allclose(_tile(strip, 0, 10, (28, 28)), expected, atol=ATOL)
+    # (3, -3) is 4.2 from the origin: the path's far end leaves the prior's 2-sigma circle
+    assert "leave the prior’s 2σ circle" in at.markdown[-1].value
+    assert not at.markdown[-1].value.startswith("On this path none")
+
+
+def test_clicks_set_a_then_b():
+    at = _run({"generate.click": (0.5, 0.5)})
+    assert at.session_state["generate.a"] == (0.5, 0.5)
+    assert "next click sets **B**" in at.info[0].value
+    at.session_state["generate.click"] = (1.0, -1.0)
+    at.run()
+    assert at.session_state["generate.b"] == (1.0, -1.0)
+    assert at.session_state["generate.a"] == (0.5, 0.5)
+    assert at.number_input(key="generate.b2").value == pytest.approx(-1.0)
+
+
+def test_the_ae_warns_that_its_prior_samples_land_in_holes():
+    at = _run(model="ae")
+    assert "An AE is never pulled toward N(0, I)" in at.warning[0].value
