@@ -27,6 +27,7 @@ DATASET_LABELS = {
     "shapes": "Bars (angle × length, 28×28)",
 }
 KEY_DATASET, KEY_MODEL = "sidebar.dataset", "sidebar.model"
+DEFAULT_MODEL = "vae-kl-1"  # the beta = 1 VAE: the standard KL objective
 KEY_URL_READ, KEY_URL_NOTICES, KEY_URL_Z = "url.read", "url.notices", "url.z"
 
 
@@ -64,6 +65,8 @@ def sidebar() -> tuple[str, str]:
     copied link reopens the same view.
     """
     _read_url_once()
+    st.session_state.setdefault(KEY_DATASET, DATASETS[0])  # defaults live in session state only,
+    st.session_state.setdefault(KEY_MODEL, DEFAULT_MODEL)  # so a link or slider may overwrite them
     for key in (KEY_DATASET, KEY_MODEL):  # keep the choice when the user switches pages
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
@@ -71,11 +74,9 @@ def sidebar() -> tuple[str, str]:
         st.header("Data and model")
         ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
         names = [s.name for s in ladder.SPECS]
-        default = names.index("vae-kl-1")
         name = st.selectbox(
             "Model",
             names,
-            index=default,
             key=KEY_MODEL,
             format_func=lambda n: ladder.spec_by_name(n).label,
             help="The shipped ladder: an AE, VAEs with the KL term at five weights β "
