@@ -10,22 +10,23 @@ export default function ({ data, setTriggerValue }) {
   const handlers = new Map(); // chart key -> this mount's handler (replaced on every mount)
   let current = data.z; // the latest z: clicks update it before Python answers
 
+  // The crosshair lives in plotly's top SVG layer (where its own hover labels go), not in an HTML
+  // overlay: an HTML element over thousands of ellipses made every click repaint them (~230 ms
+  // per click with 5,000 ellipses, BENCHMARKS.md).
   function place(gd, z) {
-    const box = gd.querySelector(".svg-container"); // plotly's positioned wrapper
-    if (!box) return;
-    let mark = box.querySelector(":scope > .vae-geom-mark");
+    const layer = gd.querySelector(".main-svg:last-of-type");
     const xa = gd._fullLayout && gd._fullLayout.xaxis, ya = gd._fullLayout && gd._fullLayout.yaxis;
-    if (!z || !xa || !ya) { if (mark) mark.remove(); return; }
+    let mark = layer && layer.querySelector(":scope > .vae-geom-mark");
+    if (!z || !xa || !ya || !layer) { if (mark) mark.remove(); return; }
     if (!mark) {
-      mark = document.createElement("div");
-      mark.className = "vae-geom-mark";
-      mark.style.cssText = "position:absolute;width:18px;height:18px;margin:-9px 0 0 -9px;" +
-        "pointer-events:none;z-index:10;font:bold 18px/18px sans-serif;text-align:center;color:#d00";
-      mark.textContent = "✚";
-      box.appendChild(mark);
+      mark = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      mark.setAttribute("class", "vae-geom-mark");
+      mark.setAttribute("d", "M-8,0H8M0,-8V8");
+      mark.setAttribute("style", "stroke:#d00;stroke-width:3;pointer-events:none");
+      layer.appendChild(mark);
     }
-    mark.style.left = `${xa._offset + xa.l2p(z[0])}px`;
-    mark.style.top = `${ya._offset + ya.l2p(z[1])}px`;
+    const t = `translate(${xa._offset + xa.l2p(z[0])},${ya._offset + ya.l2p(z[1])})`;
+    if (mark.getAttribute("transform") !== t) mark.setAttribute("transform", t);
   }
 
   function attach() {

@@ -68,7 +68,7 @@ def plot_box(page) -> dict:
     return box
 
 
-def measure(clicks: int, seed: int, split: str = "all") -> dict:
+def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> dict:
     points = empty_points(clicks, seed, split)
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
@@ -88,10 +88,16 @@ def measure(clicks: int, seed: int, split: str = "all") -> dict:
         page.evaluate(PROBE_JS)
         for i, z in enumerate(points):
             box = plot_box(page)
-            page.mouse.click(
-                box["x"] + (z[0] + 4) / 8 * box["width"], box["y"] + (4 - z[1]) / 8 * box["height"]
-            )
+            x = box["x"] + (z[0] + 4) / 8 * box["width"]
+            y = box["y"] + (4 - z[1]) / 8 * box["height"]
+            page.mouse.move(x, y, steps=4)  # arrive, as a hand does (plotly clicks where it hovers)
+            page.wait_for_timeout(120)
+            page.mouse.click(x, y)  # the clock starts at this mousedown
             page.wait_for_function(f"() => window.__lat.length > {i}", timeout=30_000)
+            # a person looks at the answer before clicking again: wait for the run to end, then
+            # pause, so a click is not timed while queued behind the previous one's tail
+            wait_for_app(page)
+            page.wait_for_timeout(gap_ms)
         lat = np.array(page.evaluate("() => window.__lat"))
     return {
         "clicks": len(lat),
@@ -100,6 +106,7 @@ def measure(clicks: int, seed: int, split: str = "all") -> dict:
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
         "max_ms": round(float(lat.max()), 1),
+        "gap_ms": gap_ms,
         "first_load_s": round(first_load, 2),
         "all_ms": [round(float(v), 1) for v in lat],
     }
@@ -111,13 +118,23 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--short", action="store_true", help="8 clicks: the CI regression check")
     p.add_argument(
+        "--gap-ms",
+        type=int,
+        default=500,
+        help="pause after each answer before the next click (0: click at once)",
+    )
+    p.add_argument(
         "--split",
         choices=("all", "test"),
         default="all",
         help="all = 5,000 ellipses (the target's setting), test = 1,000",
     )
     args = p.parse_args()
-    print(json.dumps(measure(8 if args.short else args.clicks, args.seed, args.split), indent=2))
+    print(
+        json.dumps(
+            measure(8 if args.short else args.clicks, args.seed, args.split, args.gap_ms), indent=2
+        )
+    )
 
 
 if __name__ == "__main__":

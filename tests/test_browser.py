@@ -80,9 +80,21 @@ def stable_box(page) -> dict:
 
 
 def click_at(page, z):
-    box = stable_box(page)
-    x = box["x"] + (z[0] + 4) / 8 * box["width"]  # axes are fixed to [-4, 4] x [-4, 4]
-    y = box["y"] + (4 - z[1]) / 8 * box["height"]
+    """Click the pixel of z, computed from plotly's own axes once the page has settled."""
+    wait_for_app(page)
+    stable_box(page)
+    x, y = page.evaluate(
+        """([z1, z2]) => {
+        const gd = document.querySelector('.st-key-latent .js-plotly-plot');
+        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
+    }""",
+        list(z),
+    )
+    # plotly's click-anywhere reports the coordinates of its last (throttled) hover: arrive first,
+    # as a hand on a mouse does, then click
+    page.mouse.move(x, y, steps=4)
+    page.wait_for_timeout(120)
     page.mouse.click(x, y)
 
 

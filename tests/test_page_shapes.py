@@ -1,0 +1,100 @@
+"""AppTest of the Code-space-shapes page: its verdicts, table and planes are the core's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.plotly_data import array
+from vae_geom import checkpoints, ladder, shapes
+from vae_geom.data import load as load_dataset
+from vae_geom.models import posteriors
+
+PAGE = str(Path(__file__).parents[1] / "pages" / "5_Code_space_shapes.py")
+
+
+def _run(dataset: str = "mnist", model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    if dataset != "mnist":
+        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
+    if model:
+        at.selectbox(key="sidebar.model").set_value(model).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module", params=["mnist", "digits"])
+def page(request) -> tuple[str, AppTest]:
+    return request.param, _run(request.param)
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _verdicts(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith("Verdict: ")]
+
+
+def test_the_four_generated_shapes_are_drawn_and_judged_as_themselves(page):
+    _, at = page
+    charts = _charts(at)
+    assert len(charts) == 6  # four shapes, then the model's codes and their whitened view
+    verdicts = _verdicts(at)
+    for kind, fig, caption in zip(shapes.KINDS, charts, verdicts, strict=False):
+        assert fig["layout"]["title"]["text"] == f"generated: {kind}"
+        points = shapes.make_shape(kind)
+        np.testing.assert_allclose(array(fig["data"][0]["x"]), points[:, 0])
+        np.testing.assert_allclose(array(fig["data"][0]["y"]), points[:, 1])
+        assert caption == shapes.describe(shapes.measures(points))
+        assert caption.startswith(f"Verdict: {kind} — ")
+        names = [t.get("name") for t in fig["data"]]
+        assert "prior 1σ circle" in names and "prior 2σ circle" in names
+        assert fig["layout"]["xaxis"]["range"] == [-4, 4]
+        assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
+
+
+def test_the_table_measures_every_shipped_models_test_codes(page):
+    dataset, at = page
+    table = at.dataframe[0].value
+    assert list(table["model"]) == [s.name for s in ladder.SPECS]
+    x_test = load_dataset(dataset).x_test
+    for row in table.to_dict("records"):
+        model, _ = checkpoints.load(ladder.stem(dataset, row["model"]))
+        expected = shapes.measures(posteriors(model, x_test)[0])
+        for key, value in expected.items():
+            assert row[key] == pytest.approx(value, abs=1e-12), (row["model"], key)
+        assert row["verdict"] == shapes.classify(expected)
+
+
+def test_the_lesson_an_ae_is_scattered_and_the_kl_makes_a_disc():
+    verdicts = dict(zip(*_run().dataframe[0].value[["model", "verdict"]].T.values, strict=True))
+    assert verdicts["ae"] == verdicts["vae-kl-0"] == "scattered"
+    assert verdicts["vae-kl-1"] == "disc"
+
+
+def test_the_selected_model_is_drawn_whitened_with_its_verdict():
+    at = _run("digits", "ae")
+    model, _ = checkpoints.load(ladder.stem("digits", "ae"))
+    mu, _ = posteriors(model, load_dataset("digits").x_test)
+    assert _verdicts(at)[4] == shapes.describe(shapes.measures(mu))
+    whitened = _charts(at)[5]
+    points = next(t for t in whitened["data"] if t.get("name") == "whitened codes w")
+    w = shapes.whiten(mu)
+    np.testing.assert_allclose(array(points["x"]), w[:, 0], atol=1e-12)
+    gaps = array(next(t for t in whitened["data"] if t["type"] == "heatmap")["z"])
+    np.testing.assert_array_equal(gaps.reshape(shapes.gap_map(mu).shape) > 0, shapes.gap_map(mu))
+    assert gaps.any()  # the AE leaves gaps, drawn as red cells
+    assert len(at.get("download_button")) == 1
+
+
+def test_the_formulas_and_rules_are_shown():
+    at = _run()
+    latex = at.latex[0].value
+    assert r"\lambda_{\min}/\lambda_{\max}" in latex and r"\rho(3/4)" in latex
+    assert any(shapes.rules() in c.value for c in at.caption)
