@@ -10,7 +10,14 @@ scripted and benchmarked on its own:
     geometry     numpy: ellipse outlines, coverage of the prior, aggregate posterior, holes
     checkpoints  safetensors weights + JSON config; clear errors on a bad file
     ladder       the shipped model ladder: specs, evaluation, retraining
-    figures      plotly figure builders
+    probe        what the plane says at a clicked z: decoded image, covering posteriors, blend
+    penalties    the two regularisers as functions of (mu, sigma), for the Regularisers page
+    shapes       measures that tell scattered / line / ring / disc code spaces apart
+    generate     prior samples, manifold grids, linear paths
+    figures*     plotly figure builders (figures_penalties, figures_shapes, figures_generate)
+    devserver    runs the real server and Chromium for browser tests and benchmarks
+
+    ui           the ONE module that imports Streamlit: cached loaders, shared sidebar, widgets
 """
 
 __version__ = "0.1.0"

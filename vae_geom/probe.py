@@ -85,7 +85,10 @@ def upscale(image: np.ndarray, size: int = 160) -> np.ndarray:
 
 
 def mosaic(images: np.ndarray, image_shape: tuple[int, int], cols: int, pad: int = 1) -> np.ndarray:
-    """Tile images of shape (n, D) into one (rows*(h+pad), cols*(w+pad)) array; pad is white."""
+    """Tile images of shape (n, D) into one array of shape (rows*(h+pad)+pad, cols*(w+pad)+pad).
+
+    The padding is white (1.0), a frame around each tile.
+    """
     h, w = image_shape
     n = len(images)
     rows = max(1, -(-n // cols))
