@@ -20,7 +20,7 @@ import numpy as np
 
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import load
-from vae_geom.devserver import chromium, streamlit_server, wait_for_app
+from vae_geom.devserver import chromium, click_plane, streamlit_server, wait_for_app
 from vae_geom.models import posteriors
 
 # Installed in the page: stamps each mousedown, and each time the decoded image (the first image
@@ -56,18 +56,6 @@ def empty_points(n: int, seed: int, split: str = "all") -> list[tuple[float, flo
     return found
 
 
-def plot_box(page) -> dict:
-    drag = page.locator(".st-key-latent .nsewdrag").first
-    box = drag.bounding_box()
-    for _ in range(50):  # the page reflows while the side panel fills: wait until it is still
-        page.wait_for_timeout(100)
-        again = drag.bounding_box()
-        if again == box:
-            return box
-        box = again
-    return box
-
-
 def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> dict:
     points = empty_points(clicks, seed, split)
     with streamlit_server() as url, chromium() as browser:
@@ -87,12 +75,7 @@ def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> di
         )
         page.evaluate(PROBE_JS)
         for i, z in enumerate(points):
-            box = plot_box(page)
-            x = box["x"] + (z[0] + 4) / 8 * box["width"]
-            y = box["y"] + (4 - z[1]) / 8 * box["height"]
-            page.mouse.move(x, y, steps=4)  # arrive, as a hand does (plotly clicks where it hovers)
-            page.wait_for_timeout(120)
-            page.mouse.click(x, y)  # the clock starts at this mousedown
+            click_plane(page, z)  # the clock starts at its mousedown
             page.wait_for_function(f"() => window.__lat.length > {i}", timeout=30_000)
             # a person looks at the answer before clicking again: wait for the run to end, then
             # pause, so a click is not timed while queued behind the previous one's tail

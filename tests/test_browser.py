@@ -13,7 +13,7 @@ import pytest
 
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import load as load_dataset
-from vae_geom.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
+from vae_geom.devserver import CHROMIUM, chromium, click_plane, streamlit_server, wait_for_app
 from vae_geom.models import posteriors
 
 pytestmark = [
@@ -66,38 +66,6 @@ def wait_for_listener(page) -> None:
     )
 
 
-def stable_box(page) -> dict:
-    """The plot area's box once it stops moving (the page reflows as the side panel grows)."""
-    drag = page.locator(".st-key-latent .nsewdrag").first
-    box = drag.bounding_box()
-    for _ in range(50):
-        page.wait_for_timeout(100)
-        again = drag.bounding_box()
-        if again == box:
-            return box
-        box = again
-    return box
-
-
-def click_at(page, z):
-    """Click the pixel of z, computed from plotly's own axes once the page has settled."""
-    wait_for_app(page)
-    stable_box(page)
-    x, y = page.evaluate(
-        """([z1, z2]) => {
-        const gd = document.querySelector('.st-key-latent .js-plotly-plot');
-        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
-    }""",
-        list(z),
-    )
-    # plotly's click-anywhere reports the coordinates of its last (throttled) hover: arrive first,
-    # as a hand on a mouse does, then click
-    page.mouse.move(x, y, steps=4)
-    page.wait_for_timeout(120)
-    page.mouse.click(x, y)
-
-
 def decoded_src(page) -> str | None:
     """The decoder(z) image: the first image the app serves (the plane itself is SVG)."""
     img = page.locator('img[src*="/media/"]')
@@ -137,7 +105,7 @@ REDRAWN = """(before) => {
 def test_clicks_on_empty_space_decode_that_z(page):
     srcs = []
     for z in empty_points(2):
-        click_at(page, z)
+        click_plane(page, z)
         wait_or_explain(page, SHOWS_Z, list(z))
         wait_or_explain(page, NEW_IMAGE, srcs[-1] if srcs else "")
         got = tuple(float(v) for v in READOUT.search(page.inner_text("body")).groups())

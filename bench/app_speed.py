@@ -1,0 +1,385 @@
+"""App speed: cold start, beta switch, figure payload, page loads and server memory (issue 4).
+
+Headless Debian Chromium against the real `streamlit run` server (vae_geom.devserver):
+
+1. cold start: from launching a fresh `streamlit run app.py` to the Explorer's latent plane being
+   interactive (the chart exists and assets/plane_click.js has attached `gd.__vaeGeomClick`);
+2. beta switch: on the Explorer with all 5,000 MNIST ellipses, from the keydown on the beta slider
+   to the first `plotly_afterplot` whose ellipse trace holds new data (timed inside the page);
+3. figure payload: bytes Streamlit serialises for the latent figure (`fig.to_json()`) with 1k / 5k
+   / 10k ellipses, cross-checked against the largest websocket frame the browser receives;
+4. page load of every page on a warm server: `page.goto` to the script not running and every plotly
+   chart drawn, each in a fresh browser context;
+5. server memory: VmRSS of the streamlit process with 1 and with N open Explorer sessions (each
+   having clicked once in the plane), and after closing them.
+
+    PYTHONPATH=. .venv/bin/python -m bench.app_speed            # full run, ~4 min
+    PYTHONPATH=. .venv/bin/python -m bench.app_speed --short    # CI: ~1 min
+
+Prints one JSON object; exit 0 even when slow (a benchmark, not a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from vae_geom import checkpoints, figures, ladder
+from vae_geom.data import load
+from vae_geom.devserver import chromium, streamlit_server, wait_for_app
+from vae_geom.models import posteriors
+
+VIEWPORT = {"width": 1400, "height": 1100}
+EXPLORER_ALL = "/?dataset=mnist&model=vae-kl-1&split=all"
+PAGES = [
+    "/",
+    "/Points_vs_ellipses",
+    "/KL_and_coverage",
+    "/Reparameterisation",
+    "/Regularisers",
+    "/Code_space_shapes",
+    "/Generate_and_interpolate",
+]
+# beta ladder walk from beta = 1: (key, label the slider shows afterwards)
+SWITCHES = [
+    ("ArrowLeft", "β = 0.3"),
+    ("ArrowLeft", "β = 0.1"),
+    ("ArrowRight", "β = 0.3"),
+    ("ArrowRight", "β = 1"),
+    ("ArrowRight", "β = 3"),
+    ("ArrowLeft", "β = 1"),
+    ("ArrowLeft", "β = 0.3"),
+    ("ArrowRight", "β = 1"),
+]
+INTERACTIVE = (
+    "() => { const gd = document.querySelector('.st-key-latent .js-plotly-plot');"
+    " return !!(gd && gd._fullLayout && gd.__vaeGeomClick); }"
+)
+# every plotly chart drawn (has _fullLayout), at least n of them, and the script done
+PAGE_READY = """(n) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const g = [...document.querySelectorAll('.js-plotly-plot')];
+  return g.length >= Math.max(n, 1) && g.every(x => !!x._fullLayout);
+}"""
+# Installed in the Explorer: a keydown on the beta slider stamps t0 and the current ellipse data;
+# the first plotly_afterplot after it whose first filled trace's x differs records the delay.
+# Charts that appear later (a rerun may replace the element) get the same hook.
+BETA_PROBE_JS = """() => {
+  const S = window.__beta = {t0: null, before: null, lat: [], hooked: new WeakSet()};
+  const gdNow = () => document.querySelector('.st-key-latent .js-plotly-plot');
+  const sig = gd => {
+    const t = gd && gd.data && gd.data.find(d => d.fill === 'toself');
+    return t ? JSON.stringify(t.x).slice(0, 2000) : '';
+  };
+  const hook = gd => {
+    if (!gd || typeof gd.on !== 'function' || S.hooked.has(gd)) return;
+    S.hooked.add(gd);
+    gd.on('plotly_afterplot', () => {
+      if (S.t0 === null) return;
+      const now = performance.now();
+      if (sig(gd) !== S.before) { S.lat.push(now - S.t0); S.t0 = null; }
+    });
+  };
+  document.addEventListener('keydown', e => {
+    if (!e.target.closest || !e.target.closest('.st-key-explorer-ladder')) return;
+    S.before = sig(gdNow()); S.t0 = performance.now();
+  }, true);
+  hook(gdNow());
+  new MutationObserver(() => hook(gdNow())).observe(document.body,
+                                                   {childList: true, subtree: true});
+}"""
+
+
+def stats(values, digits: int = 1) -> dict:
+    a = np.asarray(values, float)
+    return {
+        "p50": round(float(np.percentile(a, 50)), digits),
+        "p95": round(float(np.percentile(a, 95)), digits),
+        "max": round(float(a.max()), digits),
+    }
+
+
+# --- the server process -----------------------------------------------------------------------
+
+
+def server_pid(url: str) -> int:
+    """The pid of our child `streamlit run` listening on url's port (devserver uses Popen)."""
+    port = str(urlparse(url).port)
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            args = (d / "cmdline").read_bytes().split(b"\0")
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"streamlit" in args and port.encode() in args:
+            return int(d.name)
+    raise RuntimeError(f"no streamlit child process on port {port}")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)  # kB -> MiB
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+# --- browser helpers --------------------------------------------------------------------------
+
+
+def new_page(browser):
+    ctx = browser.new_context(viewport=VIEWPORT)
+    return ctx, ctx.new_page()
+
+
+def wait_interactive(page, timeout_ms: float = 120_000) -> None:
+    page.wait_for_function(INTERACTIVE, timeout=timeout_ms)
+
+
+def click_plane(page, z=(3.5, -3.5)) -> None:
+    """As tests/test_browser.click_at: settle, arrive at z's pixel, pause, click."""
+    wait_for_app(page)
+    drag = page.locator(".st-key-latent .nsewdrag").first
+    box = drag.bounding_box()
+    for _ in range(50):  # the page reflows while the side panel fills
+        page.wait_for_timeout(100)
+        again = drag.bounding_box()
+        if again == box:
+            break
+        box = again
+    x, y = page.evaluate(
+        """([z1, z2]) => {
+        const gd = document.querySelector('.st-key-latent .js-plotly-plot');
+        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
+    }""",
+        list(z),
+    )
+    page.mouse.move(x, y, steps=4)
+    page.wait_for_timeout(120)
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img[src*=\"/media/\"]');"
+        " return !!i && i.complete && i.naturalWidth > 0; }",
+        timeout=30_000,
+    )
+    wait_for_app(page)
+
+
+# --- 1. cold start ----------------------------------------------------------------------------
+
+
+def cold_start(browser, runs: int) -> dict:
+    total, healthy = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        with streamlit_server() as url:
+            healthy.append(time.perf_counter() - t0)
+            ctx, page = new_page(browser)
+            page.goto(url)
+            wait_interactive(page)
+            total.append(time.perf_counter() - t0)
+            ctx.close()
+    return {
+        "runs": runs,
+        "p50_s": round(float(np.median(total)), 2),
+        "server_healthy_p50_s": round(float(np.median(healthy)), 2),
+        "all_s": [round(v, 2) for v in total],
+    }
+
+
+# --- 2. beta switch (+ websocket bytes of the 5k figure) --------------------------------------
+
+
+def beta_switch(browser, url: str, switches: int, gap_ms: int = 500) -> dict:
+    ctx, page = new_page(browser)
+    frames: list[int] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))),
+    )
+    page.goto(url + EXPLORER_ALL)
+    wait_for_app(page)
+    wait_interactive(page)
+    traces = page.evaluate(
+        "() => document.querySelector('.st-key-latent .js-plotly-plot').data"
+        ".filter(d => d.fill === 'toself').map(d => !!(d.x && d.x.bdata))"
+    )
+    ws = {"frames": len(frames), "largest_frame_bytes": max(frames), "total_bytes": sum(frames)}
+    page.evaluate(BETA_PROBE_JS)
+    thumb = page.locator('.st-key-explorer-ladder input[type="range"]')
+    labels = []
+    for i, (key, label) in enumerate(SWITCHES[:switches]):
+        wait_for_app(page)
+        page.wait_for_timeout(gap_ms)
+        thumb.focus()
+        thumb.press(key)
+        page.wait_for_function(f"() => window.__beta.lat.length > {i}", timeout=60_000)
+        page.wait_for_function(
+            "(l) => document.querySelector('.st-key-explorer-ladder').innerText.includes(l)",
+            arg=label,
+            timeout=15_000,
+        )
+        labels.append(label)
+    lat = page.evaluate("() => window.__beta.lat")
+    ctx.close()
+    return {
+        "switches": len(lat),
+        "path": ["β = 1", *labels],
+        **{f"{k}_ms": v for k, v in stats(lat).items()},
+        "all_ms": [round(v, 1) for v in lat],
+        "ellipse_traces": len(traces),
+        "ellipse_x_is_bdata": all(traces),
+        "websocket_on_load": ws,
+    }
+
+
+# --- 3. figure payload ------------------------------------------------------------------------
+
+
+def payload() -> dict:
+    model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
+    ds = load("mnist")
+    x, y = ds.samples("all")
+    mu, sigma = posteriors(model, x)
+    rng = np.random.default_rng(0)
+    mu10 = np.concatenate([mu, mu + rng.normal(0, 0.01, mu.shape).astype(np.float32)])
+    sigma10 = np.concatenate([sigma, sigma * (1 + rng.normal(0, 0.01, sigma.shape))]).astype(
+        np.float32
+    )
+    y10 = np.concatenate([y, y])
+    xt, yt = ds.samples("test")
+    mut, sigmat = posteriors(model, xt)
+    out = {}
+    for name, (m, s, lab) in {
+        "1k": (mut, sigmat, yt),
+        "5k": (mu, sigma, y),
+        "10k": (mu10, sigma10, y10),
+    }.items():
+        t0 = time.perf_counter()
+        fig = figures.clickable(figures.latent_figure(m, s, lab))
+        built = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        n = len(fig.to_json().encode())
+        out[name] = {
+            "ellipses": len(m),
+            "bytes": n,
+            "mb": round(n / 1e6, 3),
+            "build_ms": round(built * 1e3, 1),
+            "to_json_ms": round((time.perf_counter() - t0) * 1e3, 1),
+        }
+    return out
+
+
+# --- 4. page loads ----------------------------------------------------------------------------
+
+
+def load_once(browser, url: str, path: str, charts: int) -> tuple[float, int]:
+    ctx, page = new_page(browser)
+    t0 = time.perf_counter()
+    page.goto(url + path)
+    page.wait_for_function(PAGE_READY, arg=charts, timeout=120_000)
+    elapsed = time.perf_counter() - t0
+    n = page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
+    ctx.close()
+    return elapsed, n
+
+
+def settled_charts(browser, url: str, path: str) -> int:
+    """Warm-up load: how many charts the page shows once it has stopped changing."""
+    ctx, page = new_page(browser)
+    page.goto(url + path)
+    page.wait_for_function(PAGE_READY, arg=1, timeout=180_000)
+    n, still = -1, 0
+    while still < 4:  # the same count, script done, all drawn, for 2 s
+        page.wait_for_timeout(500)
+        m = page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
+        ready = page.evaluate(PAGE_READY, m)
+        still = still + 1 if (m == n and ready) else 0
+        n = m
+    ctx.close()
+    return n
+
+
+def page_loads(browser, url: str, paths: list[str], reps: int) -> dict:
+    out = {}
+    for path in paths:
+        charts = settled_charts(browser, url, path)
+        times = [load_once(browser, url, path, charts)[0] for _ in range(reps)]
+        out[path] = {
+            "charts": charts,
+            "p50_s": round(float(np.median(times)), 2),
+            "all_s": [round(v, 2) for v in times],
+        }
+    return out
+
+
+# --- 5. server memory -------------------------------------------------------------------------
+
+
+def memory(browser, sessions: int) -> dict:
+    with streamlit_server() as url:
+        pid = server_pid(url)
+        out = {"path": "/", "idle_mb": rss_mb(pid)}
+        open_ = []
+        for i in range(sessions):
+            ctx, page = new_page(browser)
+            page.goto(url + "/")
+            wait_for_app(page)
+            wait_interactive(page)
+            click_plane(page)
+            open_.append(ctx)
+            if i == 0:
+                page.wait_for_timeout(1000)
+                out["sessions_1_mb"] = rss_mb(pid)
+        page.wait_for_timeout(1000)
+        out[f"sessions_{sessions}_mb"] = rss_mb(pid)
+        out["sessions"] = sessions
+        for ctx in open_:
+            ctx.close()
+        time.sleep(2)
+        out["closed_after_2s_mb"] = rss_mb(pid)
+        time.sleep(8)
+        out["closed_after_10s_mb"] = rss_mb(pid)
+    return out
+
+
+def measure(short: bool) -> dict:
+    t_start = time.perf_counter()
+    result = {"mode": "short" if short else "full"}
+    result["payload"] = payload()
+    with chromium() as browser:
+        result["cold_start"] = cold_start(browser, 1 if short else 3)
+        with streamlit_server() as url:
+            paths = PAGES[:2] if short else PAGES
+            result["page_load"] = page_loads(browser, url, paths, 1 if short else 3)
+            result["beta_switch"] = beta_switch(browser, url, 2 if short else len(SWITCHES))
+        result["memory"] = memory(browser, 3 if short else 10)
+    ws = result["beta_switch"]["websocket_on_load"]["largest_frame_bytes"]
+    result["payload"]["5k"]["largest_ws_frame_bytes"] = ws
+    result["payload"]["5k"]["ws_over_to_json"] = round(ws / result["payload"]["5k"]["bytes"], 3)
+    result["wall_s"] = round(time.perf_counter() - t_start, 1)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument(
+        "--short",
+        action="store_true",
+        help="CI: 1 cold start, 2 beta switches, 2 pages x 1 load, 3 sessions",
+    )
+    args = p.parse_args()
+    print(json.dumps(measure(args.short), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
