@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from vae_geom import figures, ladder, ui
+from vae_geom import figures, ui
 from vae_geom.data import SPLITS
 
 
@@ -62,7 +62,7 @@ def explorer() -> None:
         st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
         st.caption(
             f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
-            f"Model: {ladder.spec_by_name(model_name).label}."
+            f"Model: {ui.model_label(model_name)}."
         )
         ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
 

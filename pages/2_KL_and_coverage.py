@@ -45,7 +45,7 @@ st.caption(
     "model on the same test images; the animation runs in your browser."
 )
 
-st.subheader(f"Aggregate posterior vs prior — {ladder.spec_by_name(model_name).label}")
+st.subheader(f"Aggregate posterior vs prior — {ui.model_label(model_name)}")
 mu, sigma = ui.test_posteriors(dataset_name, model_name)
 grid = geometry.Grid()
 q, p = (

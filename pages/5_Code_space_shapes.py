@@ -68,10 +68,9 @@ st.caption(
     "from N(0, I)): the measures ignore size, so an AE's vast cloud can still be a 'disc'."
 )
 
-spec = ladder.spec_by_name(model_name)
 mu, sigma = ui.test_posteriors(ds_name, model_name)
 m = shapes.measures(mu)
-st.subheader(f"{spec.label}: what the measures see")
+st.subheader(f"{ui.model_label(model_name)}: what the measures see")
 left, right = st.columns(2)
 left.plotly_chart(
     fs.codes_figure(mu, ds.y_test, ds.label_name, "μ codes, as the encoder places them"),

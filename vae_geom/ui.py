@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from vae_geom import checkpoints, geometry, ladder, probe
+from vae_geom import checkpoints, geometry, ladder, probe, user_models
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.data import load as load_dataset
 from vae_geom.geometry import GeometryError
@@ -39,6 +39,8 @@ def dataset(name: str) -> Dataset:
 @st.cache_resource(show_spinner="Loading the model…")
 def model(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     """(model, its JSON record); raises CheckpointError for a missing or corrupt file."""
+    if model_name.startswith(user_models.PREFIX):
+        return checkpoints.load(user_models.stem(dataset_name, model_name))
     return checkpoints.load(ladder.stem(dataset_name, model_name))
 
 
@@ -73,12 +75,14 @@ def sidebar() -> tuple[str, str]:
     with st.sidebar:
         st.header("Data and model")
         ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
-        names = [s.name for s in ladder.SPECS]
+        names = model_names(ds)
+        if st.session_state.get(KEY_MODEL) not in names:  # e.g. a user model of another dataset
+            st.session_state[KEY_MODEL] = DEFAULT_MODEL
         name = st.selectbox(
             "Model",
             names,
             key=KEY_MODEL,
-            format_func=lambda n: ladder.spec_by_name(n).label,
+            format_func=model_label,
             help="The shipped ladder: an AE, VAEs with the KL term at five weights β "
             "(β = 0 switches the KL off), and a VAE with the simple regulariser.",
         )
@@ -86,6 +90,18 @@ def sidebar() -> tuple[str, str]:
             st.warning(notice, icon=":material/link_off:")
     st.query_params.update(dataset=ds, model=name)
     return ds, name
+
+
+def model_names(dataset_name: str) -> list[str]:
+    """The shipped ladder, then the user's own models for this dataset ("user:NAME")."""
+    return [s.name for s in ladder.SPECS] + user_models.list_models(dataset_name)
+
+
+def model_label(name: str) -> str:
+    """How a model is named in the picker and captions."""
+    if name.startswith(user_models.PREFIX):
+        return f"Yours: {name.removeprefix(user_models.PREFIX)}"
+    return ladder.spec_by_name(name).label
 
 
 def _read_url_once() -> None:
@@ -99,7 +115,7 @@ def _read_url_once() -> None:
         else:
             notices.append(f"The link's dataset {ds[:40]!r} is unknown: showing MNIST instead.")
     if (name := qp.get("model")) is not None:
-        if name in [s.name for s in ladder.SPECS]:
+        if name in model_names(st.session_state.get(KEY_DATASET, DATASETS[0])):
             st.session_state[KEY_MODEL] = name
         else:
             notices.append(f"The link's model {name[:40]!r} is unknown: showing the β = 1 VAE.")

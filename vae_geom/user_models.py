@@ -1,0 +1,101 @@
+"""Models a user trained or uploaded: saved beside the app, listed in the shared model picker.
+
+They live in `user_models/DATASET/NAME.{safetensors,json}` (or $VAE_GEOM_USER_MODELS), in the same
+format as the shipped ladder; nothing shipped in assets/ is ever written. Their picker names start
+with "user:" so they can never shadow a shipped model.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from vae_geom import checkpoints
+from vae_geom.checkpoints import CheckpointError
+from vae_geom.models import VAE
+
+PREFIX = "user:"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
+MAX_CHECKPOINT_BYTES = 50 * 2**20
+
+
+def root() -> Path:
+    default = Path(__file__).resolve().parent.parent / "user_models"
+    return Path(os.environ.get("VAE_GEOM_USER_MODELS", default))
+
+
+def check_name(name: str) -> str:
+    """A safe file name: letters, digits, '_', '-', '.'; at most 48 characters."""
+    if not NAME_RE.match(name or "") or ".." in name:
+        raise CheckpointError(
+            f"{name!r} cannot be a model name: use 1-48 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def stem(dataset: str, name: str) -> Path:
+    return root() / dataset / check_name(name.removeprefix(PREFIX))
+
+
+def list_models(dataset: str) -> list[str]:
+    """Picker names ("user:NAME") of the user models for a dataset, sorted."""
+    folder = root() / dataset
+    if not folder.is_dir():
+        return []
+    return sorted(PREFIX + p.stem for p in folder.glob("*.json") if NAME_RE.match(p.stem))
+
+
+def save(model: VAE, dataset: str, name: str, meta: dict) -> Path:
+    """Write the model in the ladder's format; returns its stem."""
+    s = stem(dataset, name)
+    checkpoints.save(model, s, {**meta, "name": PREFIX + s.name, "dataset": dataset})
+    return s
+
+
+def to_zip(dataset: str, name: str) -> bytes:
+    """The two checkpoint files in one zip, for download."""
+    weights, config = checkpoints.paths(stem(dataset, name))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(weights, weights.name)
+        z.write(config, config.name)
+    return buf.getvalue()
+
+
+def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
+    """Validate an uploaded checkpoint zip (one .json + one .safetensors) and store it.
+
+    Everything is checked in a scratch folder first (format, shapes, finite weights, that it was
+    trained on `dataset`'s pixel count): nothing half-written is left behind on failure.
+    """
+    import tempfile
+
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError("The checkpoint is larger than 50 MB: not a vae-geom model.")
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        members = {Path(i.filename).suffix: i for i in z.infolist() if not i.is_dir()}
+    except zipfile.BadZipFile as e:
+        raise CheckpointError("Upload a .zip holding NAME.json and NAME.safetensors.") from e
+    if set(members) != {".json", ".safetensors"} or len(z.infolist()) != 2:
+        raise CheckpointError(
+            "The zip must hold exactly two files: NAME.json and NAME.safetensors."
+        )
+    if sum(i.file_size for i in members.values()) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError("The zip unpacks to more than 50 MB: not a vae-geom model.")
+    with tempfile.TemporaryDirectory() as tmp:
+        probe_stem = Path(tmp) / "upload"
+        for suffix, info in members.items():
+            Path(f"{probe_stem}{suffix}").write_bytes(z.read(info))
+        model, meta = checkpoints.load(probe_stem)
+        if model.config.input_dim != input_dim:
+            raise CheckpointError(
+                f"This model reads {model.config.input_dim} pixels per image, the {dataset} "
+                f"dataset has {input_dim}: pick the dataset it was trained on."
+            )
+        save(model, dataset, name, {k: v for k, v in meta.items() if k != "model"})
+    return stem(dataset, name)
