@@ -1,100 +1,74 @@
-"""vae-geom: the Explorer (home page) and the navigation to every teaching page in pages/.
-
-The Explorer shows every test sample's posterior q(z|x) as an ellipse; click anywhere to decode.
-"""
+"""Explorer (the home page): every sample's posterior q(z|x) as an ellipse; click to decode."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import streamlit as st
 
 from vae_geom import figures, ui
 from vae_geom.data import SPLITS
 
+st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
+dataset_name, model_name = ui.sidebar()
+model, meta = ui.load_or_stop(dataset_name, model_name)
+ds = ui.dataset(dataset_name)
+if "explorer.split" not in st.session_state and st.query_params.get("split") in SPLITS:
+    st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
+split = st.session_state.get("explorer.split", "test")
+x, y = ui.samples(dataset_name, split)
+mu, sigma = ui.test_posteriors(dataset_name, model_name, split)
 
-def explorer() -> None:
-    st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
-    dataset_name, model_name = ui.sidebar()
-    model, meta = ui.load_or_stop(dataset_name, model_name)
-    ds = ui.dataset(dataset_name)
-    if "explorer.split" not in st.session_state and st.query_params.get("split") in SPLITS:
-        st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
-    split = st.session_state.get("explorer.split", "test")
-    x, y = ui.samples(dataset_name, split)
-    mu, sigma = ui.test_posteriors(dataset_name, model_name, split)
+st.title("Every sample is an ellipse")
+st.markdown(
+    "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an "
+    "*area*: the Gaussian posterior q(z|x) with centre μ(x) and semi-axes σ(x), drawn here as "
+    "an ellipse. The black circles are the prior p(z) = N(0, I) at 1σ and 2σ. Points cannot "
+    "cover a plane; areas can, and the KL term pulls their union onto the prior's disc. "
+    "**Click anywhere in the plane** — empty space too — to see what the decoder makes of z."
+)
+st.latex(
+    r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),\qquad "
+    r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2"
+    r" - 1\big)"
+)
+ui.ladder_slider(key="explorer.ladder")
+left, right = st.columns([2, 1])
+two_sigma = left.toggle(
+    "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
+    key="explorer.two_sigma",
+)
+k = 2.0 if two_sigma else 1.0
+right.radio(
+    "Samples",
+    SPLITS,
+    key="explorer.split",
+    horizontal=True,
+    format_func={
+        "test": f"test set ({len(ds.y_test):,})",
+        "all": f"all ({len(ds.y_test) + len(ds.y_train):,})",
+    }.get,
+)
+st.query_params["split"] = split
 
-    st.title("Every sample is an ellipse")
-    st.markdown(
-        "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an "
-        "*area*: the Gaussian posterior q(z|x) with centre μ(x) and semi-axes σ(x), drawn here as "
-        "an ellipse. The black circles are the prior p(z) = N(0, I) at 1σ and 2σ. Points cannot "
-        "cover a plane; areas can, and the KL term pulls their union onto the prior's disc. "
-        "**Click anywhere in the plane** — empty space too — to see what the decoder makes of z."
+plane, panel = st.columns([3, 2])
+with plane:
+    fig = figures.clickable(figures.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
+    st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
+    st.caption(
+        f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
+        f"Model: {ui.model_label(model_name)}."
     )
-    st.latex(
-        r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),\qquad "
-        r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2"
-        r" - 1\big)"
-    )
-    ui.ladder_slider(key="explorer.ladder")
-    left, right = st.columns([2, 1])
-    two_sigma = left.toggle(
-        "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
-        key="explorer.two_sigma",
-    )
-    k = 2.0 if two_sigma else 1.0
-    right.radio(
-        "Samples",
-        SPLITS,
-        key="explorer.split",
-        horizontal=True,
-        format_func={
-            "test": f"test set ({len(ds.y_test):,})",
-            "all": f"all ({len(ds.y_test) + len(ds.y_train):,})",
-        }.get,
-    )
-    st.query_params["split"] = split
-
-    plane, panel = st.columns([3, 2])
-    with plane:
-        fig = figures.clickable(figures.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
-        st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
-        st.caption(
-            f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
-            f"Model: {ui.model_label(model_name)}."
-        )
-        ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
-
-    @st.fragment(key="decoder")
-    def decoder_panel() -> None:
-        """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
-        ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z", images=x)
-
-    with panel:
-        decoder_panel()
-
-    st.subheader("How much of the prior do the ellipses cover?")
-    ui.coverage_metrics(meta["test"])
-    ui.codes_download(mu, sigma, y, f"{dataset_name}-{model_name}-{split}")
+    ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
 
 
-def teaching_pages() -> list:
-    """pages/N_Some_title.py, in number order, titled "Some title"."""
-    files = sorted(Path(__file__).resolve().parent.glob("pages/[0-9]*_*.py"))
-    return [
-        st.Page(
-            str(f),
-            title=f.stem.split("_", 1)[1].replace("_", " "),
-            url_path=f.stem.split("_", 1)[1],
-        )
-        for f in files
-    ]
+@st.fragment(key="decoder")
+def decoder_panel() -> None:
+    """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
+    ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z", images=x)
 
 
-st.navigation(
-    [
-        st.Page(explorer, title="Explorer", icon=":material/blur_on:", default=True),
-        *teaching_pages(),
-    ]
-).run()
+with panel:
+    decoder_panel()
+
+st.subheader("How much of the prior do the ellipses cover?")
+ui.coverage_metrics(meta["test"])
+ui.codes_download(mu, sigma, y, f"{dataset_name}-{model_name}-{split}")

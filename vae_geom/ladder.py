@@ -97,9 +97,11 @@ def train_one(
     epochs: int,
     seed: int = SEED,
     on_epoch: Callable | None = None,
+    model: VAE | None = None,
 ) -> tuple[VAE, dict]:
-    """Train one rung from scratch; returns the model and its JSON record."""
-    model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
+    """Train one rung from scratch (or the fresh `model` given); returns it and its JSON record."""
+    if model is None:
+        model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
     config = TrainConfig(regulariser=spec.regulariser, beta=spec.beta, epochs=epochs, seed=seed)
     t0 = time.perf_counter()
     history = fit(model, ds.x_train, config, on_epoch=on_epoch)
@@ -110,6 +112,7 @@ def train_one(
         "kind": spec.kind,
         "train": config.to_dict(),
         "train_seconds": round(seconds, 1),
+        "epochs_run": len(history.epochs),  # fewer than planned when the user stopped it
         "final_train": history.epochs[-1],
         "test": test_metrics(model, ds),
         "code_version": __version__,
