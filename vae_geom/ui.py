@@ -414,15 +414,13 @@ def uploaded_dataset() -> Dataset | None:
     """The user's own data, validated; a clear message (and None) for anything wrong."""
     from vae_geom.uploads import UploadError, describe
 
+    # type=None: Streamlit's own extension check raises (a traceback); ours names the problem
     up = st.file_uploader(
         "Your data: .npz (images or vectors), .csv (one sample per row) or a "
         ".zip of PNG images (sub-folders = labels)",
-        type=["npz", "csv", "zip"],
         key="train.upload",
     )
-    lab = st.file_uploader(
-        "Labels (optional): .csv, one integer per sample", type=["csv", "npy"], key="train.labels"
-    )
+    lab = st.file_uploader("Labels (optional): .csv, one integer per sample", key="train.labels")
     rescale = st.checkbox("Min-max rescale my values to [0, 1]", key="train.rescale")
     if up is None:
         st.info("Upload a file to train on your own data (at most 50 MB, 50–20,000 samples).")

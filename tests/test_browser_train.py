@@ -1,0 +1,35 @@
+"""Train your own in a real browser: 2 epochs on the digits set, then the replay slider."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from vae_geom.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium"),
+]
+
+
+def test_two_epochs_on_digits_then_the_replay(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path))  # inherited by the server
+    with streamlit_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{url}/Train_your_own?dataset=digits")
+        wait_for_app(page)
+        epochs = page.get_by_label("Epochs")
+        epochs.fill("2")
+        epochs.press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("Done: 2 epochs").wait_for(timeout=120_000)
+        slider = page.locator('.st-key-train-epoch input[type="range"]')  # key "train.epoch"
+        slider.wait_for(timeout=30_000)
+        assert slider.get_attribute("max") == "2"
+        page.wait_for_selector(".st-key-train-plane .js-plotly-plot", timeout=30_000)
+        page.screenshot(path=str(tmp_path / "train.png"))
+        if os.environ.get("VAE_GEOM_SCREENSHOTS"):
+            page.screenshot(path=os.environ["VAE_GEOM_SCREENSHOTS"] + "/train.png")

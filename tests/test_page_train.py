@@ -1,0 +1,138 @@
+"""AppTest of Train your own: a short run, its replay, saving, and a bad checkpoint upload."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.plotly_data import array
+from vae_geom import user_models
+from vae_geom.models import posteriors
+
+PAGE = str(Path(__file__).parents[1] / "pages" / "7_Train_your_own.py")
+
+
+@pytest.fixture(autouse=True)
+def user_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path / "user_models"))
+    return tmp_path / "user_models"
+
+
+def _trained(epochs=2) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    at.selectbox(key="sidebar.dataset").set_value("digits").run()
+    at.number_input(key="train.epochs").set_value(epochs)
+    at.button(key="train.go").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_short_run_drives_progress_and_replay():
+    at = _trained(2)
+    result = at.session_state["train.result"]
+    rec = result["recorder"]
+    assert [r["epoch"] for r in rec.rows] == [0, 1, 2]  # epoch 0: before training
+    assert at.slider(key="train.epoch").value == 2
+    plane = json.loads(at.get("plotly_chart")[0].proto.spec)
+    mu_shown = np.concatenate(
+        [
+            np.stack([array(t["x"]), array(t["y"])], 1)
+            for t in plane["data"]
+            if t["type"] == "scattergl"
+        ]
+    )
+    mu_model, _ = posteriors(result["model"], result["dataset"].x_test)
+    np.testing.assert_allclose(np.sort(mu_shown, 0), np.sort(mu_model, 0), atol=1e-5)
+    assert result["meta"]["epochs_run"] == 2
+    # the replay moves: epoch 0 is not epoch 2
+    assert not np.allclose(rec.mu[0], rec.mu[2])
+
+
+def test_save_puts_the_model_in_every_pages_picker(user_dir):
+    at = _trained(1)
+    at.text_input(key="train.name").set_value("mine").run()
+    at.button(key="train.save").click().run()
+    assert not at.exception
+    assert (user_dir / "digits" / "mine.safetensors").is_file()
+    explorer = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=60)
+    explorer.run()
+    explorer.selectbox(key="sidebar.dataset").set_value("digits").run()
+    explorer.selectbox(key="sidebar.model").set_value("user:mine").run()
+    assert not explorer.exception and explorer.get("plotly_chart")
+    assert "Yours: mine" in explorer.selectbox(key="sidebar.model").options
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not a zip", "Upload a .zip"),
+        (None, "exactly two files"),
+    ],
+)
+def test_a_bad_checkpoint_upload_says_what_is_wrong(content, message):
+    if content is None:  # a zip with one stray file
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("model.json", "{}")
+        content = buf.getvalue()
+    with pytest.raises(user_models.CheckpointError, match=message):
+        user_models.from_zip(content, "digits", "x", 64)
+
+
+def _npz(x, y=None) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, x=x, **({} if y is None else {"y": y}))
+    return buf.getvalue()
+
+
+def _upload(data: bytes, name: str, rescale: bool = False) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    at.radio(key="train.source").set_value("upload").run()
+    if rescale:
+        at.checkbox(key="train.rescale").check().run()
+    at.file_uploader(key="train.upload").upload(name, data).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_good_upload_trains_like_a_built_in_dataset():
+    rng = np.random.default_rng(0)
+    at = _upload(
+        _npz(rng.random((120, 6, 6)).astype(np.float32), rng.integers(0, 3, 120)), "mine.npz"
+    )
+    assert "120 samples of 6×6, 3 classes" in at.success[0].value
+    at.number_input(key="train.epochs").set_value(1)
+    at.button(key="train.go").click().run()
+    assert not at.exception
+    assert at.session_state["train.result"]["store"] == "uploads"
+
+
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"hello", "notes.txt", "expected"),
+        (_npz(np.full((60, 4), np.nan)), "nan.npz", "NaN"),
+        (_npz(np.zeros((10, 4)) + 0.5), "few.npz", "50"),
+        (b"1,2,3\n4,5\n", "ragged.csv", "line 2"),
+    ],
+)
+def test_each_bad_upload_gets_its_message_and_no_training_controls(data, name, message):
+    at = _upload(data, name)
+    assert at.error and message in at.error[0].value, [e.value for e in at.error]
+    assert not at.button  # nothing half-loaded: the page stops before the training controls
+
+
+def test_values_outside_0_1_offer_rescaling_and_it_works():
+    x = np.random.default_rng(1).random((80, 16)) * 255
+    at = _upload(_npz(x), "raw.npz")
+    assert "rescale" in at.info[0].value.lower()
+    at = _upload(_npz(x), "raw.npz", rescale=True)
+    assert at.success and "80 samples" in at.success[0].value
