@@ -33,3 +33,22 @@ def test_two_epochs_on_digits_then_the_replay(tmp_path, monkeypatch):
         page.screenshot(path=str(tmp_path / "train.png"))
         if os.environ.get("VAE_GEOM_SCREENSHOTS"):
             page.screenshot(path=os.environ["VAE_GEOM_SCREENSHOTS"] + "/train.png")
+
+
+def test_stop_keeps_the_epochs_done(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path))
+    with streamlit_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{url}/Train_your_own?dataset=digits")
+        wait_for_app(page)
+        epochs = page.get_by_label("Epochs")
+        epochs.fill("200")
+        epochs.press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("epoch 3/200").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text("Training was stopped after epoch").wait_for(timeout=30_000)
+        wait_for_app(page)
+        last = int(page.locator('.st-key-train-epoch input[type="range"]').get_attribute("max"))
+        assert 3 <= last < 200
