@@ -13,8 +13,8 @@ Headless Debian Chromium against the real `streamlit run` server (vae_geom.devse
 5. server memory: VmRSS of the streamlit process with 1 and with N open Explorer sessions (each
    having clicked once in the plane), and after closing them.
 
-    PYTHONPATH=. .venv/bin/python -m bench.app_speed            # full run, ~4 min
-    PYTHONPATH=. .venv/bin/python -m bench.app_speed --short    # CI: ~1 min
+    PYTHONPATH=. .venv/bin/python -m bench.app_speed            # full run, ~4.5 min
+    PYTHONPATH=. .venv/bin/python -m bench.app_speed --short    # CI: ~65 s
 
 Prints one JSON object; exit 0 even when slow (a benchmark, not a test).
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -68,11 +69,29 @@ PAGE_READY = """(n) => {
   const g = [...document.querySelectorAll('.js-plotly-plot')];
   return g.length >= Math.max(n, 1) && g.every(x => !!x._fullLayout);
 }"""
+# Installed before any page script: stamps every websocket message the app receives
+# [performance.now(), bytes], so a delay can be split into "bytes arrived" and "drawn".
+WS_PROBE_JS = """(() => {
+  const W = window.WebSocket;
+  window.__ws = [];
+  const Probe = function (...args) {
+    const s = new W(...args);
+    s.addEventListener('message', e => {
+      const d = e.data;
+      window.__ws.push([performance.now(), d.byteLength ?? d.size ?? d.length]);
+    });
+    return s;
+  };
+  Probe.prototype = W.prototype;
+  Object.assign(Probe, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  window.WebSocket = Probe;
+})();"""
+BIG_FRAME = 100_000  # bytes: a frame this large carries a figure
 # Installed in the Explorer: a keydown on the beta slider stamps t0 and the current ellipse data;
 # the first plotly_afterplot after it whose first filled trace's x differs records the delay.
 # Charts that appear later (a rerun may replace the element) get the same hook.
 BETA_PROBE_JS = """() => {
-  const S = window.__beta = {t0: null, before: null, lat: [], hooked: new WeakSet()};
+  const S = window.__beta = {t0: null, before: null, lat: [], keys: [], hooked: new WeakSet()};
   const gdNow = () => document.querySelector('.st-key-latent .js-plotly-plot');
   const sig = gd => {
     const t = gd && gd.data && gd.data.find(d => d.fill === 'toself');
@@ -89,12 +108,16 @@ BETA_PROBE_JS = """() => {
   };
   document.addEventListener('keydown', e => {
     if (!e.target.closest || !e.target.closest('.st-key-explorer-ladder')) return;
-    S.before = sig(gdNow()); S.t0 = performance.now();
+    S.before = sig(gdNow()); S.t0 = performance.now(); S.keys.push(S.t0);
   }, true);
   hook(gdNow());
   new MutationObserver(() => hook(gdNow())).observe(document.body,
                                                    {childList: true, subtree: true});
 }"""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
 
 def stats(values, digits: int = 1) -> dict:
@@ -137,7 +160,13 @@ def rss_mb(pid: int) -> float:
 
 def new_page(browser):
     ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.add_init_script(WS_PROBE_JS)
     return ctx, ctx.new_page()
+
+
+def first_big_frame_after(frames: list, t: float) -> float | None:
+    """ms from t to the first websocket frame of at least BIG_FRAME bytes received after t."""
+    return next((f[0] - t for f in frames if f[0] >= t and f[1] >= BIG_FRAME), None)
 
 
 def wait_interactive(page, timeout_ms: float = 120_000) -> None:
@@ -178,21 +207,26 @@ def click_plane(page, z=(3.5, -3.5)) -> None:
 
 
 def cold_start(browser, runs: int) -> dict:
-    total, healthy = [], []
+    total, healthy, arrived = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         with streamlit_server() as url:
             healthy.append(time.perf_counter() - t0)
             ctx, page = new_page(browser)
-            page.goto(url)
+            t_goto = time.perf_counter() - t0
+            page.goto(url, timeout=120_000)
             wait_interactive(page)
             total.append(time.perf_counter() - t0)
+            big = first_big_frame_after(page.evaluate("() => window.__ws"), 0)
+            arrived.append(None if big is None else t_goto + big / 1e3)
             ctx.close()
     return {
         "runs": runs,
         "p50_s": round(float(np.median(total)), 2),
-        "server_healthy_p50_s": round(float(np.median(healthy)), 2),
         "all_s": [round(v, 2) for v in total],
+        # launch -> /_stcore/health answers; launch -> the figure's bytes reach the browser
+        "server_healthy_p50_s": round(float(np.median(healthy)), 2),
+        "figure_arrived_s": [None if a is None else round(a, 2) for a in arrived],
     }
 
 
@@ -206,7 +240,7 @@ def beta_switch(browser, url: str, switches: int, gap_ms: int = 500) -> dict:
         "websocket",
         lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))),
     )
-    page.goto(url + EXPLORER_ALL)
+    page.goto(url + EXPLORER_ALL, timeout=120_000)
     wait_for_app(page)
     wait_interactive(page)
     traces = page.evaluate(
@@ -230,12 +264,23 @@ def beta_switch(browser, url: str, switches: int, gap_ms: int = 500) -> dict:
         )
         labels.append(label)
     lat = page.evaluate("() => window.__beta.lat")
+    keys = page.evaluate("() => window.__beta.keys")
+    frames = page.evaluate("() => window.__ws")
     ctx.close()
+    # the last websocket frame between the keydown and the redraw: Streamlit sends a figure it
+    # has sent this session before as a small cache reference, so size cannot pick the frame
+    arrived = [
+        max((f[0] - k for f in frames if k <= f[0] <= k + ms), default=None)
+        for k, ms in zip(keys, lat, strict=True)
+    ]
     return {
         "switches": len(lat),
         "path": ["β = 1", *labels],
         **{f"{k}_ms": v for k, v in stats(lat).items()},
         "all_ms": [round(v, 1) for v in lat],
+        # keydown -> the last frame before the redraw: server rerun + transport; the rest of
+        # each all_ms value is the browser decoding and drawing the figure
+        "last_frame_ms": [None if a is None else round(a, 1) for a in arrived],
         "ellipse_traces": len(traces),
         "ellipse_x_is_bdata": all(traces),
         "websocket_on_load": ws,
@@ -282,57 +327,80 @@ def payload() -> dict:
 # --- 4. page loads ----------------------------------------------------------------------------
 
 
-def load_once(browser, url: str, path: str, charts: int) -> tuple[float, int]:
+def page_state(page) -> list:
+    return page.evaluate(
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+        const g = [...document.querySelectorAll('.js-plotly-plot')];
+        return [app && app.getAttribute('data-test-script-state'), g.length,
+                g.filter(x => !!x._fullLayout).length]; }"""
+    )
+
+
+def load_once(browser, url: str, path: str, charts: int) -> tuple[float, float] | str:
+    """Seconds to ready, and (in-page clock, from navigation start) to the last websocket frame
+    received before ready: the server's share; the rest is the browser drawing. A string (what
+    the page showed) if it was not ready within 60 s."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     ctx, page = new_page(browser)
-    t0 = time.perf_counter()
-    page.goto(url + path)
-    page.wait_for_function(PAGE_READY, arg=charts, timeout=120_000)
-    elapsed = time.perf_counter() - t0
-    n = page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
-    ctx.close()
-    return elapsed, n
+    try:
+        t0 = time.perf_counter()
+        page.goto(url + path, timeout=60_000)
+        page.wait_for_function(PAGE_READY, arg=charts, timeout=60_000)
+        elapsed = time.perf_counter() - t0
+        last = page.evaluate("() => window.__ws.length ? window.__ws.at(-1)[0] : 0")
+        return elapsed, last / 1e3
+    except PlaywrightTimeout:
+        return f"not ready in 60 s: [script state, charts, drawn] = {page_state(page)}"
+    finally:
+        ctx.close()
 
 
 def settled_charts(browser, url: str, path: str) -> int:
-    """Warm-up load: how many charts the page shows once it has stopped changing."""
+    """Warm-up load: how many charts the page shows once it has stopped changing (1.5 s)."""
     ctx, page = new_page(browser)
-    page.goto(url + path)
+    page.goto(url + path, timeout=120_000)
     page.wait_for_function(PAGE_READY, arg=1, timeout=180_000)
-    n, still = -1, 0
-    while still < 4:  # the same count, script done, all drawn, for 2 s
+    last, still, deadline = None, 0, time.monotonic() + 60
+    while still < 3 and time.monotonic() < deadline:
         page.wait_for_timeout(500)
-        m = page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
-        ready = page.evaluate(PAGE_READY, m)
-        still = still + 1 if (m == n and ready) else 0
-        n = m
+        state = page_state(page)
+        ready = state[0] == "notRunning" and state[1] == state[2]
+        still = still + 1 if (state == last and ready) else 0
+        last = state
     ctx.close()
-    return n
+    return last[1]
 
 
 def page_loads(browser, url: str, paths: list[str], reps: int) -> dict:
     out = {}
     for path in paths:
         charts = settled_charts(browser, url, path)
-        times = [load_once(browser, url, path, charts)[0] for _ in range(reps)]
+        runs = [load_once(browser, url, path, charts) for _ in range(reps)]
+        ok = [r for r in runs if not isinstance(r, str)]
         out[path] = {
             "charts": charts,
-            "p50_s": round(float(np.median(times)), 2),
-            "all_s": [round(v, 2) for v in times],
+            "p50_s": round(float(np.median([r[0] for r in ok])), 2) if ok else None,
+            "all_s": [round(r[0], 2) for r in ok],
+            "last_frame_p50_s": round(float(np.median([r[1] for r in ok])), 2) if ok else None,
         }
+        if len(ok) < len(runs):
+            out[path]["failed"] = [r for r in runs if isinstance(r, str)]
+        log(f"page {path}: {out[path]}")
     return out
 
 
 # --- 5. server memory -------------------------------------------------------------------------
 
 
-def memory(browser, sessions: int) -> dict:
+def memory(browser, sessions: int, short: bool = False) -> dict:
     with streamlit_server() as url:
         pid = server_pid(url)
         out = {"path": "/", "idle_mb": rss_mb(pid)}
         open_ = []
         for i in range(sessions):
             ctx, page = new_page(browser)
-            page.goto(url + "/")
+            page.goto(url + "/", timeout=120_000)
             wait_for_app(page)
             wait_interactive(page)
             click_plane(page)
@@ -347,25 +415,30 @@ def memory(browser, sessions: int) -> dict:
             ctx.close()
         time.sleep(2)
         out["closed_after_2s_mb"] = rss_mb(pid)
-        time.sleep(8)
-        out["closed_after_10s_mb"] = rss_mb(pid)
+        if not short:
+            time.sleep(8)
+            out["closed_after_10s_mb"] = rss_mb(pid)
     return out
 
 
 def measure(short: bool) -> dict:
     t_start = time.perf_counter()
-    result = {"mode": "short" if short else "full"}
+    result = {"mode": "short" if short else "full", "loadavg_start": os.getloadavg()}
     result["payload"] = payload()
+    log(f"payload: {result['payload']}")
     with chromium() as browser:
         result["cold_start"] = cold_start(browser, 1 if short else 3)
+        log(f"cold start: {result['cold_start']}")
         with streamlit_server() as url:
             paths = PAGES[:2] if short else PAGES
             result["page_load"] = page_loads(browser, url, paths, 1 if short else 3)
             result["beta_switch"] = beta_switch(browser, url, 2 if short else len(SWITCHES))
-        result["memory"] = memory(browser, 3 if short else 10)
+            log(f"beta switch: {result['beta_switch']}")
+        result["memory"] = memory(browser, 3 if short else 10, short)
     ws = result["beta_switch"]["websocket_on_load"]["largest_frame_bytes"]
     result["payload"]["5k"]["largest_ws_frame_bytes"] = ws
     result["payload"]["5k"]["ws_over_to_json"] = round(ws / result["payload"]["5k"]["bytes"], 3)
+    result["loadavg_end"] = os.getloadavg()
     result["wall_s"] = round(time.perf_counter() - t_start, 1)
     return result
 
