@@ -15,6 +15,9 @@ from vae_geom import geometry
 
 COLOURS = qualitative.D3  # 10 distinct colours: one per digit class
 PLANE = geometry.GRID_LIMIT  # the axes span [-4, 4] in latent units on every page
+# 16 vertices per ellipse: smooth at the sizes drawn (a few to ~30 px), and a third less to send
+# and redraw than 24 (10,000 ellipses: 3.7 -> 2.7 MB; BENCHMARKS.md, "App speed")
+ELLIPSE_VERTICES = 16
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -61,7 +64,7 @@ def latent_figure(
         colour = COLOURS[int(c) % len(COLOURS)]
         if show_ellipses and (keep_empty or (sigma[sel] > 0).any()):
             # keep_empty: animation frames need the same traces even where sigma is 0
-            xy = geometry.ellipse_outlines(mu[sel], sigma[sel], k=k)
+            xy = geometry.ellipse_outlines(mu[sel], sigma[sel], k=k, vertices=ELLIPSE_VERTICES)
             fig.add_trace(
                 go.Scatter(
                     x=xy[:, 0],
