@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import run_page
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS
 from vae_geom.data import load as load_dataset
@@ -20,17 +21,8 @@ APP = str(Path(__file__).parents[1] / "app.py")
 
 
 def _run(dataset=None, model=None, z=None, query=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if z is not None:
-        at.session_state["explorer.z"] = z  # AppTest cannot click a chart: set the clicked z
-    at.query_params.update(query or {})
-    at.run()
-    if dataset:
-        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
-    if model:
-        at.selectbox(key="sidebar.model").set_value(model).run()
-    assert not at.exception, at.exception
-    return at
+    state = {} if z is None else {"explorer.z": z}  # the clicked z
+    return run_page(APP, dataset, model, state, query)
 
 
 def _figure(at: AppTest) -> dict:

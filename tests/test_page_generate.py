@@ -9,6 +9,7 @@ import pytest
 from scipy.special import ndtri
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import run_page
 from vae_geom import checkpoints, geometry, ladder, probe
 from vae_geom.data import load as load_dataset
 from vae_geom.models import decode_images, posteriors
@@ -18,16 +19,7 @@ ATOL = 1 / 255 + 1e-6  # PNG holds 8 bits per pixel
 
 
 def _run(state=None, dataset=None, model=None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (state or {}).items():
-        at.session_state[k] = v  # AppTest cannot click a chart: set what a click would
-    at.run()
-    if dataset:
-        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
-    if model:
-        at.selectbox(key="sidebar.model").set_value(model).run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, dataset, model, state)  # state: what a click would set
 
 
 def _model(dataset="mnist", name="vae-kl-1"):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import run_page
 from vae_geom import geometry, ladder
 from vae_geom.checkpoints import load
 from vae_geom.data import load as load_dataset
@@ -18,14 +19,7 @@ PAGE = str(Path(__file__).parents[1] / "pages" / "2_KL_and_coverage.py")
 
 
 def _run(dataset="mnist", model=None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    if dataset != "mnist":
-        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
-    if model:
-        at.selectbox(key="sidebar.model").set_value(model).run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, dataset, model, timeout=120)
 
 
 def _charts(at) -> list[dict]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import run_page
 from vae_geom import checkpoints, ladder, penalties
 from vae_geom.data import load as load_dataset
 from vae_geom.models import posteriors
@@ -18,12 +19,7 @@ MODELS = ["vae-kl-1", "vae-simple-1"]
 
 
 def _run(dataset: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    if dataset != "mnist":
-        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, dataset)
 
 
 @pytest.fixture(scope="module", params=["mnist", "digits"])

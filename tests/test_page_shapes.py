@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import run_page
 from tests.plotly_data import array
 from vae_geom import checkpoints, ladder, shapes
 from vae_geom.data import load as load_dataset
@@ -18,14 +19,7 @@ PAGE = str(Path(__file__).parents[1] / "pages" / "5_Code_space_shapes.py")
 
 
 def _run(dataset: str = "mnist", model: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    if dataset != "mnist":
-        at.selectbox(key="sidebar.dataset").set_value(dataset).run()
-    if model:
-        at.selectbox(key="sidebar.model").set_value(model).run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, dataset, model)
 
 
 @pytest.fixture(scope="module", params=["mnist", "digits"])
