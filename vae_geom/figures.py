@@ -327,22 +327,24 @@ def add_gap(fig: go.Figure, centre: np.ndarray, radius: float) -> go.Figure:
     return fig
 
 
+def _numbered(points: np.ndarray, name: str, hover: str) -> go.Scatter:
+    """Draws labelled 0, 1, 2, ... so draw i in eps space can be found as point i in z space."""
+    return go.Scatter(
+        x=points[:, 0],
+        y=points[:, 1],
+        mode="markers+text",
+        text=[str(i) for i in range(len(points))],
+        textposition="top center",
+        marker=dict(size=8, color="#1f77b4"),
+        name=name,
+        hovertemplate=hover,
+    )
+
+
 def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: np.ndarray):
     """(eps space, z space): the same K draws before and after z = mu + eps * sigma."""
     left = go.Figure(
-        [
-            *prior_circles(),
-            go.Scatter(
-                x=eps[:, 0],
-                y=eps[:, 1],
-                mode="markers+text",
-                text=[str(i) for i in range(len(eps))],
-                textposition="top center",
-                marker=dict(size=8, color="#1f77b4"),
-                name="ε draws",
-                hovertemplate="ε = (%{x:.2f}, %{y:.2f})<extra></extra>",
-            ),
-        ]
+        [*prior_circles(), _numbered(eps, "ε draws", "ε = (%{x:.2f}, %{y:.2f})<extra></extra>")]
     )
     style_plane(left, "ε ~ N(0, I): around the unit circle", limit=3.5)
     reach = float(max(3.2 * sigma_i.max(), 0.05))
@@ -359,18 +361,7 @@ def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: n
                 name=f"{k:g}σ ellipse",
             )
         )
-    right.add_trace(
-        go.Scatter(
-            x=z[:, 0],
-            y=z[:, 1],
-            mode="markers+text",
-            text=[str(i) for i in range(len(z))],
-            textposition="top center",
-            marker=dict(size=8, color="#1f77b4"),
-            name="z = μ + ε⊗σ",
-            hovertemplate="z = (%{x:.3f}, %{y:.3f})<extra></extra>",
-        )
-    )
+    right.add_trace(_numbered(z, "z = μ + ε⊗σ", "z = (%{x:.3f}, %{y:.3f})<extra></extra>"))
     right.add_trace(
         go.Scatter(
             x=[mu_i[0]],
