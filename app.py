@@ -15,7 +15,7 @@ if "explorer.split" not in st.session_state and st.query_params.get("split") in 
     st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
 split = st.session_state.get("explorer.split", "test")
 x, y = ui.samples(dataset_name, split)
-mu, sigma = ui.test_posteriors(dataset_name, model_name, split)
+mu, sigma = ui.sample_posteriors(dataset_name, model_name, split)
 
 st.title("Every sample is an ellipse")
 st.markdown(

@@ -11,8 +11,8 @@ dataset_name, _ = ui.sidebar()
 ds = ui.dataset(dataset_name)
 ae, _ = ui.load_or_stop(dataset_name, "ae")
 vae, _ = ui.load_or_stop(dataset_name, "vae-kl-1")
-mu_ae, sigma_ae = ui.test_posteriors(dataset_name, "ae")
-mu_vae, sigma_vae = ui.test_posteriors(dataset_name, "vae-kl-1")
+mu_ae, sigma_ae = ui.sample_posteriors(dataset_name, "ae")
+mu_vae, sigma_vae = ui.sample_posteriors(dataset_name, "vae-kl-1")
 
 st.title("Points cannot cover a plane; areas can")
 st.markdown(

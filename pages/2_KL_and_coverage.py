@@ -46,7 +46,7 @@ st.caption(
 )
 
 st.subheader(f"Aggregate posterior vs prior — {ui.model_label(model_name)}")
-mu, sigma = ui.test_posteriors(dataset_name, model_name)
+mu, sigma = ui.sample_posteriors(dataset_name, model_name)
 grid = geometry.Grid()
 q, p = (
     geometry.aggregate_density(mu, sigma, grid),

@@ -12,7 +12,7 @@ st.set_page_config(page_title="vae-geom · Reparameterisation", page_icon="⭕",
 dataset_name, model_name = ui.sidebar()
 model, meta = ui.load_or_stop(dataset_name, model_name)
 ds = ui.dataset(dataset_name)
-mu, sigma = ui.test_posteriors(dataset_name, model_name)
+mu, sigma = ui.sample_posteriors(dataset_name, model_name)
 if (clicked := st.session_state.pop("reparam.z", None)) is not None:  # a click picks the nearest μ
     st.session_state["reparam.index"] = int(probe.nearest_codes(clicked, mu, 1)[0][0])
 

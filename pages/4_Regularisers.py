@@ -12,7 +12,7 @@ ds_name, _ = ui.sidebar()
 ds = ui.dataset(ds_name)
 MODELS = ("vae-kl-1", "vae-simple-1")  # the same network, data, seed and β = 1; only the penalty
 meta = {n: ui.load_or_stop(ds_name, n)[1] for n in MODELS}
-codes = {n: ui.test_posteriors(ds_name, n) for n in MODELS}
+codes = {n: ui.sample_posteriors(ds_name, n) for n in MODELS}
 summary = {n: penalties.code_summary(*codes[n], meta[n]["model"]["logvar_min"]) for n in MODELS}
 floor = penalties.sigma_floor(meta["vae-kl-1"]["model"]["logvar_min"])
 

@@ -25,7 +25,7 @@ def examples(n: int = 500, seed: int = 0) -> dict:
 @st.cache_data(show_spinner="Measuring every model's codes…")
 def ladder_table(dataset_name: str) -> pd.DataFrame:
     """The measures and verdict of every shipped model's test-set mu codes."""
-    codes = {s.name: ui.test_posteriors(dataset_name, s.name)[0] for s in ladder.SPECS}
+    codes = {s.name: ui.sample_posteriors(dataset_name, s.name)[0] for s in ladder.SPECS}
     table = pd.DataFrame(shapes.measure_all(codes))
     table.insert(1, "label", [s.label for s in ladder.SPECS])
     return table
@@ -68,7 +68,7 @@ st.caption(
     "from N(0, I)): the measures ignore size, so an AE's vast cloud can still be a 'disc'."
 )
 
-mu, sigma = ui.test_posteriors(ds_name, model_name)
+mu, sigma = ui.sample_posteriors(ds_name, model_name)
 m = shapes.measures(mu)
 st.subheader(f"{ui.model_label(model_name)}: what the measures see")
 left, right = st.columns(2)

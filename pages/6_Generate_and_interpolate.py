@@ -13,7 +13,7 @@ st.set_page_config(page_title="vae-geom · Generate and interpolate", layout="wi
 ds_name, model_name = ui.sidebar()
 model, meta = ui.load_or_stop(ds_name, model_name)
 ds = ui.dataset(ds_name)
-mu, sigma = ui.test_posteriors(ds_name, model_name)
+mu, sigma = ui.sample_posteriors(ds_name, model_name)
 plane = dict(mu=mu, sigma=sigma, labels=ds.y_test, label_name=ds.label_name)
 state = st.session_state
 

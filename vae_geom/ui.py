@@ -51,7 +51,7 @@ def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndar
 
 
 @st.cache_data(show_spinner="Encoding the samples…")
-def test_posteriors(
+def sample_posteriors(
     dataset_name: str, model_name: str, split: str = "test"
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2)."""
@@ -353,7 +353,7 @@ def ladder_animation(dataset_name: str):
     frames = [
         (
             "off" if ladder.spec_by_name(n).beta == 0 else f"β = {ladder.spec_by_name(n).beta:g}",
-            *test_posteriors(dataset_name, n),
+            *sample_posteriors(dataset_name, n),
         )
         for n in names
     ]
