@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import figures, geometry, ladder, ui
+from vae_geom import figures, geometry, ui
 
 st.set_page_config(page_title="vae-geom · KL and coverage", page_icon="⭕", layout="wide")
 dataset_name, model_name = ui.sidebar()
@@ -24,7 +24,7 @@ st.latex(
     r"each ellipse to the unit circle}},\qquad q(z) = \tfrac1N\textstyle\sum_i q(z|x_i)"
 )
 
-rows = ladder.kl_ladder_table(dataset_name)
+rows = ui.ladder_or_stop(dataset_name)
 left, right = st.columns(2)
 left.plotly_chart(figures.ladder_curves(rows), key="kl.curves")
 left.caption(
@@ -46,6 +46,7 @@ st.caption(
 )
 
 st.subheader(f"Aggregate posterior vs prior — {ui.model_label(model_name)}")
+ui.load_or_stop(dataset_name, model_name)
 mu, sigma = ui.sample_posteriors(dataset_name, model_name)
 grid = geometry.Grid()
 q, p = (

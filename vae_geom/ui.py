@@ -36,12 +36,55 @@ def dataset(name: str) -> Dataset:
     return load_dataset(name)
 
 
-@st.cache_resource(show_spinner="Loading the model…")
-def model(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
-    """(model, its JSON record); raises CheckpointError for a missing or corrupt file."""
+def _stem(dataset_name: str, model_name: str) -> Path:
     if model_name.startswith(user_models.PREFIX):
-        return checkpoints.load(user_models.stem(dataset_name, model_name))
-    return checkpoints.load(ladder.stem(dataset_name, model_name))
+        return user_models.stem(dataset_name, model_name)
+    return ladder.stem(dataset_name, model_name)
+
+
+def _file_version(stem: Path) -> tuple:
+    """(mtime, size) of both files, so a checkpoint replaced on disk is read again, not served
+    stale from the cache; None for a missing file (its load then says what is missing)."""
+    version = []
+    for f in checkpoints.paths(stem):
+        try:
+            info = f.stat()
+            version.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            version.append(None)
+    return tuple(version)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=64)
+def _load(stem: str, version: tuple) -> tuple[VAE, dict]:
+    return checkpoints.load(stem)  # a failure raises, and Streamlit caches no exception
+
+
+# The last checkpoint of each model that loaded, per server process: when its file is deleted or
+# replaced by garbage while the app runs, pages keep this copy and say so (see load_or_stop).
+_LAST_GOOD: dict[str, tuple[tuple, VAE, dict]] = {}
+
+
+def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str | None]:
+    """(model, record, file version, problem): problem is None, or why the file on disk cannot
+    be used while an earlier good copy is served instead. Raises CheckpointError with no copy."""
+    stem = _stem(dataset_name, model_name)
+    version = _file_version(stem)
+    try:
+        m, meta = _load(str(stem), version)
+    except checkpoints.CheckpointError as e:
+        if (good := _LAST_GOOD.get(str(stem))) is None:
+            raise
+        return good[1], good[2], good[0], str(e)
+    _LAST_GOOD[str(stem)] = (version, m, meta)
+    return m, meta, version, None
+
+
+def model(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
+    """(model, its JSON record), shared by every session; raises CheckpointError for a missing or
+    corrupt file unless an earlier good copy of it is in memory."""
+    m, meta, _, _ = _current(dataset_name, model_name)
+    return m, meta
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,13 +93,20 @@ def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndar
     return dataset(dataset_name).samples(split)
 
 
-@st.cache_data(show_spinner="Encoding the samples…")
 def sample_posteriors(
     dataset_name: str, model_name: str, split: str = "test"
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2)."""
-    m, _ = model(dataset_name, model_name)
-    return posteriors(m, samples(dataset_name, split)[0])
+    m, _, version, _ = _current(dataset_name, model_name)
+    return _encode(dataset_name, model_name, split, version, m)
+
+
+@st.cache_data(show_spinner="Encoding the samples…")
+def _encode(
+    dataset_name: str, model_name: str, split: str, version: tuple, _m: VAE
+) -> tuple[np.ndarray, np.ndarray]:
+    # keyed by the checkpoint's file version: a model replaced on disk is encoded anew
+    return posteriors(_m, samples(dataset_name, split)[0])
 
 
 def sidebar() -> tuple[str, str]:
@@ -151,10 +201,27 @@ def _read_url_once() -> None:
 def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     """The cached model, or a clear message and a stopped page if its checkpoint is unusable."""
     try:
-        return model(dataset_name, model_name)
+        m, meta, _, problem = _current(dataset_name, model_name)
     except checkpoints.CheckpointError as e:
         st.error(f"This model cannot be loaded. {e}")
         st.stop()
+    if problem:
+        st.warning(
+            f"{model_label(model_name)}: its checkpoint changed on disk and can no longer be read "
+            f"({problem}). Showing the copy loaded earlier; it is used until the file is restored.",
+            icon=":material/history:",
+        )
+    return m, meta
+
+
+def ladder_or_stop(dataset_name: str) -> list[dict]:
+    """The KL ladder's rows (beta and test figures) from the models in use, as load_or_stop."""
+    rows = []
+    for spec in ladder.SPECS:
+        if spec.regulariser == "kl":
+            _, meta = load_or_stop(dataset_name, spec.name)
+            rows.append({"name": spec.name, "beta": spec.beta, **meta["test"]})
+    return rows
 
 
 def codes_csv(mu: np.ndarray, sigma: np.ndarray, labels: np.ndarray) -> str:
@@ -527,6 +594,14 @@ def save_panel(result: dict) -> None:
             st.session_state["train.saved"] = name
         except checkpoints.CheckpointError as e:
             st.error(str(e))
+            if user_models.NAME_RE.match(name):  # else the name is what to fix, not the folder
+                st.download_button(
+                    "Download it instead (.zip: safetensors + JSON)",
+                    user_models.model_zip(result["model"], result["store"], name, meta),
+                    file_name=f"{name}.zip",
+                    mime="application/zip",
+                    key="train.dl_unsaved",
+                )
     saved = st.session_state.get("train.saved")
     if saved:
         where = result["store"]

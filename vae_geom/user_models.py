@@ -52,13 +52,34 @@ def list_models(dataset: str) -> list[str]:
 def save(model: VAE, dataset: str, name: str, meta: dict) -> Path:
     """Write the model in the ladder's format; returns its stem."""
     s = stem(dataset, name)
-    checkpoints.save(model, s, {**meta, "name": PREFIX + s.name, "dataset": dataset})
+    try:
+        checkpoints.save(model, s, {**meta, "name": PREFIX + s.name, "dataset": dataset})
+    except OSError as e:  # read-only or full disk, a file where the folder should be
+        raise CheckpointError(
+            f"The model could not be saved in {s.parent} ({e.strerror or e}). The trained model "
+            "is still in this session: download it below, or ask whoever runs the app to make "
+            "that folder writable (or to set VAE_GEOM_USER_MODELS)."
+        ) from e
     return s
 
 
 def to_zip(dataset: str, name: str) -> bytes:
     """The two checkpoint files in one zip, for download."""
-    weights, config = checkpoints.paths(stem(dataset, name))
+    return _zip(*checkpoints.paths(stem(dataset, name)))
+
+
+def model_zip(model: VAE, dataset: str, name: str, meta: dict) -> bytes:
+    """The same zip for a model that is not saved (its folder may be read-only): written in a
+    scratch folder first."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Path(tmp) / check_name(name)
+        checkpoints.save(model, s, {**meta, "name": PREFIX + s.name, "dataset": dataset})
+        return _zip(*checkpoints.paths(s))
+
+
+def _zip(weights: Path, config: Path) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(weights, weights.name)
