@@ -36,9 +36,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """The server's base URL (a plain str to callers) that also carries its process, so a benchmark
+    can read the server's memory (`/proc/PID/status`) or its stderr."""
+
+    proc: subprocess.Popen
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
 @contextlib.contextmanager
-def streamlit_server(script: str = "app.py", timeout: float = 60) -> Iterator[str]:
-    """Start `streamlit run script` on a free loopback port; yields its base URL."""
+def streamlit_server(script: str = "app.py", timeout: float = 60) -> Iterator[ServerURL]:
+    """Start `streamlit run script` on a free loopback port; yields its base URL (`.pid` too)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -61,7 +72,8 @@ def streamlit_server(script: str = "app.py", timeout: float = 60) -> Iterator[st
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.proc = proc
     try:
         wait_healthy(url, proc, timeout)
         yield url
@@ -122,6 +134,14 @@ def stable_box(page, selector: str = ".st-key-latent .nsewdrag") -> dict:
     return box
 
 
+# The page pixel of z = (z1, z2) on the plotly chart with Streamlit key `key`, by plotly's own axes.
+Z_TO_PIXEL_JS = """([key, z1, z2]) => {
+    const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
+}"""
+
+
 def click_plane(page, z, chart: str = "latent") -> None:
     """Click the point z = (z1, z2) of the plotly chart with Streamlit key `chart`, as a person.
 
@@ -130,14 +150,7 @@ def click_plane(page, z, chart: str = "latent") -> None:
     """
     wait_for_app(page)
     stable_box(page, f".st-key-{chart} .nsewdrag")
-    x, y = page.evaluate(
-        """([key, z1, z2]) => {
-        const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
-        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
-    }""",
-        [chart, *z],
-    )
+    x, y = page.evaluate(Z_TO_PIXEL_JS, [chart, *z])
     page.mouse.move(x, y, steps=4)
     page.wait_for_timeout(120)
     page.mouse.click(x, y)
