@@ -21,3 +21,4 @@ def test_production_settings():
     assert CONFIG["server"]["enableXsrfProtection"] is True
     assert CONFIG["runner"]["postScriptGC"] is False  # ~200 ms per click, see BENCHMARKS.md
     assert CONFIG["client"]["showSidebarNavigation"] is False  # our own links name "Explorer"
+    assert CONFIG["client"]["showErrorDetails"] == "type"  # no traceback ever reaches a page

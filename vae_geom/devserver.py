@@ -48,9 +48,12 @@ class ServerURL(str):
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str = "app.py", timeout: float = 60) -> Iterator[ServerURL]:
-    """Start `streamlit run script` on a free loopback port; yields its base URL (`.pid` too)."""
-    port = free_port()
+def streamlit_server(
+    script: str = "app.py", timeout: float = 60, port: int | None = None
+) -> Iterator[ServerURL]:
+    """Start `streamlit run script` on a loopback port (a free one unless given); yields its base
+    URL (`.pid` too)."""
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",
