@@ -116,6 +116,13 @@ def test_non_finite_weights(saved):
         (lambda m: {**m, "model": {**m["model"], "kind": "gan"}}, "invalid model config"),
         (lambda m: {**m, "model": {**m["model"], "bogus": 1}}, "invalid model config"),
         (lambda m: [1, 2], "not a vae-geom config"),
+        (lambda m: {**m, "model": {**m["model"], "hidden": []}}, r"hidden is \[\]"),
+        (lambda m: {**m, "model": {**m["model"], "input_dim": -64}}, "input_dim is -64"),
+        (lambda m: {**m, "model": {**m["model"], "input_dim": 64.0}}, "input_dim is 64.0"),
+        (lambda m: {**m, "model": {**m["model"], "logvar_min": None}}, "logvar_min None"),
+        (lambda m: {**m, "model": {**m["model"], "latent_dim": 3}}, "2-D latent planes only"),
+        # 10^12 parameters: refused from the shapes alone, nothing is allocated
+        (lambda m: {**m, "model": {**m["model"], "hidden": [10**6] * 2}}, r"expects \(1000000,"),
     ],
 )
 def test_bad_config(saved, edit, message):

@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save_file
 from vae_geom.models import VAE, ModelConfig
 
 FORMAT_VERSION = 1
+LATENT_DIM = 2  # the app draws every posterior as an ellipse in a plane
 REQUIRED_KEYS = ("format_version", "name", "dataset", "model")
 
 
@@ -76,13 +77,16 @@ def read_meta(stem: str | Path) -> dict:
 def load(stem: str | Path) -> tuple[VAE, dict]:
     """Rebuild the model from its JSON and fill it with the safetensors weights; eval mode."""
     meta = read_meta(stem)
-    weights, _ = paths(stem)
+    weights, config = paths(stem)
     try:
-        model = VAE(ModelConfig(**meta["model"]))
+        model_config = ModelConfig(**meta["model"])
     except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{paths(stem)[1]} has an invalid model config: {e}") from e
+        raise CheckpointError(f"{config} has an invalid model config: {e}") from e
     if not weights.is_file():
         raise CheckpointError(f"{weights} is missing: restore it, or retrain the model.")
+    _check_config(model_config, config)
+    with torch.device("meta"):  # the shapes alone: nothing is allocated before the weights fit
+        expected = VAE(model_config)
     try:
         tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as e:
@@ -90,9 +94,33 @@ def load(stem: str | Path) -> tuple[VAE, dict]:
             f"{weights} is not a readable safetensors file ({e}); it may be truncated: "
             "restore it, or retrain the model."
         ) from e
-    _check_tensors(tensors, model, weights)
+    _check_tensors(tensors, expected, weights)
+    model = VAE(model_config)
     model.load_state_dict(tensors)
     return model.eval(), meta
+
+
+def _check_config(config: ModelConfig, where: Path) -> None:
+    """Refuse a config that cannot be built, or whose latent space cannot be drawn as a plane."""
+    widths = [("input_dim", config.input_dim), ("latent_dim", config.latent_dim)]
+    widths += [("hidden", h) for h in config.hidden] or [("hidden", [])]
+    for name, v in widths:
+        if not (type(v) is int and v > 0):  # type(): a bool is an int too
+            raise CheckpointError(
+                f"{where} has an invalid model config: {name} is {v!r:.40}; layer widths must "
+                "be positive whole numbers, with at least one hidden layer."
+            )
+    lo, hi = config.logvar_min, config.logvar_max
+    if not all(type(v) in (int, float) and math.isfinite(v) for v in (lo, hi)) or lo >= hi:
+        raise CheckpointError(
+            f"{where} has an invalid model config: logvar_min {lo!r:.20} and logvar_max "
+            f"{hi!r:.20} must be finite numbers, the first below the second."
+        )
+    if config.latent_dim != LATENT_DIM:
+        raise CheckpointError(
+            f"{where} describes a {config.latent_dim}-D latent space; vae-geom draws "
+            f"{LATENT_DIM}-D latent planes only: retrain the model with latent_dim = {LATENT_DIM}."
+        )
 
 
 def _check_tensors(tensors: dict, model: VAE, where: Path) -> None:
