@@ -11,6 +11,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from vae_geom import checkpoints
@@ -100,8 +101,11 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         members = {Path(i.filename).suffix: i for i in z.infolist() if not i.is_dir()}
-    except zipfile.BadZipFile as e:
-        raise CheckpointError("Upload a .zip holding NAME.json and NAME.safetensors.") from e
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
+        raise CheckpointError(
+            f"This is not a readable .zip archive ({e}). Upload a .zip holding NAME.json and "
+            "NAME.safetensors, as this page's download button saves it."
+        ) from e
     if set(members) != {".json", ".safetensors"} or len(z.infolist()) != 2:
         raise CheckpointError(
             "The zip must hold exactly two files: NAME.json and NAME.safetensors."
@@ -110,9 +114,16 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
         raise CheckpointError("The zip unpacks to more than 50 MB: not a vae-geom model.")
     with tempfile.TemporaryDirectory() as tmp:
         probe_stem = Path(tmp) / "upload"
-        for suffix, info in members.items():
-            Path(f"{probe_stem}{suffix}").write_bytes(z.read(info))
-        model, meta = checkpoints.load(probe_stem)
+        scratch = {f"{probe_stem}{suffix}": info.filename for suffix, info in members.items()}
+        for path, member in scratch.items():
+            Path(path).write_bytes(_unpack(z, member))
+        try:
+            model, meta = checkpoints.load(probe_stem)
+        except CheckpointError as e:  # name the files in the zip, not the scratch copies
+            message = str(e)
+            for path, member in scratch.items():
+                message = message.replace(path, member)
+            raise CheckpointError(message) from e
         if model.config.input_dim != input_dim:
             raise CheckpointError(
                 f"This model reads {model.config.input_dim} pixels per image, the {dataset} "
@@ -120,3 +131,14 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
             )
         save(model, dataset, name, {k: v for k, v in meta.items() if k != "model"})
     return stem(dataset, name)
+
+
+def _unpack(z: zipfile.ZipFile, member: str) -> bytes:
+    try:
+        return z.read(member)
+    # RuntimeError: encrypted members, and (as NotImplementedError) unknown compression methods
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as e:
+        raise CheckpointError(
+            f"{member} in the zip cannot be unpacked ({e}): the archive is damaged. "
+            "Download the model again."
+        ) from e
