@@ -379,7 +379,8 @@ def test_constant_data(value, rescale):
         (b"0\n" * 1_000_000, "more than 20,001 rows; at most 20,000 samples"),
         (b"\xff\xfe" + "0.5,0.5\n".encode("utf-16-le"), "not UTF-8 text.*UTF-16"),
         ("0.5,0.5\n".encode("utf-16-le"), "NUL characters.*UTF-16"),
-        (np.random.default_rng(0).bytes(2000), "UTF-8"),
+        (np.random.default_rng(0).bytes(2000), "not UTF-8 text.*binary data"),
+        ("“température”,poids\n0.5,0.5\n".encode("cp1252"), "Latin-1 or Windows-1252"),
         (b'"unterminated\n' + b"x" * 200_000, "not a valid CSV"),
     ],
 )

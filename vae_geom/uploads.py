@@ -454,8 +454,12 @@ def _decode_text(data: bytes, where: str) -> str:
     try:
         text = data.decode("utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError as e:
-        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
-        guess = "it looks like UTF-16" if utf16 else "binary data?"
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            guess = "it looks like UTF-16"
+        elif _is_8bit_text(data):
+            guess = "it looks like Latin-1 or Windows-1252 text, as Excel's plain CSV saves it"
+        else:
+            guess = "binary data?"
         raise UploadError(
             f"{where} is not UTF-8 text ({guess}: byte {e.object[e.start]:#04x} at position "
             f"{e.start}); save it as 'CSV UTF-8' or plain text of numbers separated by commas."
@@ -466,6 +470,16 @@ def _decode_text(data: bytes, where: str) -> str:
             "Save it as 'CSV UTF-8'."
         )
     return text
+
+
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r") + b"\x7f"
+
+
+def _is_8bit_text(data: bytes, sample: int = 1 << 16) -> bool:
+    """Text in a one-byte encoding: (almost) no control characters, unlike binary data."""
+    head = data[:sample]
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    return controls * 100 <= len(head)
 
 
 def _csv_rows(text: str, where: str, max_rows: int) -> list[tuple[int, list[str]]]:
