@@ -193,8 +193,9 @@ def _read_url_once() -> None:
     if (z := qp.get("z")) is not None:
         try:
             st.session_state[KEY_URL_Z] = probe.check_z(z.split(","))
-        except GeometryError as e:
-            notices.append(f"The link's z {z[:40]!r} was ignored: {e}")
+        except GeometryError as e:  # its message quotes z: a very long z is cut short
+            reason = str(e) if len(str(e)) <= 120 else f"{str(e)[:119]}…"
+            notices.append(f"The link's z {z[:40]!r} was ignored: {reason}")
     st.session_state[KEY_URL_NOTICES] = notices
 
 
