@@ -1,0 +1,375 @@
+"""The bad-input corpus: every broken file or link the app must refuse with a clear message.
+
+    PYTHONPATH=. python tests/bad_inputs/make_corpus.py [OUT_DIR]
+
+writes each bad input into OUT_DIR (default: tests/bad_inputs/generated/, git-ignored), two good
+inputs (to show the app still works afterwards) and `manifest.json`, which lists every case: its
+files, its kind and the message fragment the UI must show. Kinds:
+  checkpoint_zip   a model zip uploaded on "Train your own" (files: NAME.zip)
+  checkpoint_pair  NAME.json + NAME.safetensors found in the user-models folder, then picked
+  upload           a data file uploaded on "Train your own"
+  query            a link to the Explorer with these query parameters (no files)
+Everything is generated here, from seeds, in a few seconds: no binary is ever committed.
+`cases()` gives the same list without writing anything (for test ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import pickle
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save as safetensors_bytes
+
+from vae_geom import checkpoints, user_models
+from vae_geom.models import ModelConfig, make_model
+from vae_geom.uploads import LIMITS, MB
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
+MANIFEST = "manifest.json"
+MARKER = "UNPICKLED"  # created in the corpus folder if a pickle payload ever runs
+DATASET = "digits"  # the small built-in dataset the checkpoints are made for
+INPUT_DIM = 64  # its 8×8 pixels
+GOOD = {"upload": "good-upload.npz", "checkpoint_zip": "good-model.zip"}
+MILLION = 10**6  # "10⁶ rows": far beyond LIMITS.max_samples
+LONG = 10_000  # characters in a "very long" query value
+CHECKPOINT_KINDS = ("checkpoint_zip", "checkpoint_pair")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input and what the UI must say about it."""
+
+    name: str  # unique; the pytest id
+    kind: str  # checkpoint_zip | checkpoint_pair | upload | query
+    message: str  # a fragment of the error or warning the UI shows
+    what: str  # what is wrong, in a few words
+    files: tuple[str, ...] = ()  # in the corpus folder
+    query: dict[str, str] = field(default_factory=dict)  # for kind "query"
+
+
+# ---------------------------------------------------------------------------------------------
+# the cases: name, what is wrong, the message fragment (contents are made further down)
+
+# each of these is written both as a zip to upload and as a pair in the user-models folder
+CHECKPOINT_VARIANTS = [
+    ("corrupt-weights", "random bytes as the weights", "not a readable safetensors file"),
+    ("truncated-weights", "the weights cut in half", "not a readable safetensors file"),
+    ("wrong-version", "format_version 99", "format version 99"),
+    ("wrong-shape", "weights of a narrower network", "has shape"),
+    ("pickle-weights", "a pickle named .safetensors", "not a readable safetensors file"),
+    ("json-not-a-dict", "the JSON is a list", "not a vae-geom config"),
+    ("json-garbage", "the JSON does not parse", "not valid JSON"),
+    ("nan-weights", "a NaN among the weights", "not finite"),
+    ("empty-hidden", "the config has no hidden layers", "invalid model config"),
+    ("negative-width", "the config's input_dim is negative", "invalid model config"),
+    ("huge-widths", "the config asks for 10¹² parameters", "expects (1000000, 64)"),
+    ("three-latents", "a 3-D latent space", "2-D latent planes only"),
+    ("other-dataset", "a model of 28×28 images", "reads 784 pixels per image"),
+]
+ZIP_ONLY = [
+    ("not-a-zip", "random bytes named .zip", "not a readable .zip"),
+    ("one-file", "a zip with only the JSON", "exactly two files"),
+    ("bomb", "a zip that unpacks beyond the limit", "unpacks to more than"),
+    ("forged-size", "a member whose declared size is a lie", "damaged"),
+    ("damaged-member", "flipped bytes inside the weights", "damaged"),
+]
+RENAMED = "good-model (1).zip"  # as a browser names a second download of the same file
+
+
+def _upload_cases() -> list[Case]:
+    n, lim = LIMITS.max_samples, LIMITS.max_unzipped_bytes / MB
+    return [
+        Case("nan.npz", "upload", "5 NaN values", "NaN among the samples"),
+        Case("inf.npz", "upload", "3 infinite values", "inf among the samples"),
+        Case("nan.csv", "upload", "NaN values", "'nan' cells"),
+        Case("inf.csv", "upload", "infinite values", "'inf' and '-inf' cells"),
+        Case("ragged.csv", "upload", "line 3: 2 values where the first row has 3", "ragged"),
+        Case("zero-rows.csv", "upload", "no data rows", "a header and nothing else"),
+        Case("zero-rows.npz", "upload", f"0 samples; at least {LIMITS.min_samples}", "(0, 16)"),
+        Case("empty.csv", "upload", "is empty (0 bytes)", "a file of 0 bytes"),
+        Case(
+            "million-rows.csv",
+            "upload",
+            f"more than {n + 1:,} rows; at most {n:,} samples",  # read no further than that
+            f"{MILLION:,} rows",
+        ),
+        Case("million-rows.npz", "upload", f"{MILLION:,} samples; at most {n:,}", "(10⁶, 1)"),
+        Case("not-images.zip", "upload", "contains no .png or .jpg images", "text files"),
+        Case("bomb.zip", "upload", f"at most {lim:g} MB are unpacked", "zeros beyond the limit"),
+        Case("bomb.npz", "upload", f"at most {lim:g} MB are unpacked", "the bomb as .npz"),
+        Case("forged-size.zip", "upload", "would unpack to 4,", "declares 4 GB, holds bytes"),
+        Case("understated-size.zip", "upload", "cannot be unpacked", "declares less than it holds"),
+        Case("utf16.csv", "upload", "it looks like UTF-16", "UTF-16 with a byte-order mark"),
+        Case("utf16-no-bom.csv", "upload", "NUL characters", "UTF-16 without a byte-order mark"),
+        Case("latin1.csv", "upload", "Latin-1", "Latin-1/Windows-1252 accents and quotes"),
+        Case("garbage.csv", "upload", "binary data", "random bytes named .csv"),
+        Case("pickle.npz", "upload", "pickled data", "an object array: a pickle payload"),
+        Case("truncated.npz", "upload", "not a readable .npz file", "an .npz cut in half"),
+        Case("table.xlsx", "upload", "cannot read .xlsx", "an unsupported file type"),
+    ]
+
+
+def _query_cases() -> list[Case]:
+    def q(name: str, message: str, what: str, **query: str) -> Case:
+        return Case(name, "query", message, what, query=query)
+
+    return [
+        q("unknown-dataset", "dataset 'cifar10' is unknown", "no such dataset", dataset="cifar10"),
+        q("unknown-model", "model 'vae-kl-42' is unknown", "no such model", model="vae-kl-42"),
+        q("path-model", "is unknown", "a path as the model", model="user:../../etc/passwd"),
+        q("z-text", "z must be two numbers", "z is not numeric", z="abc,1"),
+        q("z-huge", "outside the plane shown", "z = 1e308", z="1e308,1e308"),
+        q("z-overflow", "finite", "1e999 parses as inf", z="1e999,0"),
+        q("z-inf", "finite", "z = -inf", z="-inf,0"),
+        q("z-nan", "finite", "z = nan", z="nan,nan"),
+        q("z-three", "z must be two numbers", "three components", z="1,2,3"),
+        q("z-empty", "z must be two numbers", "empty z", z=""),
+        q("long-dataset", "is unknown", f"{LONG:,} characters", dataset="x" * LONG),
+        q("long-model", "is unknown", f"{LONG:,} characters", model="m" * LONG),
+        q("long-z", "z must be two numbers", f"{LONG:,} characters", z="1," * (LONG // 2)),
+    ]
+
+
+def cases() -> list[Case]:
+    """Every case, without writing anything."""
+    ckpt = []
+    for name, what, message in CHECKPOINT_VARIANTS:
+        ckpt.append(
+            Case(f"ckpt-{name}.zip", "checkpoint_zip", message, what, (f"ckpt-{name}.zip",))
+        )
+        pair = (f"ckpt-{name}.json", f"ckpt-{name}.safetensors")
+        ckpt.append(Case(f"ckpt-{name}", "checkpoint_pair", message, what, pair))
+    for name, what, message in ZIP_ONLY:
+        ckpt.append(
+            Case(f"ckpt-{name}.zip", "checkpoint_zip", message, what, (f"ckpt-{name}.zip",))
+        )
+    ckpt.append(Case(RENAMED, "checkpoint_zip", "cannot be a model name", "' (1)'", (RENAMED,)))
+    uploads = [Case(c.name, c.kind, c.message, c.what, files=(c.name,)) for c in _upload_cases()]
+    return ckpt + uploads + _query_cases()
+
+
+# ---------------------------------------------------------------------------------------------
+# builders
+
+
+class _WritesMarker:
+    """Unpickling this creates the marker file (it calls open(marker, "w")): proof it ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (str(self.marker), "w")
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed date, so the same corpus comes out byte for byte every time."""
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(_member(name), content)
+    return buf.getvalue()
+
+
+def _zeros_zip(name: str, size: int, extra: dict[str, bytes] | None = None) -> bytes:
+    """A member of `size` zero bytes, deflated (~1,000-fold) as it streams: a real zip bomb."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for other, content in (extra or {}).items():
+            zf.writestr(_member(other), content)
+        with zf.open(_member(name), "w", force_zip64=True) as f:
+            chunk = bytes(16 * MB)
+            for _ in range(size // len(chunk) + 1):
+                f.write(chunk)
+    return buf.getvalue()
+
+
+def _forge_size(data: bytes, size: int) -> bytes:
+    """Rewrite the one member's declared uncompressed size, in its local and central headers."""
+    out = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = out.index(signature)
+        out[at + offset : at + offset + 4] = size.to_bytes(4, "little")
+    return bytes(out)
+
+
+def _flip_member_bytes(data: bytes, member: str) -> bytes:
+    """Invert 64 bytes in the middle of a member's compressed data (the directory stays valid)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(member)
+    out = bytearray(data)
+    local = info.header_offset
+    name_len, extra_len = (
+        int.from_bytes(out[local + k : local + k + 2], "little") for k in (26, 28)
+    )
+    middle = local + 30 + name_len + extra_len + info.compress_size // 2
+    out[middle : middle + 64] = bytes(b ^ 0xFF for b in out[middle : middle + 64])
+    return bytes(out)
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    """What np.savez_compressed writes, with _zip's fixed dates."""
+    members = {}
+    for key, array in arrays.items():
+        buf = io.BytesIO()
+        np.save(buf, array)  # allow_pickle: the object array of the pickle case is pickled
+        members[f"{key}.npy"] = buf.getvalue()
+    return _zip(members)
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "".join(",".join(r) + "\n" for r in rows).encode()
+
+
+def _upload_contents(rng: np.random.Generator, marker: Path) -> dict[str, bytes]:
+    n = LIMITS.min_samples + 10
+    x = rng.random((n, 16)).astype(np.float32)  # (n, 16): 4×4 "images" in [0, 1]
+    nan, inf = x.copy(), x.copy()
+    nan.flat[rng.choice(nan.size, 5, replace=False)] = np.nan
+    inf.flat[rng.choice(inf.size, 3, replace=False)] = [np.inf, -np.inf, np.inf]
+    rows = [[f"{v:.3f}" for v in r] for r in x[:, :3]]
+    latin1 = "“température”,poids,âge\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows)
+    utf16 = "".join(",".join(r) + "\n" for r in rows)
+    return {
+        "nan.npz": _npz(x=nan),
+        "inf.npz": _npz(x=inf),
+        "nan.csv": _csv([*rows[:10], ["0.5", "nan", "0.25"], *rows[10:]]),
+        "inf.csv": _csv([*rows[:10], ["inf", "-inf", "0.25"], *rows[10:]]),
+        "ragged.csv": _csv([*rows[:2], ["0.5", "0.25"], *rows[2:]]),
+        "zero-rows.csv": b"a,b,c\n",
+        "zero-rows.npz": _npz(x=np.zeros((0, 16), np.float32)),
+        "empty.csv": b"",
+        "million-rows.csv": b"0.5\n" * MILLION,  # 4 MB, refused at row max_samples + 2
+        "million-rows.npz": _npz(x=np.zeros((MILLION, 1), np.uint8)),
+        "not-images.zip": _zip({"readme.txt": b"hello", "data/values.csv": _csv(rows)}),
+        "bomb.zip": _zeros_zip("zeros.png", LIMITS.max_unzipped_bytes + 1),
+        "bomb.npz": _zeros_zip("x.npy", LIMITS.max_unzipped_bytes + 1),
+        "forged-size.zip": _forge_size(_zip({"a.png": b"\x89PNG tiny"}), 0xFFFF_FFF0),
+        "understated-size.zip": _forge_size(_zip({"zeros.png": bytes(100_000)}), 1000),
+        "utf16.csv": utf16.encode("utf-16"),  # with a byte-order mark
+        "utf16-no-bom.csv": utf16.encode("utf-16-le"),
+        "latin1.csv": latin1.encode("cp1252"),
+        "garbage.csv": rng.bytes(4096),
+        "pickle.npz": _npz(x=np.array([_WritesMarker(marker)] * n, dtype=object)),
+        "truncated.npz": (full := _npz(x=x))[: len(full) // 2],
+        "table.xlsx": b"PK\x03\x04 not really a spreadsheet",
+        GOOD["upload"]: _npz(x=x, y=np.arange(n) % 3),
+    }
+
+
+def _checkpoint_variants(
+    rng: np.random.Generator, marker: Path, scratch: Path
+) -> tuple[dict[str, tuple[bytes, bytes]], tuple[bytes, bytes]]:
+    """(name -> (config JSON, weights)) for CHECKPOINT_VARIANTS, and the good pair."""
+    good_model = make_model(ModelConfig(INPUT_DIM, hidden=(32, 16)), seed=0)
+    checkpoints.save(good_model, scratch / "good", {"name": "good", "dataset": DATASET})
+    weights_path, config_path = checkpoints.paths(scratch / "good")
+    weights, config = weights_path.read_bytes(), config_path.read_bytes()
+    meta = json.loads(config)
+
+    def with_model(**changes) -> bytes:
+        return json.dumps({**meta, "model": {**meta["model"], **changes}}).encode()
+
+    def weights_of(**changes) -> bytes:
+        model = make_model(ModelConfig(**{**meta["model"], **changes}), seed=0)
+        return safetensors_bytes({k: v.contiguous() for k, v in model.state_dict().items()})
+
+    big = make_model(ModelConfig(28 * 28, hidden=(32, 16)), seed=0)
+    checkpoints.save(big, scratch / "big", {"name": "big", "dataset": "mnist"})
+    big_weights, big_config = (p.read_bytes() for p in checkpoints.paths(scratch / "big"))
+    nan = {k: v.clone() for k, v in good_model.state_dict().items()}
+    nan["to_mu.bias"][0] = float("nan")
+    variants = {
+        "corrupt-weights": (config, rng.bytes(4096)),
+        "truncated-weights": (config, weights[: len(weights) // 2]),
+        "wrong-version": (json.dumps({**meta, "format_version": 99}).encode(), weights),
+        "wrong-shape": (config, weights_of(hidden=(16, 8))),
+        "pickle-weights": (config, pickle.dumps(_WritesMarker(marker))),
+        "json-not-a-dict": (b"[1, 2]", weights),
+        "json-garbage": (b"{not json", weights),
+        "nan-weights": (config, safetensors_bytes(nan)),
+        "empty-hidden": (with_model(hidden=[]), weights),
+        "negative-width": (with_model(input_dim=-INPUT_DIM), weights),
+        "huge-widths": (with_model(hidden=[MILLION, MILLION]), weights),
+        "three-latents": (with_model(latent_dim=3), weights_of(latent_dim=3)),
+        "other-dataset": (big_config, big_weights),
+    }
+    assert [v[0] for v in CHECKPOINT_VARIANTS] == list(variants), "keep the two lists in step"
+    return variants, (config, weights)
+
+
+def _checkpoint_contents(rng: np.random.Generator, marker: Path, scratch: Path) -> dict[str, bytes]:
+    variants, (config, weights) = _checkpoint_variants(rng, marker, scratch)
+    out: dict[str, bytes] = {}
+    for name, (c, w) in variants.items():
+        stem = f"ckpt-{name}"
+        out[f"{stem}.json"], out[f"{stem}.safetensors"] = c, w
+        out[f"{stem}.zip"] = _zip({f"{stem}.json": c, f"{stem}.safetensors": w})
+    good_zip = _zip({"good-model.json": config, "good-model.safetensors": weights})
+    limit = user_models.MAX_CHECKPOINT_BYTES
+    out |= {
+        "ckpt-not-a-zip.zip": rng.bytes(4096),
+        "ckpt-one-file.zip": _zip({"m.json": config}),
+        "ckpt-bomb.zip": _zeros_zip("m.safetensors", limit + 1, extra={"m.json": config}),
+        # the weights declare 1,000 bytes: the checks pass, unpacking then finds a bad CRC
+        "ckpt-forged-size.zip": _forge_size(
+            _zip({"m.safetensors": weights, "m.json": config}), 1000
+        ),
+        "ckpt-damaged-member.zip": _flip_member_bytes(good_zip, "good-model.safetensors"),
+        RENAMED: good_zip,
+        GOOD["checkpoint_zip"]: good_zip,
+    }
+    return out
+
+
+def build(out_dir: str | Path = DEFAULT_OUT) -> list[Case]:
+    """Write every case's files, the good inputs and manifest.json into out_dir; the cases."""
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / MARKER
+    rng = np.random.default_rng(0)
+    scratch = out / ".scratch"
+    scratch.mkdir(exist_ok=True)
+    with torch.random.fork_rng(devices=[]):
+        contents = _upload_contents(rng, marker) | _checkpoint_contents(rng, marker, scratch)
+    for p in scratch.iterdir():
+        p.unlink()
+    scratch.rmdir()
+    every = cases()
+    named = {f for c in every for f in c.files} | set(GOOD.values())
+    assert named == set(contents), f"files without a case: {set(contents) ^ named}"
+    for name, data in contents.items():
+        (out / name).write_bytes(data)
+    manifest = {
+        "dataset": DATASET,
+        "marker": MARKER,
+        "good": GOOD,
+        "cases": [asdict(c) for c in every],
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    return every
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out_dir", nargs="?", default=DEFAULT_OUT, type=Path)
+    args = parser.parse_args(argv)
+    every = build(args.out_dir)
+    print(f"{len(every)} cases in {args.out_dir}")  # noqa: T201 - a script's one line of output
+
+
+if __name__ == "__main__":
+    main()
