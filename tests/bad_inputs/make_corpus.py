@@ -39,7 +39,6 @@ INPUT_DIM = 64  # its 8×8 pixels
 GOOD = {"upload": "good-upload.npz", "checkpoint_zip": "good-model.zip"}
 MILLION = 10**6  # "10⁶ rows": far beyond LIMITS.max_samples
 LONG = 10_000  # characters in a "very long" query value
-CHECKPOINT_KINDS = ("checkpoint_zip", "checkpoint_pair")
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ RENAMED = "good-model (1).zip"  # as a browser names a second download of the sa
 
 def _upload_cases() -> list[Case]:
     n, lim = LIMITS.max_samples, LIMITS.max_unzipped_bytes / MB
+    assert MILLION > n, "the million-row cases must exceed the row limit"
     return [
         Case("nan.npz", "upload", "5 NaN values", "NaN among the samples"),
         Case("inf.npz", "upload", "3 infinite values", "inf among the samples"),
