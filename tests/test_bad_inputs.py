@@ -33,10 +33,7 @@ SCRATCH = os.path.join(tempfile.gettempdir(), "tmp")  # tempfile's own folders: 
 
 
 # Known failures, outside this change's reach: strict, so that the fix shows up as a pass
-KNOWN = {
-    "ckpt-other-dataset": "a user model of another pixel count loads, then encoding the dataset "
-    "raises: ui.load_or_stop() does not compare input_dim with the dataset's (from_zip does)",
-}
+KNOWN: dict[str, str] = {}  # case name -> why it still fails (run as a strict xfail)
 
 
 def _names(kind: str) -> list:

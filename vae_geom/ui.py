@@ -72,6 +72,8 @@ def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str 
     version = _file_version(stem)
     try:
         m, meta = _load(str(stem), version)
+        # e.g. a 784-pixel model copied into user_models/digits: it loads, then cannot encode
+        user_models.check_fits(m, dataset_name, dataset(dataset_name).dim)
     except checkpoints.CheckpointError as e:
         if (good := _LAST_GOOD.get(str(stem))) is None:
             raise
@@ -502,7 +504,7 @@ def uploaded_dataset() -> Dataset | None:
             rescale,
         )
     except UploadError as e:
-        st.error(f"{up.name}: {e}")
+        st.error(str(e) if str(e).startswith(up.name) else f"{up.name}: {e}")  # named once
         if getattr(e, "suggest_rescale", False):
             st.info("Tick **Min-max rescale** above to map your values onto [0, 1].")
         return None
@@ -646,4 +648,4 @@ def checkpoint_upload(dataset_name: str) -> None:
         user_models.from_zip(up.getvalue(), dataset_name, name, dataset(dataset_name).dim)
         st.success(f"“Yours: {name}” is now in the sidebar's model picker for {dataset_name}.")
     except checkpoints.CheckpointError as e:
-        st.error(f"{up.name}: {e}")
+        st.error(str(e) if str(e).startswith(up.name) else f"{up.name}: {e}")  # named once

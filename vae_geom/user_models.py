@@ -88,6 +88,15 @@ def _zip(weights: Path, config: Path) -> bytes:
     return buf.getvalue()
 
 
+def check_fits(model: VAE, dataset: str, input_dim: int) -> None:
+    """A model can only encode a dataset of its own pixel count."""
+    if model.config.input_dim != input_dim:
+        raise CheckpointError(
+            f"This model reads {model.config.input_dim} pixels per image, the {dataset} "
+            f"dataset has {input_dim}: pick the dataset it was trained on."
+        )
+
+
 def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
     """Validate an uploaded checkpoint zip (one .json + one .safetensors) and store it.
 
@@ -124,11 +133,7 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
             for path, member in scratch.items():
                 message = message.replace(path, member)
             raise CheckpointError(message) from e
-        if model.config.input_dim != input_dim:
-            raise CheckpointError(
-                f"This model reads {model.config.input_dim} pixels per image, the {dataset} "
-                f"dataset has {input_dim}: pick the dataset it was trained on."
-            )
+        check_fits(model, dataset, input_dim)
         save(model, dataset, name, {k: v for k, v in meta.items() if k != "model"})
     return stem(dataset, name)
 
