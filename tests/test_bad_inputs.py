@@ -99,7 +99,8 @@ def test_a_bad_upload_is_refused_then_a_good_one_trains(corpus, name):
     at = AppTest.from_file(TRAIN, default_timeout=60)
     at.session_state["train.source"] = "upload"
     at.run()
-    _refused(_upload(at, "train.upload", folder, name), _case(manifest, name))
+    message = _refused(_upload(at, "train.upload", folder, name), _case(manifest, name))
+    assert f"{name}: {name}" not in message  # the file is named once
     assert "train.go" not in _keys(at.button)  # nothing half loaded: no training controls
 
     _upload(at, "train.upload", folder, manifest["good"]["upload"])
