@@ -69,7 +69,8 @@ def read_meta(stem: str | Path) -> dict:
     if meta["format_version"] != FORMAT_VERSION:
         raise CheckpointError(
             f"{config} has format version {meta['format_version']!r}; this vae-geom reads version "
-            f"{FORMAT_VERSION}. Retrain it with this version (python -m vae_geom train-ladder)."
+            f"{FORMAT_VERSION}. Retrain it with this version: on the Train your own page, or "
+            "for the shipped ladder with python -m vae_geom train-ladder."
         )
     return meta
 

@@ -198,6 +198,7 @@ def _read_url_once() -> None:
         except GeometryError as e:  # its message quotes z: a very long z is cut short
             reason = str(e) if len(str(e)) <= 120 else f"{str(e)[:119]}…"
             notices.append(f"The link's z {z[:40]!r} was ignored: {reason}")
+            del st.query_params["z"]  # so the address bar no longer carries it
     st.session_state[KEY_URL_NOTICES] = notices
 
 
