@@ -1,0 +1,386 @@
+"""Load: N browser sessions clicking the Explorer at once, against one real server (issue 6).
+
+One `streamlit run app.py` (vae_geom.devserver) and one headless Debian Chromium with N contexts
+(N independent sessions: own cookies, own websocket). Every session opens `/` (the default
+Explorer: MNIST beta = 1 VAE, 1,000 test ellipses); once all are ready they click together for
+`--seconds`. Each session clicks random points of the plane (its own seeded RNG), as a person:
+hover, click, wait for the answer and the end of the run, pause `--gap-ms`, click again.
+
+After each click the session checks that the answer is ITS OWN (no cross-talk between sessions):
+the z its listener sent (`gd.__vaeGeomZ`, assets/plane_click.js) is the point it aimed at (else
+"misclick"), the panel's "z = (..)" readout and the URL's `?z=` are that z, and the decoded image
+it shows is decode(z): the PNG is fetched and compared pixel by pixel with the model decoded here.
+Errors counted by kind: Streamlit exception elements, browser console errors and page errors,
+timeouts, misclicks, cross-talk (readout, URL or image of another z), server log errors.
+Latency per click: in the page, from the mousedown to the new decoded image loaded (as
+bench/click_latency.py). Server memory: VmRSS of the server process every ~2 s.
+
+    PYTHONPATH=. .venv/bin/python -m bench.load_sessions --sessions 20 --seconds 60
+
+Prints a summary and one JSON object; exits 1 if there was any error or cross-talk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from bench.click_latency import PROBE_JS
+from vae_geom import checkpoints, ladder
+from vae_geom.data import load
+from vae_geom.devserver import CHROMIUM, CHROMIUM_ARGS, Z_TO_PIXEL_JS, streamlit_server
+from vae_geom.models import decode_images
+
+VIEWPORT = {"width": 1400, "height": 1100}
+PATH = "/"  # the default Explorer: MNIST, beta = 1 VAE, the 1,000 test ellipses
+MODEL = ("mnist", "vae-kl-1")
+Z_RANGE = 3.8  # clicks land in [-3.8, 3.8]^2, inside the fixed [-4, 4] axes
+AIM_TOL = 0.05  # |sent - aimed| per coordinate: a few pixels (~0.013 z-units per pixel)
+READOUT_TOL = 0.0051  # the readout rounds to 2 decimals
+URL_TOL = 0.00051  # the URL rounds to 3 decimals
+PIXEL_TOL = 2 / 255  # PNG bytes vs decoded here: uint8 truncation and float noise only
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+LISTENING = (
+    "() => { const gd = document.querySelector('.st-key-latent .js-plotly-plot');"
+    " return !!(gd && gd._fullLayout && gd.__vaeGeomClick); }"
+)
+# What the session shows now: the z its listener last sent, the panel's readout, the URL's z,
+# the decoded image (the first image the app serves) and whether it has loaded.
+STATE_JS = r"""() => {
+  const gd = document.querySelector('.st-key-latent .js-plotly-plot');
+  const m = document.body.innerText.match(/z = \(([+-][0-9.]+), ([+-][0-9.]+)\)/);
+  const img = document.querySelector('img[src*="/media/"]');
+  const q = new URL(location.href).searchParams.get('z');
+  return {
+    sent: gd && gd.__vaeGeomZ ? gd.__vaeGeomZ : null,
+    readout: m ? [+m[1], +m[2]] : null,
+    url: q ? q.split(',').map(Number) : null,
+    src: img ? img.src : null,
+    loaded: !!img && img.complete && img.naturalWidth > 0,
+    exceptions: document.querySelectorAll('[data-testid="stException"]').length,
+    lat: window.__lat ? window.__lat.length : 0,
+  };
+}"""
+SERVER_ERROR = re.compile(r"Traceback|ERROR|Exception|Error:")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores have spent busy (not idle or waiting for I/O) since boot."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def percentiles(values) -> dict:
+    a = np.asarray(values, float)
+    if not len(a):
+        return {"n": 0, "p50": None, "p95": None, "max": None}
+    return {
+        "n": len(a),
+        "p50": round(float(np.percentile(a, 50)), 1),
+        "p95": round(float(np.percentile(a, 95)), 1),
+        "max": round(float(a.max()), 1),
+    }
+
+
+class Decoder:
+    """decode(z) here, with the shipped checkpoint the server uses: the image a session must see."""
+
+    def __init__(self, dataset: str, model_name: str):
+        torch.set_num_threads(1)
+        self.model, _ = checkpoints.load(ladder.stem(dataset, model_name))
+        self.shape = load(dataset).image_shape
+
+    def mismatch(self, png: bytes, z) -> float:
+        """Largest pixel difference between the served PNG and decode(z), in [0, 1]."""
+        from PIL import Image
+
+        served = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32) / 255
+        f = served.shape[0] // self.shape[0]  # probe.upscale: nearest neighbour, factor f
+        expected = decode_images(self.model, np.array([z]))[0].reshape(self.shape)
+        if served.shape != (self.shape[0] * f, self.shape[1] * f) or f < 1:
+            return 1.0
+        return float(np.abs(served[::f, ::f] - expected).max())
+
+
+@dataclass
+class Session:
+    index: int
+    rng: np.random.Generator
+    clicks: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    page: object = None
+    context: object = None
+
+    def error(self, kind: str, detail: str) -> None:
+        self.errors.append((kind, f"session {self.index}: {detail}"[:300]))
+
+
+async def wait_for_app(page, timeout_ms: float) -> None:
+    await page.wait_for_selector(READY, timeout=timeout_ms)
+
+
+async def stable_box(page, selector: str = ".st-key-latent .nsewdrag") -> None:
+    """Until the plot area stops moving (as devserver.stable_box)."""
+    drag = page.locator(selector).first
+    box = await drag.bounding_box()
+    for _ in range(50):
+        await page.wait_for_timeout(100)
+        again = await drag.bounding_box()
+        if again == box:
+            return
+        box = again
+
+
+async def click_plane(page, z, timeout_ms: float) -> None:
+    """devserver.click_plane for Playwright's async API: settle, hover, then click."""
+    await wait_for_app(page, timeout_ms)
+    await stable_box(page)
+    x, y = await page.evaluate(Z_TO_PIXEL_JS, ["latent", *z])
+    await page.mouse.move(x, y, steps=4)
+    await page.wait_for_timeout(120)  # plotly's click-anywhere reports its last, throttled hover
+    await page.mouse.click(x, y)
+
+
+async def open_session(browser, url: str, s: Session, timeout_ms: float) -> None:
+    s.context = await browser.new_context(viewport=VIEWPORT)
+    s.page = page = await s.context.new_page()
+    page.on("console", lambda m: s.error("console", m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: s.error("pageerror", str(e)))
+    await page.goto(url + PATH, timeout=timeout_ms)
+    await wait_for_app(page, timeout_ms)
+    await page.wait_for_function(LISTENING, timeout=timeout_ms, polling=100)
+    await page.evaluate(PROBE_JS)
+
+
+async def one_click(s: Session, url: str, decoder: Decoder, timeout_ms: float) -> None:
+    page = s.page
+    before = await page.evaluate(STATE_JS)
+    aim = [float(v) for v in s.rng.uniform(-Z_RANGE, Z_RANGE, 2)]
+    await click_plane(page, aim, timeout_ms)
+    s.clicks += 1
+    try:  # the answer: a new decoded image, loaded, after this click's mousedown
+        await page.wait_for_function(
+            f"() => window.__lat.length > {before['lat']}", timeout=timeout_ms, polling=50
+        )
+        await wait_for_app(page, timeout_ms)  # and the run has ended
+    except Exception as e:  # noqa: BLE001 - Playwright's TimeoutError, or the page died
+        s.error("timeout", f"no answer to the click at {aim}: {str(e).splitlines()[0]}")
+        return
+    s.latencies.append((await page.evaluate("() => window.__lat"))[-1])
+    now = await page.evaluate(STATE_JS)
+    check_answer(s, aim, before, now)
+    if now["src"] and now["sent"]:
+        png = await s.context.request.get(now["src"])
+        if (d := decoder.mismatch(await png.body(), now["sent"])) > PIXEL_TOL:
+            s.error("cross_talk_image", f"image of z={now['sent']} differs by {d:.3f}")
+
+
+def check_answer(s: Session, aim, before: dict, now: dict) -> None:
+    """Is what the session shows the answer to its own click?"""
+    sent, readout, url_z = now["sent"], now["readout"], now["url"]
+    if now["exceptions"] > before["exceptions"]:
+        s.error("exception", f"{now['exceptions']} stException element(s) after the click")
+    if sent is None or np.abs(np.subtract(sent, aim)).max() > AIM_TOL:
+        s.error("misclick", f"aimed at {aim}, the listener sent {sent}")
+        return
+    if readout is None or np.abs(np.subtract(readout, sent)).max() > READOUT_TOL:
+        s.error("cross_talk_readout", f"sent {sent}, the panel shows z = {readout}")
+    if url_z is None or np.abs(np.subtract(url_z, sent)).max() > URL_TOL:
+        s.error("cross_talk_url", f"sent {sent}, the URL says z = {url_z}")
+    if not now["loaded"] or now["src"] == before["src"]:
+        s.error("no_new_image", f"image {now['src']} (before: {before['src']})")
+
+
+async def click_until(s: Session, url: str, decoder: Decoder, end: float, gap_ms: int, t_ms):
+    while time.monotonic() < end:
+        try:
+            await one_click(s, url, decoder, t_ms)
+        except Exception as e:  # noqa: BLE001 - a dead page or a click that never settled
+            s.error("timeout", f"click failed: {str(e).splitlines()[0]}")
+            await asyncio.sleep(1)
+        await s.page.wait_for_timeout(gap_ms)  # a person looks at the answer
+
+
+async def sample_rss(pid: int, samples: list, stop: asyncio.Event, every: float = 2.0) -> None:
+    t0 = time.monotonic()
+    while not stop.is_set():
+        samples.append((round(time.monotonic() - t0, 1), round(rss_mb(pid), 1)))
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
+
+
+def drain(stream, lines: list[str]) -> threading.Thread:
+    """Read the server's stderr (else a full pipe would stall it) and keep its lines."""
+
+    def run() -> None:
+        for raw in iter(stream.readline, b""):
+            lines.append(raw.decode(errors="replace").rstrip())
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    decoder, t_ms = Decoder(*MODEL), timeout_s * 1000
+    with streamlit_server() as url:
+        stderr: list[str] = []
+        drain(url.proc.stderr, stderr)
+        rss: dict = {"idle": round(rss_mb(url.pid), 1)}
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            ss = [Session(i, np.random.default_rng([seed, i])) for i in range(sessions)]
+            t0 = time.monotonic()
+            opened = await asyncio.gather(
+                *(open_session(browser, url, s, t_ms) for s in ss), return_exceptions=True
+            )
+            ready_s = time.monotonic() - t0
+            for s, e in zip(ss, opened, strict=True):
+                if isinstance(e, BaseException):
+                    s.error("startup", f"{type(e).__name__}: {str(e).splitlines()[0]}")
+            live = [s for s, e in zip(ss, opened, strict=True) if e is None]
+            log(f"{len(live)}/{sessions} sessions ready in {ready_s:.1f} s; clicking {seconds} s")
+            n_startup_lines = len(stderr)
+            samples: list = []
+            stop = asyncio.Event()
+            rss["start"] = round(rss_mb(url.pid), 1)
+            cpu0 = cpu_s(url.pid), machine_busy_s()
+            sampler = asyncio.create_task(sample_rss(url.pid, samples, stop))
+            end = time.monotonic() + seconds
+            await asyncio.gather(*(click_until(s, url, decoder, end, gap_ms, t_ms) for s in live))
+            clicking_s = seconds + max(0.0, time.monotonic() - end)
+            rss["end"] = round(rss_mb(url.pid), 1)
+            cpu = {"server_s": cpu_s(url.pid) - cpu0[0], "machine_s": machine_busy_s() - cpu0[1]}
+            stop.set()
+            await sampler
+            for s in live:  # an exception element that appeared and stayed
+                if await s.page.locator('[data-testid="stException"]').count():
+                    s.error("exception", "stException element on the page at the end")
+            await browser.close()
+        bad_lines = [x for x in stderr[n_startup_lines:] if SERVER_ERROR.search(x)]
+    for line in bad_lines[:20]:
+        ss[0].error("server_log", line)
+    return summarise(ss, samples, rss, cpu, ready_s, clicking_s, stderr, bad_lines, seed, gap_ms)
+
+
+def summarise(ss, samples, rss, cpu, ready_s, clicking_s, stderr, bad_lines, seed, gap_ms) -> dict:
+    errors = [e for s in ss for e in s.errors]
+    kinds = Counter(kind for kind, _ in errors)
+    values = [mb for _, mb in samples] + [rss["start"], rss["end"]]
+    per_session = [s.clicks for s in ss]
+    return {
+        "sessions": len(ss),
+        "path": PATH,
+        "seconds_clicking": round(clicking_s, 1),
+        "seed": seed,
+        "gap_ms": gap_ms,
+        "ready_s": round(ready_s, 1),
+        "clicks_total": sum(per_session),
+        "clicks_per_session": per_session,
+        "errors_total": len(errors),
+        "errors_by_kind": dict(kinds),
+        "cross_talk": sum(n for k, n in kinds.items() if k.startswith("cross_talk")),
+        "error_samples": [d for _, d in errors[:15]],
+        "latency_ms": percentiles([v for s in ss for v in s.latencies]),
+        "rss_mb": {
+            "idle": rss["idle"],
+            "start": rss["start"],
+            "max": round(max(values), 1),
+            "end": rss["end"],
+            "growth": round(rss["end"] - rss["start"], 1),
+        },
+        "rss_samples": samples,
+        # CPU seconds used while clicking: the server's, and all processes' (browser, this script)
+        "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
+        "cores": os.cpu_count(),
+        "server_stderr_lines": len(stderr),
+        "server_error_lines": len(bad_lines),
+        "server_stderr_tail": stderr[-10:],
+    }
+
+
+def run(
+    sessions: int = 20, seconds: float = 60, seed: int = 0, gap_ms: int = 500, timeout_s=120
+) -> dict:
+    """Open `sessions` browser sessions on one server, click in all for `seconds`; the summary."""
+    return asyncio.run(_run(sessions, seconds, seed, gap_ms, timeout_s))
+
+
+def report(r: dict) -> str:
+    lat, mem, per, cpu = r["latency_ms"], r["rss_mb"], r["clicks_per_session"], r["cpu_s"]
+    return "\n".join(
+        [
+            f"sessions            {r['sessions']} (all ready after {r['ready_s']} s)",
+            f"clicking            {r['seconds_clicking']} s, gap {r['gap_ms']} ms",
+            f"clicks              {r['clicks_total']} total; per session min {min(per)}, "
+            f"median {int(np.median(per))}, max {max(per)}",
+            f"errors              {r['errors_total']} {r['errors_by_kind'] or ''}",
+            f"cross-talk          {r['cross_talk']}",
+            f"latency (ms)        p50 {lat['p50']}, p95 {lat['p95']}, max {lat['max']} "
+            f"(n = {lat['n']})",
+            f"server RSS (MB)     idle {mem['idle']}; clicking: start {mem['start']}, "
+            f"max {mem['max']}, end {mem['end']}, growth {mem['growth']:+}",
+            f"CPU while clicking  server {cpu['server_s']} s, whole machine {cpu['machine_s']} s "
+            f"of {r['cores']} cores x {r['seconds_clicking']} s "
+            f"({r['clicks_total'] and 1000 * cpu['server_s'] / r['clicks_total']:.0f} ms of "
+            "server CPU per click)",
+        ]
+        + [f"  ! {d}" for d in r["error_samples"]]
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sessions", type=int, default=20)
+    p.add_argument("--seconds", type=float, default=60, help="how long every session clicks")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gap-ms", type=int, default=500, help="pause after each answer")
+    p.add_argument("--timeout", type=float, default=120, help="seconds to wait for any step")
+    args = p.parse_args()
+    r = run(args.sessions, args.seconds, args.seed, args.gap_ms, args.timeout)
+    print(report(r))
+    print(json.dumps(r))
+    sys.exit(1 if r["errors_total"] else 0)
+
+
+if __name__ == "__main__":
+    main()
