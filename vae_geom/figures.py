@@ -8,11 +8,17 @@ filled `Scattergl`, which are seconds slower per redraw without a GPU.
 from __future__ import annotations
 
 import numpy as np
+import pandas  # noqa: F401 - imported whole before any figure is built: see below
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from vae_geom import geometry
 
+# Why pandas: plotly's validators look for it in sys.modules without importing it. When one
+# session's script thread is still importing pandas, another's sees the half-made module and
+# raises AttributeError ("partially initialized module 'pandas' has no attribute 'Series'"): 18 of
+# 20 sessions opening a fresh server at once failed so (bench/load_sessions.py). A module-level
+# import finishes under Python's import lock before any thread can use this module.
 COLOURS = qualitative.D3  # 10 distinct colours: one per digit class
 PLANE = geometry.GRID_LIMIT  # the axes span [-4, 4] in latent units on every page
 # 16 vertices per ellipse: smooth at the sizes drawn (a few to ~30 px), and a third less to send
