@@ -9,7 +9,8 @@ hover, click, wait for the answer and the end of the run, pause `--gap-ms`, clic
 After each click the session checks that the answer is ITS OWN (no cross-talk between sessions):
 the z its listener sent (`gd.__vaeGeomZ`, assets/plane_click.js) is the point it aimed at (else
 "misclick"), the panel's "z = (..)" readout and the URL's `?z=` are that z, and the decoded image
-it shows is decode(z): the PNG is fetched and compared pixel by pixel with the model decoded here.
+it shows is decode(z): the pixels the page drew are read back from a canvas and compared with the
+model decoded here.
 Errors counted by kind: Streamlit exception elements, browser console errors and page errors,
 timeouts, misclicks, cross-talk (readout, URL or image of another z), server log errors.
 Latency per click: in the page, from the mousedown to the new decoded image loaded (as
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
+import base64
 import json
 import os
 import re
@@ -50,7 +51,7 @@ Z_RANGE = 3.8  # clicks land in [-3.8, 3.8]^2, inside the fixed [-4, 4] axes
 AIM_TOL = 0.05  # |sent - aimed| per coordinate: a few pixels (~0.013 z-units per pixel)
 READOUT_TOL = 0.0051  # the readout rounds to 2 decimals
 URL_TOL = 0.00051  # the URL rounds to 3 decimals
-PIXEL_TOL = 2 / 255  # PNG bytes vs decoded here: uint8 truncation and float noise only
+PIXEL_TOL = 2 / 255  # drawn pixels vs decoded here: uint8 truncation and float noise only
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 LISTENING = (
     "() => { const gd = document.querySelector('.st-key-latent .js-plotly-plot');"
@@ -73,6 +74,20 @@ STATE_JS = r"""() => {
     lat: window.__lat ? window.__lat.length : 0,
   };
 }"""
+# The decoded image as the page drew it: its grey levels (R of RGBA; the PNG is grey), row-major,
+# as base64 (a JSON array of 20k numbers per click cost the harness ~5x more CPU).
+PIXELS_JS = """() => {
+  const img = document.querySelector('img[src*="/media/"]');
+  if (!img || !img.complete || !img.naturalWidth) return null;
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const rgba = g.getImageData(0, 0, c.width, c.height).data;
+  let grey = '';
+  for (let i = 0; i < rgba.length; i += 4) grey += String.fromCharCode(rgba[i]);
+  return {w: c.width, h: c.height, grey: btoa(grey)};
+}"""
 SERVER_ERROR = re.compile(r"Traceback|ERROR|Exception|Error:")
 
 
@@ -88,15 +103,17 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def _stat(pid: str) -> tuple[int, float]:
-    """(parent pid, CPU seconds used: user + system) of a live process."""
+def _stat(pid: str) -> tuple[int, str, float]:
+    """(parent pid, name, CPU seconds used: user + system) of a live process."""
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        head, tail = f.read().rsplit(")", 1)
+    fields = tail.split()
+    ticks = int(fields[11]) + int(fields[12])
+    return int(fields[1]), head.split("(", 1)[1], ticks / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_s(root: int) -> float:
-    """CPU seconds used by the live process `root` and all its descendants."""
+def tree_cpu_s(root: int) -> dict[str, float]:
+    """CPU seconds used by the live process `root` and its descendants, by process name."""
     stats = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -105,21 +122,25 @@ def tree_cpu_s(root: int) -> float:
             except (OSError, ValueError, IndexError):  # gone meanwhile
                 continue
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
+    for pid, (ppid, _, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [root]
+    by_name: Counter = Counter()
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += stats.get(pid, (0, 0.0))[1]
+        if pid in stats:
+            by_name[stats[pid][1]] += stats[pid][2]
         todo += children.get(pid, [])
-    return total
+    return by_name
 
 
 def cpu_now(server_pid: int) -> dict:
-    """CPU seconds so far: the server; this script with its browser (the server excluded); the
-    whole machine, whose remainder is other work sharing the cores."""
-    server, ours, machine = tree_cpu_s(server_pid), tree_cpu_s(os.getpid()), machine_busy_s()
-    return {"server": server, "browser_and_harness": ours - server, "machine": machine}
+    """CPU seconds so far: the server; Chromium; this script and Playwright's driver; the whole
+    machine, whose remainder is other work sharing the cores."""
+    server, ours = sum(tree_cpu_s(server_pid).values()), tree_cpu_s(os.getpid())
+    browser = sum(v for name, v in ours.items() if name.startswith("chrom"))
+    harness = sum(ours.values()) - server - browser
+    return {"server": server, "browser": browser, "harness": harness, "machine": machine_busy_s()}
 
 
 def machine_busy_s() -> float:
@@ -149,11 +170,9 @@ class Decoder:
         self.model, _ = checkpoints.load(ladder.stem(dataset, model_name))
         self.shape = load(dataset).image_shape
 
-    def mismatch(self, png: bytes, z) -> float:
-        """Largest pixel difference between the served PNG and decode(z), in [0, 1]."""
-        from PIL import Image
-
-        served = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32) / 255
+    def mismatch(self, shown: np.ndarray, z) -> float:
+        """Largest pixel difference between the image shown (uint8, (h, w)) and decode(z)."""
+        served = np.asarray(shown, dtype=np.float32) / 255
         f = served.shape[0] // self.shape[0]  # probe.upscale: nearest neighbour, factor f
         expected = decode_images(self.model, np.array([z]))[0].reshape(self.shape)
         if served.shape != (self.shape[0] * f, self.shape[1] * f) or f < 1:
@@ -230,9 +249,15 @@ async def one_click(s: Session, url: str, decoder: Decoder, timeout_ms: float) -
     now = await page.evaluate(STATE_JS)
     check_answer(s, aim, before, now)
     if now["src"] and now["sent"]:
-        png = await s.context.request.get(now["src"])
-        if (d := decoder.mismatch(await png.body(), now["sent"])) > PIXEL_TOL:
+        if (px := await page.evaluate(PIXELS_JS)) is None:
+            s.error("no_new_image", "the decoded image could not be read back")
+        elif (d := decoder.mismatch(grey(px), now["sent"])) > PIXEL_TOL:
             s.error("cross_talk_image", f"image of z={now['sent']} differs by {d:.3f}")
+
+
+def grey(pixels: dict) -> np.ndarray:
+    raw = base64.b64decode(pixels["grey"])
+    return np.frombuffer(raw, dtype=np.uint8).reshape(pixels["h"], pixels["w"])
 
 
 def check_answer(s: Session, aim, before: dict, now: dict) -> None:
@@ -256,7 +281,8 @@ async def click_until(s: Session, url: str, decoder: Decoder, end: float, gap_ms
         try:
             await one_click(s, url, decoder, t_ms)
         except Exception as e:  # noqa: BLE001 - a dead page or a click that never settled
-            s.error("timeout", f"click failed: {str(e).splitlines()[0]}")
+            kind = "timeout" if "Timeout" in type(e).__name__ else "click_failed"
+            s.error(kind, f"{type(e).__name__}: {str(e).splitlines()[0]}")
             await asyncio.sleep(1)
         await s.page.wait_for_timeout(gap_ms)  # a person looks at the answer
 
@@ -317,7 +343,7 @@ async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s:
             clicking_s = seconds + max(0.0, time.monotonic() - end)
             rss["end"] = round(rss_mb(url.pid), 1)
             cpu = {k: v - cpu0[k] for k, v in cpu_now(url.pid).items()}
-            cpu["other"] = cpu["machine"] - cpu["server"] - cpu["browser_and_harness"]
+            cpu["other"] = cpu["machine"] - cpu["server"] - cpu["browser"] - cpu["harness"]
             stop.set()
             await sampler
             for s in live:  # an exception element that appeared and stayed
@@ -390,7 +416,7 @@ def report(r: dict) -> str:
             f"CPU while clicking  {cpu['machine']} s of {r['cores']} cores x "
             f"{r['seconds_clicking']} s: server {cpu['server']} s "
             f"({r['clicks_total'] and 1000 * cpu['server'] / r['clicks_total']:.0f} ms per click), "
-            f"browser + harness {cpu['browser_and_harness']} s, other work {cpu['other']} s",
+            f"Chromium {cpu['browser']} s, harness {cpu['harness']} s, other work {cpu['other']} s",
         ]
         + [f"  ! {d}" for d in r["error_samples"]]
     )

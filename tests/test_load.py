@@ -8,7 +8,6 @@ harness's cross-talk checks do catch an answer that belongs to another z.
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -40,22 +39,20 @@ def decoder():
     return load_sessions.Decoder(*load_sessions.MODEL)
 
 
-def served_png(decoder, z) -> bytes:
-    """The PNG the app serves for decode(z): probe.upscale, then Streamlit's float -> uint8."""
-    from PIL import Image
-
+def shown(decoder, z) -> np.ndarray:
+    """The grey levels a page draws for decode(z): probe.upscale, then Streamlit's float -> uint8
+    (PNG is lossless, so the browser's canvas reads these back)."""
     from vae_geom.models import decode_images
 
     img = decode_images(decoder.model, np.array([z]))[0].reshape(decoder.shape)
-    buf = io.BytesIO()
-    Image.fromarray((probe.upscale(img) * 255).astype(np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
+    return (probe.upscale(img) * 255).astype(np.uint8)
 
 
 def test_the_image_check_tells_its_own_z_from_another(decoder):
     own, other = (1.2, -0.7), (-1.5, 2.0)
-    assert decoder.mismatch(served_png(decoder, own), own) <= load_sessions.PIXEL_TOL
-    assert decoder.mismatch(served_png(decoder, other), own) > 0.2
+    assert decoder.mismatch(shown(decoder, own), own) <= load_sessions.PIXEL_TOL
+    assert decoder.mismatch(shown(decoder, other), own) > 0.2
+    assert decoder.mismatch(shown(decoder, own)[:100], own) == 1.0  # not the decoder's image
 
 
 def state(sent, readout=None, url=None, src="b", lat=1) -> dict:
