@@ -231,7 +231,7 @@ async def open_session(browser, url: str, s: Session, timeout_ms: float) -> None
     await page.evaluate(PROBE_JS)
 
 
-async def one_click(s: Session, url: str, decoder: Decoder, timeout_ms: float) -> None:
+async def one_click(s: Session, decoder: Decoder, timeout_ms: float) -> None:
     page = s.page
     before = await page.evaluate(STATE_JS)
     aim = [float(v) for v in s.rng.uniform(-Z_RANGE, Z_RANGE, 2)]
@@ -276,10 +276,10 @@ def check_answer(s: Session, aim, before: dict, now: dict) -> None:
         s.error("no_new_image", f"image {now['src']} (before: {before['src']})")
 
 
-async def click_until(s: Session, url: str, decoder: Decoder, end: float, gap_ms: int, t_ms):
+async def click_until(s: Session, decoder: Decoder, end: float, gap_ms: int, t_ms: float):
     while time.monotonic() < end:
         try:
-            await one_click(s, url, decoder, t_ms)
+            await one_click(s, decoder, t_ms)
         except Exception as e:  # noqa: BLE001 - a dead page or a click that never settled
             kind = "timeout" if "Timeout" in type(e).__name__ else "click_failed"
             s.error(kind, f"{type(e).__name__}: {str(e).splitlines()[0]}")
@@ -339,7 +339,7 @@ async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s:
             cpu0 = cpu_now(url.pid)
             sampler = asyncio.create_task(sample_rss(url.pid, samples, stop))
             end = time.monotonic() + seconds
-            await asyncio.gather(*(click_until(s, url, decoder, end, gap_ms, t_ms) for s in live))
+            await asyncio.gather(*(click_until(s, decoder, end, gap_ms, t_ms) for s in live))
             clicking_s = seconds + max(0.0, time.monotonic() - end)
             rss["end"] = round(rss_mb(url.pid), 1)
             cpu = {k: v - cpu0[k] for k, v in cpu_now(url.pid).items()}
