@@ -56,6 +56,11 @@ with plane:
     st.caption(
         f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
         f"Model: {ui.model_label(model_name)}."
+        + (
+            " Ellipses drawn as shaded areas (no outlines) at this density."
+            if len(mu) > figures.OUTLINE_MAX
+            else ""
+        )
     )
     ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
 

@@ -24,6 +24,10 @@ PLANE = geometry.GRID_LIMIT  # the axes span [-4, 4] in latent units on every pa
 # 16 vertices per ellipse: smooth at the sizes drawn (a few to ~30 px), and a third less to send
 # and redraw than 24 (10,000 ellipses: 3.7 -> 2.7 MB; BENCHMARKS.md, "App speed")
 ELLIPSE_VERTICES = 16
+# Above this many ellipses they are drawn filled without an outline: stroking 5,000 outlines is a
+# third of the browser's redraw when beta changes (p50 0.93 -> 0.65 s; BENCHMARKS.md), and at that
+# density the outlines merge into a tangle anyway.
+OUTLINE_MAX = 2_000
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -65,6 +69,7 @@ def latent_figure(
     """Each posterior as a filled k-sigma ellipse and a mu marker coloured by label."""
     fig = go.Figure()
     classes = np.unique(labels)
+    outline = len(mu) <= OUTLINE_MAX
     for c in classes:
         sel = labels == c
         colour = COLOURS[int(c) % len(COLOURS)]
@@ -75,10 +80,10 @@ def latent_figure(
                 go.Scatter(
                     x=xy[:, 0],
                     y=xy[:, 1],
-                    mode="lines",
+                    mode="lines" if outline else "none",
                     fill="toself",
                     hoverinfo="skip",
-                    fillcolor=_rgba(colour, 0.12),
+                    fillcolor=_rgba(colour, 0.12 if outline else 0.2),  # no edge: a bit denser
                     line=dict(color=_rgba(colour, 0.45), width=0.6),
                     name=f"{label_name} {c}: {k:g}σ ellipses",
                     legendgroup=str(c),

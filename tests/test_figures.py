@@ -1,0 +1,40 @@
+"""The latent figure as the browser receives it: one filled trace of k-sigma outlines per class."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.plotly_data import array
+from vae_geom import figures
+
+
+def _ellipse_traces(mu, sigma, labels, k=1.0) -> list[dict]:
+    fig = json.loads(figures.latent_figure(mu, sigma, labels, k=k).to_json())
+    return [t for t in fig["data"] if t.get("fill") == "toself"]
+
+
+@pytest.mark.parametrize("n", [10, figures.OUTLINE_MAX + 1])
+def test_every_outline_point_lies_on_its_k_sigma_ellipse(rng, n):
+    mu = rng.normal(size=(n, 2)).astype(np.float32)
+    sigma = rng.uniform(0.05, 0.5, size=(n, 2)).astype(np.float32)
+    traces = _ellipse_traces(mu, sigma, np.zeros(n, int), k=2.0)
+    assert len(traces) == 1
+    x, y = array(traces[0]["x"]), array(traces[0]["y"])
+    polys = np.split(np.stack([x, y], 1), np.flatnonzero(np.isnan(x)))  # NaN between ellipses
+    polys = [q for p in polys if len(q := p[~np.isnan(p[:, 0])])]  # the last NaN ends one
+    assert len(polys) == n
+    for p, m, s in zip(polys, mu, sigma, strict=True):
+        r = np.sqrt((((p - m) / s) ** 2).sum(1))  # Mahalanobis radius of each vertex
+        np.testing.assert_allclose(r, 2.0, rtol=1e-3)
+
+
+def test_outlines_are_dropped_only_above_the_density_limit(rng):
+    def mode(n):
+        mu, sigma = rng.normal(size=(n, 2)), np.full((n, 2), 0.1)
+        return _ellipse_traces(mu, sigma, np.zeros(n, int))[0]["mode"]
+
+    assert mode(figures.OUTLINE_MAX) == "lines"
+    assert mode(figures.OUTLINE_MAX + 1) == "none"  # filled only: see OUTLINE_MAX
