@@ -9,7 +9,9 @@ Headless Debian Chromium against the real `streamlit run` server (vae_geom.devse
 3. figure payload: bytes Streamlit serialises for the latent figure (`fig.to_json()`) with 1k / 5k
    / 10k ellipses, cross-checked against the largest websocket frame the browser receives;
 4. page load of every page on a warm server: `page.goto` to the script not running and every plotly
-   chart drawn, each in a fresh browser context;
+   chart drawn, each in a fresh browser context (an empty HTTP cache: a first visit); and
+   navigation: clicking the page's sidebar link in an open session until it is drawn (how a
+   student moves between pages: the JavaScript is already loaded);
 5. server memory: VmRSS of the streamlit process with 1 and with N open Explorer sessions (each
    having clicked once in the plane), and after closing them.
 
@@ -371,6 +373,40 @@ def page_loads(browser, url: str, paths: list[str], reps: int) -> dict:
     return out
 
 
+def navigation(browser, url: str, paths: list[str], reps: int) -> dict:
+    """Seconds from clicking a page's link in the sidebar to that page drawn, the way a student
+    moves between pages: same tab and session, so the JavaScript is already loaded (Streamlit
+    swaps pages over its websocket). Each page is reached from the Explorer, p50 of `reps`."""
+    ctx, page = new_page(browser)
+    page.goto(url + "/", timeout=120_000)
+    page.wait_for_function(PAGE_READY, arg=1, timeout=120_000)
+    out = {}
+    for path in paths:
+        charts = settled_charts(browser, url, path)  # how many charts the page ends up with
+        times = []
+        for _ in range(reps):
+            for target, n in (("/", 1), (path, charts)):
+                # our page links are relative: "" for the Explorer, "Regularisers", ...
+                href = target.lstrip("/")
+                link = page.locator(f'[data-testid="stSidebar"] a[href="{href}"]').first
+                page.wait_for_timeout(300)
+                t0 = time.perf_counter()
+                link.click()
+                page.wait_for_function(
+                    "(p) => location.pathname.endsWith(p)", arg=target, timeout=60_000
+                )
+                page.wait_for_function(PAGE_READY, arg=n, timeout=60_000)
+                if target == path:
+                    times.append(time.perf_counter() - t0)
+        out[path] = {
+            "p50_s": round(float(np.median(times)), 2),
+            "all_s": [round(t, 2) for t in times],
+        }
+        log(f"navigate to {path}: {out[path]}")
+    ctx.close()
+    return out
+
+
 # --- 5. server memory -------------------------------------------------------------------------
 
 
@@ -402,23 +438,35 @@ def memory(browser, sessions: int, short: bool = False) -> dict:
     return out
 
 
-def measure(short: bool) -> dict:
+PARTS = ("payload", "cold_start", "page_load", "navigation", "beta_switch", "memory")
+
+
+def measure(short: bool, only: tuple[str, ...] = PARTS) -> dict:
     t_start = time.perf_counter()
     result = {"mode": "short" if short else "full", "loadavg_start": os.getloadavg()}
-    result["payload"] = payload()
-    log(f"payload: {result['payload']}")
+    reps = 1 if short else 3
+    if "payload" in only:
+        result["payload"] = payload()
+        log(f"payload: {result['payload']}")
     with chromium() as browser:
-        result["cold_start"] = cold_start(browser, 1 if short else 3)
-        log(f"cold start: {result['cold_start']}")
+        if "cold_start" in only:
+            result["cold_start"] = cold_start(browser, reps)
+            log(f"cold start: {result['cold_start']}")
         with streamlit_server() as url:
             paths = PAGES[:2] if short else PAGES
-            result["page_load"] = page_loads(browser, url, paths, 1 if short else 3)
-            result["beta_switch"] = beta_switch(browser, url, 2 if short else len(SWITCHES))
-            log(f"beta switch: {result['beta_switch']}")
-        result["memory"] = memory(browser, 3 if short else 10, short)
-    ws = result["beta_switch"]["websocket_on_load"]["largest_frame_bytes"]
-    result["payload"]["5k"]["largest_ws_frame_bytes"] = ws
-    result["payload"]["5k"]["ws_over_to_json"] = round(ws / result["payload"]["5k"]["bytes"], 3)
+            if "page_load" in only:
+                result["page_load"] = page_loads(browser, url, paths, reps)
+            if "navigation" in only:
+                result["navigation"] = navigation(browser, url, paths[1:], reps)
+            if "beta_switch" in only:
+                result["beta_switch"] = beta_switch(browser, url, 2 if short else len(SWITCHES))
+                log(f"beta switch: {result['beta_switch']}")
+        if "memory" in only:
+            result["memory"] = memory(browser, 3 if short else 10, short)
+    if "payload" in result and "beta_switch" in result:
+        ws = result["beta_switch"]["websocket_on_load"]["largest_frame_bytes"]
+        result["payload"]["5k"]["largest_ws_frame_bytes"] = ws
+        result["payload"]["5k"]["ws_over_to_json"] = round(ws / result["payload"]["5k"]["bytes"], 3)
     result["loadavg_end"] = os.getloadavg()
     result["wall_s"] = round(time.perf_counter() - t_start, 1)
     return result
@@ -431,8 +479,11 @@ def main() -> None:
         action="store_true",
         help="CI: 1 cold start, 2 beta switches, 2 pages x 1 load, 3 sessions",
     )
+    p.add_argument(
+        "--only", nargs="+", choices=PARTS, default=PARTS, help="measure just these parts"
+    )
     args = p.parse_args()
-    print(json.dumps(measure(args.short), indent=2, ensure_ascii=False))
+    print(json.dumps(measure(args.short, tuple(args.only)), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
