@@ -115,16 +115,22 @@ def test_the_kl_page_reports_a_broken_rung_instead_of_a_traceback(models):
     assert "cannot be loaded" in at.error[0].value and "vae-kl-0.1.json" in at.error[0].value
 
 
+def _train_and_save(name: str):
+    """Train your own: one epoch on digits, then Save under `name`; no exception."""
+    at = run_page(str(ROOT / "pages" / "7_Train_your_own.py"), dataset="digits", timeout=180)
+    at.number_input(key="train.epochs").set_value(1)
+    at.button(key="train.go").click().run()
+    at.text_input(key="train.name").set_value(name).run()
+    at.button(key="train.save").click().run()
+    assert not at.exception
+    return at
+
+
 def test_saving_into_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the user-models folder should be")
     monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(blocker))
-    at = run_page(str(ROOT / "pages" / "7_Train_your_own.py"), dataset="digits", timeout=180)
-    at.number_input(key="train.epochs").set_value(1)
-    at.button(key="train.go").click().run()
-    at.text_input(key="train.name").set_value("mine").run()
-    at.button(key="train.save").click().run()
-    assert not at.exception
+    at = _train_and_save("mine")
     assert any("could not be saved" in e.value for e in at.error), [e.value for e in at.error]
     assert at.session_state["train.result"]["model"] is not None  # the trained model is kept
     assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
@@ -194,12 +200,7 @@ def test_every_page_training_and_saving_never_write_under_assets(tmp_path, monke
     try:
         for page in [APP, *sorted(str(p) for p in (ROOT / "pages").glob("[0-6]_*.py"))]:
             run_page(page, dataset="digits")
-        at = run_page(str(ROOT / "pages" / "7_Train_your_own.py"), dataset="digits", timeout=180)
-        at.number_input(key="train.epochs").set_value(1)
-        at.button(key="train.go").click().run()
-        at.text_input(key="train.name").set_value("audit").run()
-        at.button(key="train.save").click().run()
-        assert not at.exception
+        _train_and_save("audit")
         assert (tmp_path / "user_models" / "digits" / "audit.safetensors").is_file()
         writes = list(_WRITES)
     finally:
