@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
-from vae_geom import figures, ui
+from vae_geom import figures  # plotly and numpy only: torch comes later (see below)
 from vae_geom.data import SPLITS
 
 st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
-dataset_name, model_name = ui.sidebar()
-model, meta = ui.load_or_stop(dataset_name, model_name)
-ds = ui.dataset(dataset_name)
-if "explorer.split" not in st.session_state and st.query_params.get("split") in SPLITS:
-    st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
-split = st.session_state.get("explorer.split", "test")
-x, y = ui.samples(dataset_name, split)
-mu, sigma = ui.sample_posteriors(dataset_name, model_name, split)
-
+# The page's frame (its text, and the plane with only the prior) is sent before torch is
+# imported: on a fresh server the first run spends ~1 s importing it, and meanwhile the browser
+# fetches and compiles the chart code it would otherwise start on only when the figure came.
 st.title("Every sample is an ellipse")
 st.markdown(
     "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an "
@@ -30,29 +26,47 @@ st.latex(
     r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2"
     r" - 1\big)"
 )
-ui.ladder_slider(key="explorer.ladder")
-left, right = st.columns([2, 1])
-two_sigma = left.toggle(
-    "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
-    key="explorer.two_sigma",
-)
+controls = st.container()
+plane, panel = st.columns([3, 2])
+chart = plane.empty()
+if "torch" not in sys.modules:  # the server's first run: show the prior while torch loads
+    chart.plotly_chart(figures.prior_plane(), width="stretch", config={"displaylogo": False})
+
+from vae_geom import ui  # noqa: E402 - imports torch, so only once the frame above is sent
+
+dataset_name, model_name = ui.sidebar()
+with controls:
+    model, meta = ui.load_or_stop(dataset_name, model_name)
+ds = ui.dataset(dataset_name)
+if "explorer.split" not in st.session_state and st.query_params.get("split") in SPLITS:
+    st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
+split = st.session_state.get("explorer.split", "test")
+x, y = ui.samples(dataset_name, split)
+mu, sigma = ui.sample_posteriors(dataset_name, model_name, split)
+
+with controls:
+    ui.ladder_slider(key="explorer.ladder")
+    left, right = st.columns([2, 1])
+    two_sigma = left.toggle(
+        "Draw 2σ ellipses (86% of each posterior's mass) instead of 1σ (39%)",
+        key="explorer.two_sigma",
+    )
+    right.radio(
+        "Samples",
+        SPLITS,
+        key="explorer.split",
+        horizontal=True,
+        format_func={
+            "test": f"test set ({len(ds.y_test):,})",
+            "all": f"all ({len(ds.y_test) + len(ds.y_train):,})",
+        }.get,
+    )
 k = 2.0 if two_sigma else 1.0
-right.radio(
-    "Samples",
-    SPLITS,
-    key="explorer.split",
-    horizontal=True,
-    format_func={
-        "test": f"test set ({len(ds.y_test):,})",
-        "all": f"all ({len(ds.y_test) + len(ds.y_train):,})",
-    }.get,
-)
 st.query_params["split"] = split
 
-plane, panel = st.columns([3, 2])
 with plane:
     fig = figures.clickable(figures.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
-    st.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
+    chart.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
     st.caption(
         f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
         f"Model: {ui.model_label(model_name)}."

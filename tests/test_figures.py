@@ -38,3 +38,18 @@ def test_outlines_are_dropped_only_above_the_density_limit(rng):
 
     assert mode(figures.OUTLINE_MAX) == "lines"
     assert mode(figures.OUTLINE_MAX + 1) == "none"  # filled only: see OUTLINE_MAX
+
+
+def test_the_loading_plane_is_the_latent_plane_without_samples(rng):
+    """The Explorer's first frame (figures.prior_plane) is replaced by the latent figure in place:
+    same axes and size, so nothing jumps; its only traces are the prior's 1 and 2 sigma circles."""
+    empty = json.loads(figures.prior_plane().to_json())
+    full = json.loads(
+        figures.latent_figure(rng.normal(size=(5, 2)), np.ones((5, 2)), np.arange(5)).to_json()
+    )
+    for key in ("xaxis", "yaxis", "height", "margin"):
+        assert empty["layout"][key] == full["layout"][key], key
+    radii = [np.hypot(array(t["x"]), array(t["y"])) for t in empty["data"]]
+    assert len(radii) == 2
+    for r, k in zip(radii, (1.0, 2.0), strict=True):
+        np.testing.assert_allclose(r, k, rtol=1e-6)

@@ -109,6 +109,11 @@ def latent_figure(
     return style_plane(fig, title, limit)
 
 
+def prior_plane() -> go.Figure:
+    """The latent plane with only the prior's circles: what the Explorer shows while it loads."""
+    return style_plane(go.Figure(prior_circles()))
+
+
 def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) -> go.Figure:
     """Fixed axes [-limit, limit] in latent units, 1:1 aspect, no zoom drift between reruns."""
     fig.update_layout(
