@@ -11,8 +11,8 @@ Headless Debian Chromium against the real `streamlit run` server (vae_geom.devse
 4. page load of every page on a warm server: `page.goto` to the script not running and every plotly
    chart drawn, each in a fresh browser context (an empty HTTP cache: a first visit), and in a
    new tab of a browser that opened the page before (its HTTP cache holds the JavaScript: a
-   returning visit); and navigation: clicking the page's sidebar link in an open session until it is drawn (how a
-   student moves between pages: the JavaScript is already loaded);
+   returning visit); and navigation: clicking the page's sidebar link in an open session until
+   it is drawn (how a student moves between pages: the JavaScript is already loaded);
 5. server memory: VmRSS of the streamlit process with 1 and with N open Explorer sessions (each
    having clicked once in the plane), and after closing them.
 

@@ -24,58 +24,79 @@ st.latex(
     r"each ellipse to the unit circle}},\qquad q(z) = \tfrac1N\textstyle\sum_i q(z|x_i)"
 )
 
-rows = ui.ladder_or_stop(dataset_name)
-left, right = st.columns(2)
-left.plotly_chart(figures.ladder_curves(rows), key="kl.curves")
-left.caption(
-    "Coverage: share of the prior's mass inside at least one ellipse (Monte Carlo, "
-    f"M = {rows[0]['coverage_samples']:,}). Holes: share of the 2σ disc where "
-    "q(z) < 0.1·p(z). Test set of " + dataset_name + "."
-)
-right.plotly_chart(figures.rate_distortion(rows), key="kl.rd")
-right.caption(
-    "Each point is a shipped model: lowering β buys sharper reconstructions with "
-    "posteriors that drift away from the prior."
-)
+SECTIONS = ["Coverage against β", "Step through β", "Aggregate posterior vs prior"]
+curves_tab, steps_tab, aggregate_tab = ui.sections(SECTIONS, key="kl.section")
 
-st.subheader("Step through β: watch the ellipses morph")
-st.plotly_chart(ui.ladder_animation(dataset_name), key="kl.animation")
-st.caption(
-    "Press ▶ play, or drag the slider under the plane. Every step is a separately trained "
-    "model on the same test images; the animation runs in your browser."
-)
 
-st.subheader(f"Aggregate posterior vs prior — {ui.model_label(model_name)}")
-ui.load_or_stop(dataset_name, model_name)
-mu, sigma = ui.sample_posteriors(dataset_name, model_name)
-grid = geometry.Grid()
-q, p = (
-    geometry.aggregate_density(mu, sigma, grid),
-    geometry.aggregate_density([[0.0, 0.0]], [[1.0, 1.0]], grid),
-)
-cols = st.columns(3)
-zmax = float(max(q.max(), p.max()) * 0.8)
-cols[0].plotly_chart(
-    figures.density_map(grid.centres, q, "q(z): the union of posteriors", zmax), key="kl.q"
-)
-cols[1].plotly_chart(figures.density_map(grid.centres, p, "p(z) = N(0, I)", zmax), key="kl.p")
-cols[2].plotly_chart(
-    figures.holes_figure(
-        grid.centres, geometry.holes_map(mu, sigma, grid), "holes: q(z) < 0.1·p(z) inside 2σ"
-    ),
-    key="kl.holes",
-)
-div = geometry.aggregate_divergences(mu, sigma, grid)
-m = st.columns(3)
-m[0].metric("KL(q‖p)", f"{div['kl']:.3f} nats", help=ui.COVERAGE_HELP["aggregate_kl"])
-m[1].metric(
-    "JS(q, p)",
-    f"{div['js']:.3f} nats",
-    help="Jensen–Shannon divergence on the same grid cells: symmetric, at most log 2 = 0.693 nats.",
-)
-m[2].metric(
-    "holes",
-    f"{geometry.holes_fraction(mu, sigma, grid):.1%}",
-    help=ui.COVERAGE_HELP["holes_fraction"],
-)
-st.caption("Pick another model in the sidebar to compare; the colour scale is shared by q and p.")
+def curves_section() -> None:
+    rows = ui.ladder_or_stop(dataset_name)
+    left, right = st.columns(2)
+    left.plotly_chart(figures.ladder_curves(rows), key="kl.curves")
+    left.caption(
+        "Coverage: share of the prior's mass inside at least one ellipse (Monte Carlo, "
+        f"M = {rows[0]['coverage_samples']:,}). Holes: share of the 2σ disc where "
+        "q(z) < 0.1·p(z). Test set of " + dataset_name + "."
+    )
+    right.plotly_chart(figures.rate_distortion(rows), key="kl.rd")
+    right.caption(
+        "Each point is a shipped model: lowering β buys sharper reconstructions with "
+        "posteriors that drift away from the prior."
+    )
+
+
+def steps_section() -> None:
+    ui.ladder_or_stop(dataset_name)  # a bad checkpoint: a clear message, not a traceback
+    st.markdown("**Watch the ellipses morph** as β goes from off to 3.")
+    st.plotly_chart(ui.ladder_animation(dataset_name), key="kl.animation")
+    st.caption(
+        "Press ▶ play, or drag the slider under the plane. Every step is a separately trained "
+        "model on the same test images; the animation runs in your browser."
+    )
+
+
+def aggregate_section() -> None:
+    st.markdown(f"**{ui.model_label(model_name)}** (pick another model in the sidebar)")
+    ui.load_or_stop(dataset_name, model_name)
+    mu, sigma = ui.sample_posteriors(dataset_name, model_name)
+    grid = geometry.Grid()
+    q, p = (
+        geometry.aggregate_density(mu, sigma, grid),
+        geometry.aggregate_density([[0.0, 0.0]], [[1.0, 1.0]], grid),
+    )
+    cols = st.columns(3)
+    zmax = float(max(q.max(), p.max()) * 0.8)
+    cols[0].plotly_chart(
+        figures.density_map(grid.centres, q, "q(z): the union of posteriors", zmax), key="kl.q"
+    )
+    cols[1].plotly_chart(figures.density_map(grid.centres, p, "p(z) = N(0, I)", zmax), key="kl.p")
+    cols[2].plotly_chart(
+        figures.holes_figure(
+            grid.centres, geometry.holes_map(mu, sigma, grid), "holes: q(z) < 0.1·p(z) inside 2σ"
+        ),
+        key="kl.holes",
+    )
+    div = geometry.aggregate_divergences(mu, sigma, grid)
+    m = st.columns(3)
+    m[0].metric("KL(q‖p)", f"{div['kl']:.3f} nats", help=ui.COVERAGE_HELP["aggregate_kl"])
+    m[1].metric(
+        "JS(q, p)",
+        f"{div['js']:.3f} nats",
+        help="Jensen–Shannon divergence on the same grid cells: symmetric, at most log 2 = "
+        "0.693 nats.",
+    )
+    m[2].metric(
+        "holes",
+        f"{geometry.holes_fraction(mu, sigma, grid):.1%}",
+        help=ui.COVERAGE_HELP["holes_fraction"],
+    )
+    st.caption("Pick another model in the sidebar to compare; q and p share one colour scale.")
+
+
+for tab, section in zip(
+    (curves_tab, steps_tab, aggregate_tab),
+    (curves_section, steps_section, aggregate_section),
+    strict=True,
+):
+    if tab.open:
+        with tab:
+            section()

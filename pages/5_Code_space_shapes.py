@@ -52,38 +52,64 @@ st.latex(
 )
 st.caption(f"The verdict is the first rule that fires: {shapes.rules()}.")
 
-st.subheader("Four made-up code spaces (500 points each)")
-for col, (kind, (points, m)) in zip(st.columns(4), examples().items(), strict=True):
-    col.plotly_chart(fs.shape_figure(points, f"generated: {kind}"), key=f"shapes.{kind}")
-    col.caption(shapes.describe(m))
+SECTIONS = ["Four made-up code spaces", "Every shipped model", "One model, measured"]
+made_up_tab, ladder_tab, model_tab = ui.sections(SECTIONS, key="shapes.section")
 
-st.subheader(f"Every shipped model's codes — {ui.DATASET_LABELS[ds_name]}")
-table = ladder_table(ds_name)
-fmt = {
-    k: st.column_config.NumberColumn(k.replace("_", " "), format="%.3f") for k in shapes.THRESHOLDS
-}
-st.dataframe(table, hide_index=True, column_config=fmt, key="shapes.table")
-st.caption(
-    "The μ of every test image, per model. Spread is the RMS radius ‖μ‖ (1.41 for codes drawn "
-    "from N(0, I)): the measures ignore size, so an AE's vast cloud can still be a 'disc'."
-)
 
-mu, sigma = ui.sample_posteriors(ds_name, model_name)
-m = shapes.measures(mu)
-st.subheader(f"{ui.model_label(model_name)}: what the measures see")
-left, right = st.columns(2)
-left.plotly_chart(
-    fs.codes_figure(mu, ds.y_test, ds.label_name, "μ codes, as the encoder places them"),
-    key="shapes.codes",
-)
-left.caption(shapes.describe(m))
-right.plotly_chart(
-    fs.whitened_figure(shapes.whiten(mu), shapes.gap_map(mu), "whitened codes w, gap cells red"),
-    key="shapes.whitened",
-)
-right.caption(
-    "The same codes whitened. Red: the gap cells inside the 2σ circle (black dashed), where "
-    "N(0, I) expects codes; orange: the centre (solid, radius 3/4) and surroundings (dotted, "
-    "3/2) whose densities the central hole compares."
-)
-ui.codes_download(mu, sigma, ds.y_test, f"{ds_name}-{model_name}")
+def made_up_section() -> None:
+    st.markdown("**Four made-up code spaces** (500 points each): one of each shape.")
+    for col, (kind, (points, m)) in zip(st.columns(4), examples().items(), strict=True):
+        col.plotly_chart(fs.shape_figure(points, f"generated: {kind}"), key=f"shapes.{kind}")
+        col.caption(shapes.describe(m))
+
+
+def ladder_section() -> None:
+    st.markdown(f"**Every shipped model's codes**, {ui.DATASET_LABELS[ds_name]}.")
+    table = ladder_table(ds_name)
+    fmt = {
+        k: st.column_config.NumberColumn(k.replace("_", " "), format="%.3f")
+        for k in shapes.THRESHOLDS
+    }
+    st.dataframe(table, hide_index=True, column_config=fmt, key="shapes.table")
+    st.caption(
+        "The μ of every test image, per model. Spread is the RMS radius ‖μ‖ (1.41 for codes "
+        "drawn from N(0, I)): the measures ignore size, so an AE's vast cloud can still be a "
+        "'disc'."
+    )
+
+
+def model_section() -> None:
+    mu, sigma = ui.sample_posteriors(ds_name, model_name)
+    m = shapes.measures(mu)
+    st.markdown(
+        f"**{ui.model_label(model_name)}: what the measures see** (pick another model in the "
+        "sidebar)."
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(
+        fs.codes_figure(mu, ds.y_test, ds.label_name, "μ codes, as the encoder places them"),
+        key="shapes.codes",
+    )
+    left.caption(shapes.describe(m))
+    right.plotly_chart(
+        fs.whitened_figure(
+            shapes.whiten(mu), shapes.gap_map(mu), "whitened codes w, gap cells red"
+        ),
+        key="shapes.whitened",
+    )
+    right.caption(
+        "The same codes whitened. Red: the gap cells inside the 2σ circle (black dashed), where "
+        "N(0, I) expects codes; orange: the centre (solid, radius 3/4) and surroundings (dotted, "
+        "3/2) whose densities the central hole compares."
+    )
+    ui.codes_download(mu, sigma, ds.y_test, f"{ds_name}-{model_name}")
+
+
+for tab, section in zip(
+    (made_up_tab, ladder_tab, model_tab),
+    (made_up_section, ladder_section, model_section),
+    strict=True,
+):
+    if tab.open:
+        with tab:
+            section()

@@ -27,37 +27,62 @@ def show(where, z, cols: int, px: int, caption: str) -> None:
 st.title("Generate: decode the prior")
 st.markdown(
     "A VAE generates by decoding a z it never saw. That works where the training data's ellipses "
-    "cover the plane and fails in the **holes** (red), where the decoder was never trained."
+    "cover the plane and fails in the **holes** (red), where the decoder was never trained. "
+    "Three ways to pick the z, one per tab."
 )
 if model.is_ae:
     st.warning("An AE is never pulled toward N(0, I): prior samples mostly land in holes.")
+ui.keep_widgets(
+    {
+        "generate.n": 36,
+        "generate.seed": 0,
+        "generate.g": generate.GRID_DEFAULT,
+        "generate.spacing": generate.SPACINGS[0],
+        "generate.limit": generate.LIMIT_DEFAULT,
+        "generate.steps": generate.STEPS_DEFAULT,
+    }
+)
+SECTIONS = ["1 · Samples of the prior", "2 · A grid over the plane", "3 · A path from A to B"]
+samples_tab, grid_tab, path_tab = ui.sections(SECTIONS, key="generate.section")
 
-st.subheader("1 · Samples of the prior, decoded")
-st.latex(r"z \sim \mathcal{N}(0, I),\qquad x = \mathrm{decoder}(z)")
-c1, c2 = st.columns(2)
-n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, default=36, key="generate.n") or 36
-seed = c2.number_input("Seed", 0, 2**32 - 1, 0, key="generate.seed")
-z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
-hole = generate.in_hole(z, mu, sigma)
-left.plotly_chart(fg.samples_figure(z=z, hole=hole, **plane), key="gen_samples")
-show(right, z, math.isqrt(n), generate.TILE_PX, f"decoder(z), {n} draws (seed {seed}), row by row")
-right.caption(f"{hole.sum()} of {n} samples land in a hole. Hover a point for its tile number.")
 
-st.subheader("2 · The decoded manifold: a grid over the plane")
-st.latex(r"z_d \in [-a, a]\ \text{(uniform)}\qquad z_d = \Phi^{-1}\big(\tfrac{i+1/2}{G}\big)")
-c1, c2, c3 = st.columns(3)
-g = c1.slider("Grid size G", *generate.GRID_SLIDER, key="generate.g")
-spacing = c2.radio("Spacing", generate.SPACINGS, horizontal=True, key="generate.spacing")
-off = spacing != "uniform"
-a = c3.slider("Half-width a (uniform)", *generate.LIMIT_SLIDER, key="generate.limit", disabled=off)
-st.caption("Inverse-CDF: each cell holds prior mass 1/G², so cells crowd where the prior lives.")
-zg, (left, right) = generate.manifold_grid(g, spacing, a), st.columns(2)
-left.plotly_chart(fg.grid_figure(z=zg, spacing=spacing, **plane), key="gen_grid")
-show(right, zg, g, generate.GRID_PX // g, f"decoder(z), {g}×{g} {spacing} grid; z₂ grows upward")
+def samples_section() -> None:
+    st.latex(r"z \sim \mathcal{N}(0, I),\qquad x = \mathrm{decoder}(z)")
+    c1, c2 = st.columns(2)
+    n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, key="generate.n") or 36
+    seed = c2.number_input("Seed", min_value=0, max_value=2**32 - 1, key="generate.seed")
+    z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
+    hole = generate.in_hole(z, mu, sigma)
+    left.plotly_chart(fg.samples_figure(z=z, hole=hole, **plane), key="gen_samples")
+    caption = f"decoder(z), {n} draws (seed {seed}), row by row"
+    show(right, z, math.isqrt(n), generate.TILE_PX, caption)
+    right.caption(f"{hole.sum()} of {n} samples land in a hole. Hover a point for its tile number.")
 
-st.subheader("3 · Interpolation: a straight line from A to B")
-st.latex(r"z(t) = (1 - t)\,A + t\,B,\qquad t \in [0, 1]")
-ui.click_listener(["gen_plane"], z_key="generate.click", fragment="interpolate")
+
+def grid_section() -> None:
+    st.latex(r"z_d \in [-a, a]\ \text{(uniform)}\qquad z_d = \Phi^{-1}\big(\tfrac{i+1/2}{G}\big)")
+    c1, c2, c3 = st.columns(3)
+    g = c1.slider("Grid size G", generate.GRID_MIN, generate.GRID_MAX, key="generate.g")
+    spacing = c2.radio("Spacing", generate.SPACINGS, horizontal=True, key="generate.spacing")
+    lo, hi, _, step = generate.LIMIT_SLIDER
+    a = c3.slider(
+        "Half-width a (uniform)",
+        lo,
+        hi,
+        step=step,
+        key="generate.limit",
+        disabled=spacing != "uniform",
+    )
+    st.caption(
+        "Inverse-CDF: each cell holds prior mass 1/G², so cells crowd where the prior lives."
+    )
+    zg, (left, right) = generate.manifold_grid(g, spacing, a), st.columns(2)
+    left.plotly_chart(fg.grid_figure(z=zg, spacing=spacing, **plane), key="gen_grid")
+    show(
+        right, zg, g, generate.GRID_PX // g, f"decoder(z), {g}×{g} {spacing} grid; z₂ grows upward"
+    )
+
+
 NUMBER = dict(min_value=-10.0, max_value=10.0, step=0.1, format="%.2f")
 
 
@@ -84,7 +109,7 @@ def interpolate() -> None:
     right.info(f"**Click the plane** to set A, then B, then A… The next click sets **{nxt}**.")
     with right:
         a, b = endpoint("a", generate.DEFAULT_A), endpoint("b", generate.DEFAULT_B)
-    steps = right.slider("Steps", *generate.STEPS_SLIDER, key="generate.steps")
+    steps = right.slider("Steps", generate.STEPS_MIN, generate.STEPS_MAX, key="generate.steps")
     path = generate.linear_path(a, b, steps)
     hole, outside = generate.in_hole(path, mu, sigma), generate.outside_disc(path)
     fig = fg.path_figure(path=path, hole=hole, outside=outside, **plane)
@@ -93,4 +118,15 @@ def interpolate() -> None:
     right.markdown(generate.path_summary(outside, hole))
 
 
-interpolate()
+def path_section() -> None:
+    st.latex(r"z(t) = (1 - t)\,A + t\,B,\qquad t \in [0, 1]")
+    ui.click_listener(["gen_plane"], z_key="generate.click", fragment="interpolate")
+    interpolate()
+
+
+for tab, section in zip(
+    (samples_tab, grid_tab, path_tab), (samples_section, grid_section, path_section), strict=True
+):
+    if tab.open:
+        with tab:
+            section()

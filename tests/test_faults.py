@@ -192,6 +192,16 @@ def test_the_audit_guard_sees_a_write_under_assets():
         probe.unlink(missing_ok=True)
 
 
+def _run_every_section(at) -> None:
+    """Open each tab of a page's lazy sections (ui.sections: only the open one runs)."""
+    labels = [t.label for t in at.tabs]
+    for key in [k for k in at.session_state.keys() if k.endswith(".section")]:
+        for label in labels[1:]:
+            at.session_state[key] = label
+            at.run()
+            assert not at.exception, (key, label, at.exception)
+
+
 def test_every_page_training_and_saving_never_write_under_assets(tmp_path, monkeypatch):
     global _WRITES
     monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path / "user_models"))
@@ -199,7 +209,7 @@ def test_every_page_training_and_saving_never_write_under_assets(tmp_path, monke
     _WRITES = []
     try:
         for page in [APP, *sorted(str(p) for p in (ROOT / "pages").glob("[0-6]_*.py"))]:
-            run_page(page, dataset="digits")
+            _run_every_section(run_page(page, dataset="digits"))
         _train_and_save("audit")
         assert (tmp_path / "user_models" / "digits" / "audit.safetensors").is_file()
         writes = list(_WRITES)

@@ -18,8 +18,13 @@ PAGE = str(Path(__file__).parents[1] / "pages" / "6_Generate_and_interpolate.py"
 ATOL = 1 / 255 + 1e-6  # PNG holds 8 bits per pixel
 
 
-def _run(state=None, dataset=None, model=None) -> AppTest:
-    return run_page(PAGE, dataset, model, state)  # state: what a click would set
+SECTIONS = ["1 · Samples of the prior", "2 · A grid over the plane", "3 · A path from A to B"]
+SAMPLES, GRID, PATH = range(3)
+
+
+def _run(state=None, dataset=None, model=None, section=SAMPLES) -> AppTest:
+    """The page with one section's tab open; state: what a click would set."""
+    return run_page(PAGE, dataset, model, {"generate.section": SECTIONS[section], **(state or {})})
 
 
 def _model(dataset="mnist", name="vae-kl-1"):
@@ -50,15 +55,36 @@ def _tile(mosaic: np.ndarray, r: int, c: int, shape) -> np.ndarray:
     return mosaic[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w]
 
 
-def test_the_default_page_draws_three_planes_and_three_mosaics():
-    at = _run()
-    assert len(at.get("plotly_chart")) == 3 and len(at.get("image")) == 3
-    assert len(at.latex) == 3  # one formula per section
-    assert at.session_state["generate.a"] == (-2.0, -1.0)
+def test_the_first_tab_opens_by_default():
+    at = run_page(PAGE)
+    assert [c.key for c in at.get("plotly_chart")] == ["gen_samples"]
+
+
+@pytest.mark.parametrize("section", [SAMPLES, GRID, PATH])
+def test_only_the_open_tab_runs_each_its_plane_mosaic_and_formula(section):
+    at = _run(section=section)
+    charts = [c.key for c in at.get("plotly_chart")]
+    assert charts == [["gen_samples", "gen_grid", "gen_plane"][section]]
+    assert len(at.get("image")) == 1 and len(at.latex) == 1
+
+
+def test_settings_survive_a_closed_tab():
+    """Streamlit forgets a widget a run does not draw: ui.keep_widgets carries it over."""
+    at = _run(section=GRID)
+    at.slider(key="generate.g").set_value(7)
+    at.radio(key="generate.spacing").set_value("uniform").run()
+    at.session_state["generate.section"] = SECTIONS[PATH]
+    at.run()
+    assert at.session_state["generate.a"] == (-2.0, -1.0)  # the path's defaults
+    at.session_state["generate.section"] = SECTIONS[GRID]
+    at.run()
+    assert at.slider(key="generate.g").value == 7
+    assert at.radio(key="generate.spacing").value == "uniform"
+    assert not at.exception
 
 
 def test_the_inverse_cdf_grid_mosaic_decodes_the_expected_z(media):
-    at = _run()
+    at = _run(section=GRID)
     g = at.slider(key="generate.g").value
     png = _served(at, media, f"decoder(z), {g}×{g} inverse-cdf grid")
     mosaic = _unscale(png, g, g, (28, 28))
@@ -71,7 +97,7 @@ def test_the_inverse_cdf_grid_mosaic_decodes_the_expected_z(media):
 
 
 def test_a_uniform_grid_on_the_digits_decodes_linspace(media):
-    at = _run(dataset="digits")
+    at = _run(dataset="digits", section=GRID)
     at.slider(key="generate.g").set_value(5)
     at.radio(key="generate.spacing").set_value("uniform").run()  # a is for the uniform grid only
     at.slider(key="generate.limit").set_value(2.0).run()
@@ -103,7 +129,7 @@ def _strip(at: AppTest, media, steps: int) -> np.ndarray:
 
 def test_the_strip_runs_from_a_to_b(media):
     a, b = (-1.5, 2.0), (2.5, -0.5)
-    at = _run({"generate.a": a, "generate.b": b})
+    at = _run({"generate.a": a, "generate.b": b}, section=PATH)
     at.slider(key="generate.steps").set_value(5).run()
     strip, model = _strip(at, media, 5), _model()
     for i, z in enumerate([a, (-0.5, 1.375), (0.5, 0.75), (1.5, 0.125), b]):
@@ -115,7 +141,7 @@ def test_the_strip_runs_from_a_to_b(media):
 
 
 def test_typed_endpoints_move_the_path(media):
-    at = _run()
+    at = _run(section=PATH)
     at.number_input(key="generate.b1").set_value(3.0)
     at.number_input(key="generate.b2").set_value(-3.0).run()
     assert at.session_state["generate.b"] == (3.0, -3.0)
@@ -128,7 +154,7 @@ def test_typed_endpoints_move_the_path(media):
 
 
 def test_clicks_set_a_then_b():
-    at = _run({"generate.click": (0.5, 0.5)})
+    at = _run({"generate.click": (0.5, 0.5)}, section=PATH)
     assert at.session_state["generate.a"] == (0.5, 0.5)
     assert "next click sets **B**" in at.info[0].value
     at.session_state["generate.click"] = (1.0, -1.0)

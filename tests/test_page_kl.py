@@ -18,8 +18,13 @@ from vae_geom.models import posteriors
 PAGE = str(Path(__file__).parents[1] / "pages" / "2_KL_and_coverage.py")
 
 
-def _run(dataset="mnist", model=None) -> AppTest:
-    return run_page(PAGE, dataset, model, timeout=120)
+SECTIONS = ["Coverage against β", "Step through β", "Aggregate posterior vs prior"]
+CURVES, STEPS, AGGREGATE = range(3)
+
+
+def _run(dataset="mnist", model=None, section=CURVES) -> AppTest:
+    """The page with one section's tab open (only the open tab runs)."""
+    return run_page(PAGE, dataset, model, {"kl.section": SECTIONS[section]}, timeout=120)
 
 
 def _charts(at) -> list[dict]:
@@ -38,14 +43,14 @@ def test_ladder_curves_plot_the_recorded_coverage(dataset):
 
 
 def test_animation_has_one_frame_per_kl_rung():
-    at = _run()
-    anim = _charts(at)[2]
+    at = _run(section=STEPS)
+    (anim,) = _charts(at)
     assert [f["name"] for f in anim["frames"]] == ["off", "β = 0.1", "β = 0.3", "β = 1", "β = 3"]
     assert len(anim["layout"]["sliders"][0]["steps"]) == 5
 
 
 def test_aggregate_figures_match_the_core_for_the_selected_model():
-    at = _run(model="vae-kl-0.3")
+    at = _run(model="vae-kl-0.3", section=AGGREGATE)
     model, _ = load(ladder.stem("mnist", "vae-kl-0.3"))
     mu, sigma = posteriors(model, load_dataset("mnist").x_test)
     div = geometry.aggregate_divergences(mu, sigma)
@@ -53,3 +58,15 @@ def test_aggregate_figures_match_the_core_for_the_selected_model():
     assert metrics["KL(q‖p)"] == f"{div['kl']:.3f} nats"
     assert metrics["JS(q, p)"] == f"{div['js']:.3f} nats"
     assert metrics["holes"] == f"{geometry.holes_fraction(mu, sigma):.1%}"
+
+
+@pytest.mark.parametrize(
+    ("section", "keys"),
+    [
+        (CURVES, ["kl.curves", "kl.rd"]),
+        (STEPS, ["kl.animation"]),
+        (AGGREGATE, ["kl.q", "kl.p", "kl.holes"]),
+    ],
+)
+def test_only_the_open_tab_runs(section, keys):
+    assert [c.key for c in _run(section=section).get("plotly_chart")] == keys

@@ -18,13 +18,19 @@ from vae_geom.models import posteriors
 PAGE = str(Path(__file__).parents[1] / "pages" / "5_Code_space_shapes.py")
 
 
-def _run(dataset: str = "mnist", model: str | None = None) -> AppTest:
-    return run_page(PAGE, dataset, model)
+SECTIONS = ["Four made-up code spaces", "Every shipped model", "One model, measured"]
+MADE_UP, LADDER, MODEL = range(3)
+
+
+def _run(dataset: str = "mnist", model: str | None = None, section: int = MADE_UP) -> AppTest:
+    """The page with one section's tab open (only the open tab runs)."""
+    return run_page(PAGE, dataset, model, {"shapes.section": SECTIONS[section]})
 
 
 @pytest.fixture(scope="module", params=["mnist", "digits"])
-def page(request) -> tuple[str, AppTest]:
-    return request.param, _run(request.param)
+def page(request) -> tuple[str, AppTest, AppTest]:
+    """(dataset, the made-up shapes' tab, the shipped models' tab)."""
+    return request.param, _run(request.param), _run(request.param, section=LADDER)
 
 
 def _charts(at: AppTest) -> list[dict]:
@@ -36,9 +42,9 @@ def _verdicts(at: AppTest) -> list[str]:
 
 
 def test_the_four_generated_shapes_are_drawn_and_judged_as_themselves(page):
-    _, at = page
+    _, at, _ = page
     charts = _charts(at)
-    assert len(charts) == 6  # four shapes, then the model's codes and their whitened view
+    assert len(charts) == 4  # the four shapes only: the other tabs do not run
     verdicts = _verdicts(at)
     for kind, fig, caption in zip(shapes.KINDS, charts, verdicts, strict=False):
         assert fig["layout"]["title"]["text"] == f"generated: {kind}"
@@ -54,7 +60,7 @@ def test_the_four_generated_shapes_are_drawn_and_judged_as_themselves(page):
 
 
 def test_the_table_measures_every_shipped_models_test_codes(page):
-    dataset, at = page
+    dataset, _, at = page
     table = at.dataframe[0].value
     assert list(table["model"]) == [s.name for s in ladder.SPECS]
     x_test = load_dataset(dataset).x_test
@@ -67,17 +73,19 @@ def test_the_table_measures_every_shipped_models_test_codes(page):
 
 
 def test_the_lesson_an_ae_is_scattered_and_the_kl_makes_a_disc():
-    verdicts = dict(zip(*_run().dataframe[0].value[["model", "verdict"]].T.values, strict=True))
+    verdicts = dict(
+        zip(*_run(section=LADDER).dataframe[0].value[["model", "verdict"]].T.values, strict=True)
+    )
     assert verdicts["ae"] == verdicts["vae-kl-0"] == "scattered"
     assert verdicts["vae-kl-1"] == "disc"
 
 
 def test_the_selected_model_is_drawn_whitened_with_its_verdict():
-    at = _run("digits", "ae")
+    at = _run("digits", "ae", section=MODEL)
     model, _ = checkpoints.load(ladder.stem("digits", "ae"))
     mu, _ = posteriors(model, load_dataset("digits").x_test)
-    assert _verdicts(at)[4] == shapes.describe(shapes.measures(mu))
-    whitened = _charts(at)[5]
+    assert _verdicts(at) == [shapes.describe(shapes.measures(mu))]
+    _, whitened = _charts(at)  # the codes as placed, then whitened
     points = next(t for t in whitened["data"] if t.get("name") == "whitened codes w")
     w = shapes.whiten(mu)
     np.testing.assert_allclose(array(points["x"]), w[:, 0], atol=1e-12)

@@ -26,13 +26,11 @@ from vae_geom.models import VAE, decode_images
 SAMPLE_COUNTS = (16, 36, 64)  # perfect squares, so the prior samples tile a square mosaic
 MAX_SAMPLES = 1_000_000  # prior_samples refuses more: an accident, not a lesson
 GRID_MIN, GRID_MAX, GRID_DEFAULT = 5, 25, 15  # G, points per axis of the manifold grid
-GRID_SLIDER = (GRID_MIN, GRID_MAX, GRID_DEFAULT)  # (min, max, default) of G in the UI
 GRID_PX, STRIP_PX = 640, 620  # the grid mosaic and the path strip are shown about this wide
 SPACINGS = ("inverse-cdf", "uniform")
 LIMIT_DEFAULT = 3.0  # a: the uniform grid spans [-a, a]^2 (3 sigma: 99.7% of each axis' mass)
 LIMIT_SLIDER = (0.5, 4.0, LIMIT_DEFAULT, 0.5)  # (min, max, default, step) of a in the UI
 STEPS_MIN, STEPS_MAX, STEPS_DEFAULT = 3, 25, 11  # decoded points on a linear path
-STEPS_SLIDER = (STEPS_MIN, STEPS_MAX, STEPS_DEFAULT)
 DEFAULT_A, DEFAULT_B = (-2.0, -1.0), (2.0, 1.5)  # a path through the prior's bulk
 DISC_RADIUS = 2.0  # the prior's 2-sigma circle: 86% of its mass lies inside
 TILE_PX = 84  # a decoded tile is shown about this many screen pixels wide

@@ -202,6 +202,26 @@ def _read_url_once() -> None:
     st.session_state[KEY_URL_NOTICES] = notices
 
 
+def sections(labels: list[str], key: str) -> list:
+    """A page's sections as tabs of which only the open one runs, so only its charts are drawn:
+    test `tab.open` before filling a tab.
+
+    A fresh browser tab spends ~0.5 s of its main thread on each plane of 1,000 ellipses, so
+    pages drawing every section at once took 3.6-4.9 s to load (BENCHMARKS.md). Switching tabs
+    reruns the page. Widgets in a closed tab are not drawn, and Streamlit forgets the values of
+    widgets a run does not draw: give them to `keep_widgets` so they survive.
+    """
+    return st.tabs(labels, key=key, on_change="rerun")
+
+
+def keep_widgets(defaults: dict) -> None:
+    """Set these widget keys to their defaults once, and carry their values through runs that
+    do not draw the widgets (a closed section). Such widgets take no value/default argument:
+    Session State is their one source (Streamlit warns when both are given)."""
+    for key, default in defaults.items():
+        st.session_state[key] = st.session_state.get(key, default)
+
+
 def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     """The cached model, or a clear message and a stopped page if its checkpoint is unusable."""
     try:
