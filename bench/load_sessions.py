@@ -30,7 +30,6 @@ import json
 import os
 import re
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -297,25 +296,12 @@ async def sample_rss(pid: int, samples: list, stop: asyncio.Event, every: float 
             pass
 
 
-def drain(stream, lines: list[str]) -> threading.Thread:
-    """Read the server's stderr (else a full pipe would stall it) and keep its lines."""
-
-    def run() -> None:
-        for raw in iter(stream.readline, b""):
-            lines.append(raw.decode(errors="replace").rstrip())
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
-
-
 async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s: float) -> dict:
     from playwright.async_api import async_playwright
 
     decoder, t_ms = Decoder(*MODEL), timeout_s * 1000
     with streamlit_server() as url:
-        stderr: list[str] = []
-        drain(url.proc.stderr, stderr)
+        stderr = url.log  # the server's stderr lines, read as they come (devserver)
         rss: dict = {"idle": round(rss_mb(url.pid), 1)}
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -38,9 +39,10 @@ def free_port() -> int:
 
 class ServerURL(str):
     """The server's base URL (a plain str to callers) that also carries its process, so a benchmark
-    can read the server's memory (`/proc/PID/status`) or its stderr."""
+    can read the server's memory (`/proc/PID/status`), and `log`: the lines of its stderr so far."""
 
     proc: subprocess.Popen
+    log: list[str]
 
     @property
     def pid(self) -> int:
@@ -76,7 +78,8 @@ def streamlit_server(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     url = ServerURL(f"http://127.0.0.1:{port}")
-    url.proc = proc
+    url.proc, url.log = proc, []
+    _drain(proc.stderr, url.log)
     try:
         wait_healthy(url, proc, timeout)
         yield url
@@ -88,11 +91,26 @@ def streamlit_server(
             proc.kill()
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+def _drain(stream, lines: list[str]) -> threading.Thread:
+    """Read the server's stderr as it comes, else a server that logs more than the pipe holds
+    (64 KB) would block on its next write."""
+
+    def run() -> None:
+        for raw in iter(stream.readline, b""):
+            lines.append(raw.decode(errors="replace").rstrip())
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def wait_healthy(url: ServerURL, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode()[-2000:]}")
+            proc.wait()
+            time.sleep(0.2)  # the drain thread reads what the server wrote before exiting
+            raise RuntimeError("streamlit exited: " + "\n".join(url.log)[-2000:])
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
