@@ -352,6 +352,9 @@ def test_bad_arrays(arrays, match):
 
 def test_nan_and_inf_are_counted(images):
     x = images[0].copy()
+    x[0, 0, 0] = np.nan
+    with pytest.raises(UploadError, match="1 NaN value; replace or remove"):
+        load_upload("a.npz", npz_bytes(x=x))
     x[0, 0, :3] = np.nan
     with pytest.raises(UploadError, match="3 NaN values; replace or remove"):
         load_upload("a.npz", npz_bytes(x=x))

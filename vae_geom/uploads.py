@@ -256,7 +256,8 @@ def _check_finite(x: np.ndarray, where: str) -> None:
     found = " and ".join(
         s for s in (f"{nan:,} NaN" if nan else "", f"{inf:,} infinite" if inf else "") if s
     )
-    raise UploadError(f"{where}: {found} values; replace or remove them (every value must be set).")
+    noun = "value" if nan + inf == 1 else "values"
+    raise UploadError(f"{where}: {found} {noun}; replace or remove them (every value must be set).")
 
 
 def _image_shape(shape: tuple[int, ...]) -> tuple[int, int]:

@@ -79,7 +79,7 @@ ZIP_ONLY = [
     ("forged-size", "a member whose declared size is a lie", "damaged"),
     ("damaged-member", "flipped bytes inside the weights", "damaged"),
 ]
-RENAMED = "good-model (1).zip"  # as a browser names a second download of the same file
+RENAMED = "good model.zip"  # a space, as a person might rename it ("x (1).zip" is accepted)
 
 
 def _upload_cases() -> list[Case]:
@@ -88,7 +88,7 @@ def _upload_cases() -> list[Case]:
     return [
         Case("nan.npz", "upload", "5 NaN values", "NaN among the samples"),
         Case("inf.npz", "upload", "3 infinite values", "inf among the samples"),
-        Case("nan.csv", "upload", "NaN values", "'nan' cells"),
+        Case("nan.csv", "upload", "1 NaN value; replace", "one 'nan' cell"),
         Case("inf.csv", "upload", "infinite values", "'inf' and '-inf' cells"),
         Case("ragged.csv", "upload", "line 3: 2 values where the first row has 3", "ragged"),
         Case("zero-rows.csv", "upload", "no data rows", "a header and nothing else"),
@@ -150,7 +150,7 @@ def cases() -> list[Case]:
         ckpt.append(
             Case(f"ckpt-{name}.zip", "checkpoint_zip", message, what, (f"ckpt-{name}.zip",))
         )
-    ckpt.append(Case(RENAMED, "checkpoint_zip", "cannot be a model name", "' (1)'", (RENAMED,)))
+    ckpt.append(Case(RENAMED, "checkpoint_zip", "cannot be a model name", "a space", (RENAMED,)))
     uploads = [Case(c.name, c.kind, c.message, c.what, files=(c.name,)) for c in _upload_cases()]
     return ckpt + uploads + _query_cases()
 
