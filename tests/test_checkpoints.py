@@ -112,6 +112,9 @@ def test_non_finite_weights(saved):
     "edit, message",
     [
         (lambda m: {**m, "format_version": 99}, "format version 99"),
+        (lambda m: {**m, "format_version": True}, "format version True"),
+        (lambda m: {**m, "format_version": "1"}, "format version '1'"),
+        (lambda m: {**m, "format_version": 1.0}, "format version 1.0"),
         (lambda m: {k: v for k, v in m.items() if k != "model"}, "not a vae-geom config"),
         (lambda m: {**m, "model": {**m["model"], "kind": "gan"}}, "invalid model config"),
         (lambda m: {**m, "model": {**m["model"], "bogus": 1}}, "invalid model config"),

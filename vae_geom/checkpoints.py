@@ -66,9 +66,10 @@ def read_meta(stem: str | Path) -> dict:
         raise CheckpointError(
             f"{config} lacks one of {REQUIRED_KEYS}: it is not a vae-geom config."
         )
-    if meta["format_version"] != FORMAT_VERSION:
+    version = meta["format_version"]
+    if type(version) is not int or version != FORMAT_VERSION:  # JSON true would pass as 1
         raise CheckpointError(
-            f"{config} has format version {meta['format_version']!r}; this vae-geom reads version "
+            f"{config} has format version {version!r}; this vae-geom reads version "
             f"{FORMAT_VERSION}. Retrain it with this version: on the Train your own page, or "
             "for the shipped ladder with python -m vae_geom train-ladder."
         )
