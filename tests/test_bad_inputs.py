@@ -126,6 +126,20 @@ def test_a_bad_model_zip_is_refused_then_a_good_one_is_stored(corpus, name, user
     assert "Yours: good-model" in at.selectbox(key="sidebar.model").options
 
 
+def test_a_second_download_of_a_model_zip_is_stored_under_its_name(corpus, tmp_path, user_dir):
+    """Browsers save a second download of good-model.zip as "good-model (1).zip"."""
+    folder, manifest = corpus
+    (tmp_path / "good-model (1).zip").write_bytes(
+        (folder / manifest["good"]["checkpoint_zip"]).read_bytes()
+    )
+    at = AppTest.from_file(TRAIN, default_timeout=60)
+    at.session_state["sidebar.dataset"] = manifest["dataset"]
+    at.run()
+    _upload(at, "train.ckpt", tmp_path, "good-model (1).zip")
+    assert not at.exception and "“Yours: good-model” is now in" in at.success[-1].value
+    assert (user_dir / manifest["dataset"] / "good-model.safetensors").is_file()
+
+
 @pytest.mark.parametrize("name", _names("checkpoint_pair"))
 def test_a_bad_model_on_disk_is_refused_then_another_model_works(corpus, name, user_dir):
     folder, manifest = corpus

@@ -86,6 +86,19 @@ def test_a_bad_checkpoint_upload_says_what_is_wrong(content, message):
         user_models.from_zip(content, "digits", "x", 64)
 
 
+@pytest.mark.parametrize(
+    "filename, name",
+    [
+        ("good-model.zip", "good-model"),
+        ("good-model (1).zip", "good-model"),  # a browser's second download of the same file
+        ("good-model (12).zip", "good-model"),
+        ("good (1) model.zip", "good (1) model"),  # only the suffix: the rest is checked as typed
+    ],
+)
+def test_the_model_name_of_an_uploaded_zip(filename, name):
+    assert user_models.name_from_file(filename) == name
+
+
 def _npz(x, y=None) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, x=x, **({} if y is None else {"y": y}))

@@ -664,7 +664,7 @@ def checkpoint_upload(dataset_name: str) -> None:
     )
     if up is None:
         return
-    name = up.name.removesuffix(".zip")
+    name = user_models.name_from_file(up.name)
     try:
         user_models.from_zip(up.getvalue(), dataset_name, name, dataset(dataset_name).dim)
         st.success(f"“Yours: {name}” is now in the sidebar's model picker for {dataset_name}.")

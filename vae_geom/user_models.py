@@ -38,6 +38,12 @@ def check_name(name: str) -> str:
     return name
 
 
+def name_from_file(filename: str) -> str:
+    """The model name an uploaded zip stands for: "good-model.zip" and "good-model (1).zip" (how
+    browsers name a second download of the same file) are both "good-model"."""
+    return re.sub(r" \(\d+\)$", "", filename.removesuffix(".zip"))
+
+
 def stem(dataset: str, name: str) -> Path:
     return root() / dataset / check_name(name.removeprefix(PREFIX))
 
