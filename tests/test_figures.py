@@ -53,3 +53,11 @@ def test_the_loading_plane_is_the_latent_plane_without_samples(rng):
     assert len(radii) == 2
     for r, k in zip(radii, (1.0, 2.0), strict=True):
         np.testing.assert_allclose(r, k, rtol=1e-6)
+
+
+def test_the_rate_distortion_labels_stay_inside_the_plot():
+    """Each point's label is written to its right, but the rightmost one's to its left."""
+    rows = [{"beta": b, "kl": kl, "recon": 150 - kl} for b, kl in [(0, 70), (0.1, 12), (1, 5)]]
+    (trace,) = figures.rate_distortion(rows).data
+    assert list(trace.text) == ["KL off", "β = 0.1", "β = 1"]
+    assert list(trace.textposition) == ["top left", "top right", "top right"]

@@ -187,7 +187,10 @@ def rate_distortion(rows: list[dict]) -> go.Figure:
             y=[r["recon"] for r in rows],
             mode="lines+markers+text",
             text=["KL off" if r["beta"] == 0 else f"β = {r['beta']:g}" for r in rows],
-            textposition="top right",
+            # the largest KL (the KL off) sits at the right edge: its label goes left, inside
+            textposition=[
+                "top left" if r["kl"] == max(q["kl"] for q in rows) else "top right" for r in rows
+            ],
             hovertemplate="KL %{x:.2f} nats<br>recon %{y:.1f} nats<extra></extra>",
         )
     )
