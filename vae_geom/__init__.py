@@ -17,7 +17,8 @@ scripted and benchmarked on its own:
     figures*     plotly figure builders (figures_penalties, figures_shapes, figures_generate)
     devserver    runs the real server and Chromium for browser tests and benchmarks
 
-    ui           the ONE module that imports Streamlit: cached loaders, shared sidebar, widgets
+    ui/          a package, still the ONE Streamlit seam: loaders (cached models), sidebar,
+                 widgets, decoded (click on the plane -> decoded z), train (Train your own)
 """
 
 __version__ = "0.1.0"

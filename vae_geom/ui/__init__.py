@@ -1,0 +1,94 @@
+"""The ui seam: the ONE package of vae_geom that imports Streamlit. Pages use it as
+`from vae_geom import ui` and call `ui.sidebar()`, `ui.load_or_stop(...)` and so on.
+
+    loaders   cached datasets, models and posteriors; load_or_stop / ladder_or_stop guards
+    sidebar   the shared sidebar, the link's query parameters, page links, model names
+    widgets   sections, kept widget values, codes download, coverage metrics, ladder slider
+    decoded   the click listener on the latent plane and the decoded views of the clicked z
+    train     Train your own: upload, live training, replay, save, checkpoint upload
+
+Models are cached with `st.cache_resource` and shared by every session, so they are used read-only
+in eval mode; encoded arrays are cached with `st.cache_data`, keyed by (dataset, model name).
+"""
+
+from __future__ import annotations
+
+from vae_geom.ui.decoded import click_listener, decoded_pair, decoded_view
+from vae_geom.ui.loaders import (
+    dataset,
+    ladder_or_stop,
+    load_or_stop,
+    model,
+    sample_posteriors,
+    samples,
+)
+from vae_geom.ui.sidebar import (
+    DATASET_LABELS,
+    DEFAULT_MODEL,
+    KEY_DATASET,
+    KEY_MODEL,
+    KEY_URL_NOTICES,
+    KEY_URL_READ,
+    KEY_URL_Z,
+    PAGES_DIR,
+    model_label,
+    model_names,
+    sidebar,
+)
+from vae_geom.ui.train import (
+    KEY_RESULT,
+    checkpoint_upload,
+    replay_view,
+    save_panel,
+    train_live,
+    uploaded_dataset,
+)
+from vae_geom.ui.widgets import (
+    COVERAGE_HELP,
+    LADDER_SLIDER,
+    codes_csv,
+    codes_download,
+    coverage_metrics,
+    keep_widgets,
+    ladder_animation,
+    ladder_slider,
+    sections,
+)
+
+__all__ = [
+    "COVERAGE_HELP",
+    "DATASET_LABELS",
+    "DEFAULT_MODEL",
+    "KEY_DATASET",
+    "KEY_MODEL",
+    "KEY_RESULT",
+    "KEY_URL_NOTICES",
+    "KEY_URL_READ",
+    "KEY_URL_Z",
+    "LADDER_SLIDER",
+    "PAGES_DIR",
+    "checkpoint_upload",
+    "click_listener",
+    "codes_csv",
+    "codes_download",
+    "coverage_metrics",
+    "dataset",
+    "decoded_pair",
+    "decoded_view",
+    "keep_widgets",
+    "ladder_animation",
+    "ladder_or_stop",
+    "ladder_slider",
+    "load_or_stop",
+    "model",
+    "model_label",
+    "model_names",
+    "replay_view",
+    "sample_posteriors",
+    "samples",
+    "save_panel",
+    "sections",
+    "sidebar",
+    "train_live",
+    "uploaded_dataset",
+]

@@ -1,0 +1,153 @@
+"""What a click on the latent plane shows: the click listener and the decoded views of z.
+
+assets/plane_click.js turns a click anywhere on a plotly chart into z (Streamlit itself reports
+clicks on points only); the views decode z and say which posteriors cover it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae_geom import geometry, probe
+from vae_geom.data import Dataset
+from vae_geom.geometry import GeometryError
+from vae_geom.models import VAE, decode_images
+from vae_geom.ui.sidebar import KEY_URL_Z
+
+
+def decoded_view(
+    model: VAE,
+    ds: Dataset,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    z_key: str,
+    top: int = 5,
+    images: np.ndarray | None = None,
+) -> None:
+    """What the plane says at the clicked z: decoder(z), p(z), and the posteriors that cover z."""
+    if err := st.session_state.pop(f"{z_key}.error", None):
+        st.warning(err)
+    z = st.session_state.get(z_key)
+    if z is None:
+        st.info(
+            "👈 Click anywhere in the latent plane — on an ellipse or in empty space — to "
+            "decode that point z.",
+            icon=":material/touch_app:",
+        )
+        return
+    st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
+    images = ds.x_test if images is None else images  # the samples whose ellipses are drawn
+    p = probe.probe(model, images, mu, sigma, z, ds.image_shape, top=top)
+    st.markdown(
+        f"**z = ({z[0]:+.2f}, {z[1]:+.2f})** · prior density p(z) = "
+        f"{p.prior_density:.3g} · ‖z‖ = {np.hypot(*z):.2f}"
+    )
+    left, right = st.columns(2)
+    left.image(probe.upscale(p.image), caption="decoder(z)", output_format="PNG", width=160)
+    if p.blend is not None:
+        right.image(
+            probe.upscale(p.blend),
+            output_format="PNG",
+            width=160,
+            caption="Σᵢ rᵢ xᵢ: the samples that claim z, averaged by responsibility",
+        )
+    captions = [f"#{i}: r = {w:.2f}" for i, w in zip(p.top, p.weights, strict=True)]
+    if model.is_ae:
+        idx, dist = probe.nearest_codes(z, mu, 3)
+        st.markdown(
+            "An AE's codes are **points**: no posterior covers z, and the decoder was "
+            "only ever trained at the codes themselves. The nearest codes:"
+        )
+        _thumbnails(
+            ds, images, idx, [f"#{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)]
+        )
+    elif p.inside:
+        many = "s" if p.inside > 1 else ""
+        st.markdown(
+            f"**z lies inside {p.inside} posterior{many}' 2σ ellipse{many}.** The most "
+            "responsible (rᵢ = N(z; μᵢ, σᵢ²) / Σⱼ N(z; μⱼ, σⱼ²)) are below: where "
+            "ellipses overlap the decoder must serve them all at once, so it blends "
+            "them — one reason VAE outputs look blurry."
+        )
+        _thumbnails(ds, images, p.top, captions)
+    else:
+        st.markdown(
+            "**z is in a hole: no posterior's 2σ ellipse contains it.** The decoder was "
+            "never trained on a z from here, so its image is a guess. Nearest claims:"
+        )
+        _thumbnails(ds, images, p.top, captions)
+
+
+def _thumbnails(ds: Dataset, images: np.ndarray, idx, captions: list[str]) -> None:
+    st.image(
+        [probe.upscale(images[i].reshape(ds.image_shape), 84) for i in idx],
+        caption=captions,
+        output_format="PNG",
+    )
+
+
+_CLICK_JS = (Path(__file__).resolve().parents[2] / "assets" / "plane_click.js").read_text()
+_plane_click = st.components.v2.component("vae_geom.plane_click", js=_CLICK_JS)
+
+
+def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -> None:
+    """Listen for clicks anywhere on the plotly charts with these keys (see assets/plane_click.js).
+
+    A click stores z = (z1, z2) in st.session_state[z_key] and reruns only `fragment` (a
+    `@st.fragment(key=...)`), so the figure is not rebuilt or re-sent.
+    """
+    key = f"{z_key}.listener"
+
+    def on_click() -> None:
+        event = st.session_state[key]["click"]
+        try:
+            st.session_state[z_key] = probe.check_z((event["x"], event["y"]))
+        except (TypeError, KeyError, GeometryError) as e:
+            st.session_state[f"{z_key}.error"] = f"That click could not be read: {e}"
+        if fragment:
+            st.rerun(fragment)
+
+    if z_key not in st.session_state and KEY_URL_Z in st.session_state:
+        st.session_state[z_key] = st.session_state[KEY_URL_Z]  # the link's z, once
+    z = st.session_state.get(z_key)
+    _plane_click(
+        key=key, data={"charts": charts, "z": list(z) if z else None}, on_click_change=on_click
+    )
+
+
+def decoded_pair(
+    ae: VAE,
+    vae: VAE,
+    ds: Dataset,
+    mu_ae: np.ndarray,
+    mu_vae: np.ndarray,
+    sigma_vae: np.ndarray,
+    z_key: str,
+) -> None:
+    """The same z decoded by the AE and by the VAE, with what surrounds z in each code space."""
+    z = st.session_state.get(z_key)
+    if z is None:
+        st.info("Click anywhere in either plane (or jump into the hole) to decode that z.")
+        return
+    st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
+    images = decode_images(ae, [z])[0], decode_images(vae, [z])[0]
+    _, d_ae = probe.nearest_codes(z, mu_ae, 1)
+    inside = int(geometry.covered_by(z, mu_vae, sigma_vae, k=2.0).sum())
+    st.markdown(f"**z = ({z[0]:+.2f}, {z[1]:+.2f})**")
+    cols = st.columns(2)
+    cols[0].image(
+        probe.upscale(images[0].reshape(ds.image_shape)),
+        width=160,
+        output_format="PNG",
+        caption=f"AE decoder(z) — nearest code {d_ae[0]:.2f} away",
+    )
+    where = f"inside {inside} posteriors' 2σ ellipses" if inside else "in a hole: no 2σ ellipse"
+    cols[1].image(
+        probe.upscale(images[1].reshape(ds.image_shape)),
+        width=160,
+        output_format="PNG",
+        caption=f"VAE decoder(z) — z is {where}",
+    )

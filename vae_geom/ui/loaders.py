@@ -1,0 +1,128 @@
+"""Cached loaders of datasets, models and posteriors, and the guards that stop a page cleanly.
+
+Models are cached with `st.cache_resource` and shared by every session, so they are used read-only
+in eval mode; encoded arrays are cached with `st.cache_data`, keyed by (dataset, model name) and
+the checkpoint's file version, so a checkpoint replaced on disk is read and encoded anew.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from vae_geom import checkpoints, ladder, user_models
+from vae_geom.data import Dataset
+from vae_geom.data import load as load_dataset
+from vae_geom.models import VAE, posteriors
+from vae_geom.ui.sidebar import model_label
+
+torch.set_num_threads(1)  # many sessions share 2 cores: one thread each avoids oversubscription
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str) -> Dataset:
+    return load_dataset(name)
+
+
+def _stem(dataset_name: str, model_name: str) -> Path:
+    if model_name.startswith(user_models.PREFIX):
+        return user_models.stem(dataset_name, model_name)
+    return ladder.stem(dataset_name, model_name)
+
+
+def _file_version(stem: Path) -> tuple:
+    """(mtime, size) of both files, so a checkpoint replaced on disk is read again, not served
+    stale from the cache; None for a missing file (its load then says what is missing)."""
+    version = []
+    for f in checkpoints.paths(stem):
+        try:
+            info = f.stat()
+            version.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            version.append(None)
+    return tuple(version)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=64)
+def _load(stem: str, version: tuple) -> tuple[VAE, dict]:
+    return checkpoints.load(stem)  # a failure raises, and Streamlit caches no exception
+
+
+# The last checkpoint of each model that loaded, per server process: when its file is deleted or
+# replaced by garbage while the app runs, pages keep this copy and say so (see load_or_stop).
+_LAST_GOOD: dict[str, tuple[tuple, VAE, dict]] = {}
+
+
+def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str | None]:
+    """(model, record, file version, problem): problem is None, or why the file on disk cannot
+    be used while an earlier good copy is served instead. Raises CheckpointError with no copy."""
+    stem = _stem(dataset_name, model_name)
+    version = _file_version(stem)
+    try:
+        m, meta = _load(str(stem), version)
+        # e.g. a 784-pixel model copied into user_models/digits: it loads, then cannot encode
+        user_models.check_fits(m, dataset_name, dataset(dataset_name).dim)
+    except checkpoints.CheckpointError as e:
+        if (good := _LAST_GOOD.get(str(stem))) is None:
+            raise
+        return good[1], good[2], good[0], str(e)
+    _LAST_GOOD[str(stem)] = (version, m, meta)
+    return m, meta, version, None
+
+
+def model(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
+    """(model, its JSON record), shared by every session; raises CheckpointError for a missing or
+    corrupt file unless an earlier good copy of it is in memory."""
+    m, meta, _, _ = _current(dataset_name, model_name)
+    return m, meta
+
+
+@st.cache_resource(show_spinner=False)
+def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of the test split or of all samples; shared read-only by every session."""
+    return dataset(dataset_name).samples(split)
+
+
+def sample_posteriors(
+    dataset_name: str, model_name: str, split: str = "test"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2)."""
+    m, _, version, _ = _current(dataset_name, model_name)
+    return _encode(dataset_name, model_name, split, version, m)
+
+
+@st.cache_data(show_spinner="Encoding the samples…")
+def _encode(
+    dataset_name: str, model_name: str, split: str, version: tuple, _m: VAE
+) -> tuple[np.ndarray, np.ndarray]:
+    # keyed by the checkpoint's file version: a model replaced on disk is encoded anew
+    return posteriors(_m, samples(dataset_name, split)[0])
+
+
+def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
+    """The cached model, or a clear message and a stopped page if its checkpoint is unusable."""
+    try:
+        m, meta, _, problem = _current(dataset_name, model_name)
+    except checkpoints.CheckpointError as e:
+        st.error(f"This model cannot be loaded. {e}")
+        st.stop()
+    if problem:
+        st.warning(
+            f"{model_label(model_name)}: its checkpoint changed on disk and can no longer be read "
+            f"({problem}). Showing the copy loaded earlier; it is used until the file is restored.",
+            icon=":material/history:",
+        )
+    return m, meta
+
+
+def ladder_or_stop(dataset_name: str) -> list[dict]:
+    """The KL ladder's rows (beta and test figures) from the models in use, as load_or_stop."""
+    rows = []
+    for spec in ladder.SPECS:
+        if spec.regulariser == "kl":
+            _, meta = load_or_stop(dataset_name, spec.name)
+            rows.append({"name": spec.name, "beta": spec.beta, **meta["test"]})
+    return rows

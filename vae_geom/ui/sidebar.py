@@ -1,0 +1,114 @@
+"""The shared sidebar (dataset and model pickers, page links) and the link's query parameters.
+
+The session-state keys other parts of the ui read (KEY_DATASET, KEY_MODEL, KEY_URL_*) live here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from vae_geom import ladder, probe, user_models
+from vae_geom.data import DATASETS
+from vae_geom.geometry import GeometryError
+
+DATASET_LABELS = {
+    "mnist": "MNIST digits (5,000 real, 28×28)",
+    "digits": "scikit-learn digits (1,797, 8×8)",
+    "shapes": "Bars (angle × length, 28×28)",
+}
+KEY_DATASET, KEY_MODEL = "sidebar.dataset", "sidebar.model"
+DEFAULT_MODEL = "vae-kl-1"  # the beta = 1 VAE: the standard KL objective
+KEY_URL_READ, KEY_URL_NOTICES, KEY_URL_Z = "url.read", "url.notices", "url.z"
+
+
+def sidebar() -> tuple[str, str]:
+    """The dataset and model pickers shared by every page; returns (dataset, model name).
+
+    The first run of a session reads dataset, model and z from the URL's query parameters (a bad
+    one falls back to the default, with a notice); every run writes the current ones back, so a
+    copied link reopens the same view.
+    """
+    _read_url_once()
+    st.session_state.setdefault(KEY_DATASET, DATASETS[0])  # defaults live in session state only,
+    st.session_state.setdefault(KEY_MODEL, DEFAULT_MODEL)  # so a link or slider may overwrite them
+    for key in (KEY_DATASET, KEY_MODEL):  # keep the choice when the user switches pages
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    with st.sidebar:
+        _page_links()
+        st.header("Data and model")
+        ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
+        names = model_names(ds)
+        if st.session_state.get(KEY_MODEL) not in names:  # e.g. a user model of another dataset
+            st.session_state[KEY_MODEL] = DEFAULT_MODEL
+        name = st.selectbox(
+            "Model",
+            names,
+            key=KEY_MODEL,
+            format_func=model_label,
+            help="The shipped ladder: an AE, VAEs with the KL term at five weights β "
+            "(β = 0 switches the KL off), and a VAE with the simple regulariser.",
+        )
+        for notice in st.session_state.get(KEY_URL_NOTICES, []):
+            st.warning(notice, icon=":material/link_off:")
+    st.query_params.update(dataset=ds, model=name)
+    return ds, name
+
+
+def model_names(dataset_name: str) -> list[str]:
+    """The shipped ladder, then the user's own models for this dataset ("user:NAME")."""
+    return [s.name for s in ladder.SPECS] + user_models.list_models(dataset_name)
+
+
+def model_label(name: str) -> str:
+    """How a model is named in the picker and captions."""
+    if name.startswith(user_models.PREFIX):
+        return f"Yours: {name.removeprefix(user_models.PREFIX)}"
+    return ladder.spec_by_name(name).label
+
+
+PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
+
+
+def _page_links() -> None:
+    """The navigation: Explorer, then pages/N_Title.py in order (Streamlit's own is hidden because
+    it would call the home page "app", after the file name)."""
+    from streamlit.errors import StreamlitAPIException
+
+    links = [("app.py", "Explorer", ":material/blur_on:")] + [
+        (f"pages/{p.name}", p.stem.split("_", 1)[1].replace("_", " "), None)
+        for p in sorted(PAGES_DIR.glob("[0-9]*_*.py"))
+    ]
+    try:
+        for page, label, icon in links:
+            st.page_link(page, label=label, icon=icon)
+    except StreamlitAPIException:  # a page run on its own (AppTest) has no app to link to
+        return
+    st.divider()
+
+
+def _read_url_once() -> None:
+    if st.session_state.get(KEY_URL_READ):
+        return
+    st.session_state[KEY_URL_READ] = True
+    qp, notices = st.query_params, []
+    if (ds := qp.get("dataset")) is not None:
+        if ds in DATASETS:
+            st.session_state[KEY_DATASET] = ds
+        else:
+            notices.append(f"The link's dataset {ds[:40]!r} is unknown: showing MNIST instead.")
+    if (name := qp.get("model")) is not None:
+        if name in model_names(st.session_state.get(KEY_DATASET, DATASETS[0])):
+            st.session_state[KEY_MODEL] = name
+        else:
+            notices.append(f"The link's model {name[:40]!r} is unknown: showing the β = 1 VAE.")
+    if (z := qp.get("z")) is not None:
+        try:
+            st.session_state[KEY_URL_Z] = probe.check_z(z.split(","))
+        except GeometryError as e:  # its message quotes z: a very long z is cut short
+            reason = str(e) if len(str(e)) <= 120 else f"{str(e)[:119]}…"
+            notices.append(f"The link's z {z[:40]!r} was ignored: {reason}")
+            del st.query_params["z"]  # so the address bar no longer carries it
+    st.session_state[KEY_URL_NOTICES] = notices

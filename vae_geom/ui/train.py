@@ -1,0 +1,195 @@
+"""Train your own (pages/7_Train_your_own.py): upload data, train live, replay, save, upload.
+
+Training always builds a FRESH model (never a cached, shared one); uploads are validated by
+vae_geom.uploads and checkpoints by vae_geom.checkpoints, never unpickled.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vae_geom import checkpoints, ladder, user_models
+from vae_geom.data import DATASETS, Dataset
+from vae_geom.ui.loaders import dataset
+
+KEY_RESULT = "train.result"
+
+
+@st.cache_data(show_spinner="Reading your file…", max_entries=4)
+def _parse_upload(
+    name: str, data: bytes, labels: bytes | None, labels_name: str | None, rescale: bool
+) -> Dataset:
+    from vae_geom.uploads import load_upload
+
+    return load_upload(name, data, labels, labels_name, rescale=rescale)
+
+
+def uploaded_dataset() -> Dataset | None:
+    """The user's own data, validated; a clear message (and None) for anything wrong."""
+    from vae_geom.uploads import UploadError, describe
+
+    # type=None: Streamlit's own extension check raises (a traceback); ours names the problem
+    up = st.file_uploader(
+        "Your data: .npz (images or vectors), .csv (one sample per row) or a "
+        ".zip of PNG images (sub-folders = labels)",
+        key="train.upload",
+    )
+    lab = st.file_uploader("Labels (optional): .csv, one integer per sample", key="train.labels")
+    rescale = st.checkbox("Min-max rescale my values to [0, 1]", key="train.rescale")
+    if up is None:
+        st.info("Upload a file to train on your own data (at most 50 MB, 50–20,000 samples).")
+        return None
+    try:
+        ds = _parse_upload(
+            up.name,
+            up.getvalue(),
+            lab.getvalue() if lab else None,
+            lab.name if lab else None,
+            rescale,
+        )
+    except UploadError as e:
+        st.error(str(e) if str(e).startswith(up.name) else f"{up.name}: {e}")  # named once
+        if getattr(e, "suggest_rescale", False):
+            st.info("Tick **Min-max rescale** above to map your values onto [0, 1].")
+        return None
+    st.success(f"{up.name}: {describe(ds)}")
+    return ds
+
+
+def train_live(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: str) -> None:
+    """Train a FRESH model with a progress bar, ETA and live curves; keep everything in the
+    session as it goes, so a Stop (which interrupts this run) still leaves the epochs done."""
+    from vae_geom import replay
+    from vae_geom.models import ModelConfig, make_model
+
+    idx = replay.subset(len(ds.x_test))
+    model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
+    bar = st.progress(0.0, text="Starting…")
+    curves = st.empty()
+
+    def report(row: dict) -> None:
+        bar.progress(
+            row["epoch"] / epochs,
+            text=f"epoch {row['epoch']}/{epochs} · "
+            f"{row['elapsed_s']:.0f} s so far · about {row['eta_s']:.0f} s left",
+        )
+        curves.line_chart(_curve_table(rec.rows[1:]), height=220)
+
+    rec = replay.Recorder(ds.x_test[idx], epochs, report=report)
+    rec.record_start(model)
+    result = {
+        "model": model,
+        "recorder": rec,
+        "spec": spec,
+        "seed": seed,
+        "epochs": epochs,
+        "dataset": ds,
+        "labels": ds.y_test[idx],
+        "store": store,
+        "meta": None,
+    }
+    st.session_state[KEY_RESULT] = result
+    _, result["meta"] = ladder.train_one(ds, spec, epochs, seed, on_epoch=rec, model=model)
+    bar.progress(1.0, text=f"Done: {epochs} epochs in {rec.rows[-1]['elapsed_s']:.1f} s")
+
+
+def _curve_table(rows: list[dict]) -> dict:
+    """Per-epoch recon, regulariser and -ELBO-like loss, for st.line_chart."""
+    return {
+        "recon (nats)": [r["recon"] for r in rows],
+        "regulariser": [r["reg"] for r in rows],
+        "loss": [r["loss"] for r in rows],
+    }
+
+
+def replay_view(result: dict) -> None:
+    """A slider over epochs: the ellipses from their starting tangle to the final layout."""
+    from vae_geom import figures
+
+    rec, ds = result["recorder"], result["dataset"]
+    last = len(rec.mu) - 1
+    if result["meta"] is None:
+        st.warning(f"Training was stopped after epoch {last}: what it learnt so far is kept.")
+    st.subheader("Replay: watch the ellipses find their places")
+    epoch = st.slider("Epoch (0 = before training)", 0, last, last, key="train.epoch")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(
+        figures.latent_figure(
+            rec.mu[epoch], rec.sigma[epoch], result["labels"], label_name=ds.label_name
+        ),
+        key="train.plane",
+    )
+    left.caption(f"{len(result['labels']):,} test samples' 1σ ellipses after epoch {epoch}.")
+    right.line_chart({"coverage₁": [r["coverage_1"] for r in rec.rows]}, height=220)
+    right.caption(
+        "coverage₁ per epoch (Monte Carlo, M = 4,000): how much of the prior the "
+        "ellipses cover as training goes."
+    )
+    right.line_chart(_curve_table(rec.rows[1:]), height=220)
+    right.caption("Training loss terms per epoch (nats per image).")
+
+
+def save_panel(result: dict) -> None:
+    """Save the trained model as a user model; download it as a zip."""
+    spec = result["spec"]
+    default = f"{spec.name}-s{result['seed']}-e{len(result['recorder'].rows) - 1}"
+    name = st.text_input("Model name", default, key="train.name", max_chars=48)
+    if st.button("Save to my models", key="train.save"):
+        meta = result["meta"] or _meta_after_stop(result)
+        try:
+            user_models.save(result["model"], result["store"], name, meta)
+            st.session_state["train.saved"] = name
+        except checkpoints.CheckpointError as e:
+            st.error(str(e))
+            if user_models.NAME_RE.match(name):  # else the name is what to fix, not the folder
+                st.download_button(
+                    "Download it instead (.zip: safetensors + JSON)",
+                    user_models.model_zip(result["model"], result["store"], name, meta),
+                    file_name=f"{name}.zip",
+                    mime="application/zip",
+                    key="train.dl_unsaved",
+                )
+    saved = st.session_state.get("train.saved")
+    if saved:
+        where = result["store"]
+        st.success(
+            f"Saved as “Yours: {saved}”"
+            + (
+                " — pick it in the sidebar on every page."
+                if where in DATASETS
+                else " (trained on your upload: shown here only)."
+            )
+        )
+        st.download_button(
+            "Download it (.zip: safetensors + JSON)",
+            user_models.to_zip(where, saved),
+            file_name=f"{saved}.zip",
+            mime="application/zip",
+            key="train.dl",
+        )
+
+
+def _meta_after_stop(result: dict) -> dict:
+    ds, rec = result["dataset"], result["recorder"]
+    return {
+        "name": result["spec"].name,
+        "dataset": ds.name,
+        "kind": result["spec"].kind,
+        "epochs_run": len(rec.rows) - 1,
+        "test": ladder.test_metrics(result["model"], ds),
+    }
+
+
+def checkpoint_upload(dataset_name: str) -> None:
+    """Upload a model zip (as downloaded above); validated, never unpickled."""
+    up = st.file_uploader(
+        "Upload a model (.zip with NAME.json + NAME.safetensors)", type=["zip"], key="train.ckpt"
+    )
+    if up is None:
+        return
+    name = user_models.name_from_file(up.name)
+    try:
+        user_models.from_zip(up.getvalue(), dataset_name, name, dataset(dataset_name).dim)
+        st.success(f"“Yours: {name}” is now in the sidebar's model picker for {dataset_name}.")
+    except checkpoints.CheckpointError as e:
+        st.error(str(e) if str(e).startswith(up.name) else f"{up.name}: {e}")  # named once
