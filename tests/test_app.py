@@ -16,6 +16,7 @@ from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS
 from vae_geom.data import load as load_dataset
 from vae_geom.models import decode_images, posteriors
+from vae_geom.ui.decoded import ellipses_containing
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -103,7 +104,7 @@ def test_z_inside_an_ellipse_lists_its_covering_samples_and_a_hole_says_so():
     mu, sigma = posteriors(model, load_dataset("mnist").x_test)
     inside = int(geometry.covered_by(mu[0], mu, sigma, k=2.0).sum())
     at = _run(z=tuple(mu[0]))
-    assert f"z lies inside {inside} posterior" in _text(at)
+    assert f"z lies inside {ellipses_containing(inside)}." in _text(at)
     captions = [c.caption for c in at.get("image")[-1].proto.imgs]
     assert any(c.startswith("#0: r = ") for c in captions)
     at = _run(z=(3.9, 3.9))
@@ -149,3 +150,9 @@ def test_a_bad_link_falls_back_with_a_notice(query, notice):
     assert at.selectbox(key="sidebar.dataset").value == "mnist"
     assert at.selectbox(key="sidebar.model").value == "vae-kl-1"
     assert at.get("plotly_chart")
+
+
+def test_the_count_of_covering_ellipses_reads_as_english():
+    assert ellipses_containing(1) == "1 posterior's 2σ ellipse"
+    assert ellipses_containing(3) == "3 posteriors' 2σ ellipses"
+    assert ellipses_containing(1200) == "1,200 posteriors' 2σ ellipses"

@@ -18,6 +18,11 @@ from vae_geom.models import VAE, decode_images
 from vae_geom.ui.sidebar import KEY_URL_Z
 
 
+def ellipses_containing(n: int) -> str:
+    """How many posteriors' 2-sigma ellipses hold z, in words ("1 posterior's 2σ ellipse")."""
+    return f"{n} posterior's 2σ ellipse" if n == 1 else f"{n:,} posteriors' 2σ ellipses"
+
+
 def decoded_view(
     model: VAE,
     ds: Dataset,
@@ -65,9 +70,8 @@ def decoded_view(
             ds, images, idx, [f"#{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)]
         )
     elif p.inside:
-        many = "s" if p.inside > 1 else ""
         st.markdown(
-            f"**z lies inside {p.inside} posterior{many}' 2σ ellipse{many}.** The most "
+            f"**z lies inside {ellipses_containing(p.inside)}.** The most "
             "responsible (rᵢ = N(z; μᵢ, σᵢ²) / Σⱼ N(z; μⱼ, σⱼ²)) are below: where "
             "ellipses overlap the decoder must serve them all at once, so it blends "
             "them — one reason VAE outputs look blurry."
@@ -144,7 +148,7 @@ def decoded_pair(
         output_format="PNG",
         caption=f"AE decoder(z) — nearest code {d_ae[0]:.2f} away",
     )
-    where = f"inside {inside} posteriors' 2σ ellipses" if inside else "in a hole: no 2σ ellipse"
+    where = f"inside {ellipses_containing(inside)}" if inside else "in a hole: no 2σ ellipse"
     cols[1].image(
         probe.upscale(images[1].reshape(ds.image_shape)),
         width=160,
