@@ -24,9 +24,6 @@ st.latex(
     r"each ellipse to the unit circle}},\qquad q(z) = \tfrac1N\textstyle\sum_i q(z|x_i)"
 )
 
-SECTIONS = ["Coverage against β", "Step through β", "Aggregate posterior vs prior"]
-curves_tab, steps_tab, aggregate_tab = ui.sections(SECTIONS, key="kl.section")
-
 
 def curves_section() -> None:
     rows = ui.ladder_or_stop(dataset_name)
@@ -92,11 +89,11 @@ def aggregate_section() -> None:
     st.caption("Pick another model in the sidebar to compare; q and p share one colour scale.")
 
 
-for tab, section in zip(
-    (curves_tab, steps_tab, aggregate_tab),
-    (curves_section, steps_section, aggregate_section),
-    strict=True,
-):
-    if tab.open:
-        with tab:
-            section()
+ui.sections(
+    {
+        "Coverage against β": curves_section,
+        "Step through β": steps_section,
+        "Aggregate posterior vs prior": aggregate_section,
+    },
+    key="kl.section",
+)

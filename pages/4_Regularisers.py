@@ -29,8 +29,6 @@ st.latex(
     r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2 - 1\big)"
 )
 
-SECTIONS = ["The two penalties", "The same VAE trained with each"]
-penalties_tab, models_tab = ui.sections(SECTIONS, key="reg.section")
 SAYS = {  # (title, caption) per model: what to see in its plane
     "vae-kl-1": ("KL: the ellipses stay open", "Together the"),
     "vae-simple-1": (
@@ -94,9 +92,10 @@ def models_section() -> None:
     )
 
 
-for tab, section in zip(
-    (penalties_tab, models_tab), (penalties_section, models_section), strict=True
-):
-    if tab.open:
-        with tab:
-            section()
+ui.sections(
+    {
+        "The two penalties": penalties_section,
+        "The same VAE trained with each": models_section,
+    },
+    key="reg.section",
+)

@@ -52,9 +52,6 @@ st.latex(
 )
 st.caption(f"The verdict is the first rule that fires: {shapes.rules()}.")
 
-SECTIONS = ["Four made-up code spaces", "Every shipped model", "One model, measured"]
-made_up_tab, ladder_tab, model_tab = ui.sections(SECTIONS, key="shapes.section")
-
 
 def made_up_section() -> None:
     st.markdown("**Four made-up code spaces** (500 points each): one of each shape.")
@@ -105,11 +102,11 @@ def model_section() -> None:
     ui.codes_download(mu, sigma, ds.y_test, f"{ds_name}-{model_name}")
 
 
-for tab, section in zip(
-    (made_up_tab, ladder_tab, model_tab),
-    (made_up_section, ladder_section, model_section),
-    strict=True,
-):
-    if tab.open:
-        with tab:
-            section()
+ui.sections(
+    {
+        "Four made-up code spaces": made_up_section,
+        "Every shipped model": ladder_section,
+        "One model, measured": model_section,
+    },
+    key="shapes.section",
+)

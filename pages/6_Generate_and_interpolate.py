@@ -42,8 +42,6 @@ ui.keep_widgets(
         "generate.steps": generate.STEPS_DEFAULT,
     }
 )
-SECTIONS = ["1 · Samples of the prior", "2 · A grid over the plane", "3 · A path from A to B"]
-samples_tab, grid_tab, path_tab = ui.sections(SECTIONS, key="generate.section")
 
 
 def samples_section() -> None:
@@ -124,9 +122,11 @@ def path_section() -> None:
     interpolate()
 
 
-for tab, section in zip(
-    (samples_tab, grid_tab, path_tab), (samples_section, grid_section, path_section), strict=True
-):
-    if tab.open:
-        with tab:
-            section()
+ui.sections(
+    {
+        "1 · Samples of the prior": samples_section,
+        "2 · A grid over the plane": grid_section,
+        "3 · A path from A to B": path_section,
+    },
+    key="generate.section",
+)

@@ -8,6 +8,7 @@ the KL ladder's animation.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -17,16 +18,20 @@ from vae_geom.ui.loaders import dataset, sample_posteriors
 from vae_geom.ui.sidebar import KEY_MODEL
 
 
-def sections(labels: list[str], key: str) -> list:
-    """A page's sections as tabs of which only the open one runs, so only its charts are drawn:
-    test `tab.open` before filling a tab.
+def sections(parts: dict[str, Callable[[], None]], key: str) -> None:
+    """A page's parts as tabs ({label: function drawing it}) of which only the open one runs,
+    so only its charts are computed, sent and drawn.
 
     A fresh browser tab spends ~0.5 s of its main thread on each plane of 1,000 ellipses, so
-    pages drawing every section at once took 3.6-4.9 s to load (BENCHMARKS.md). Switching tabs
+    pages drawing every part at once took 3.6-4.9 s to load (BENCHMARKS.md). Switching tabs
     reruns the page. Widgets in a closed tab are not drawn, and Streamlit forgets the values of
     widgets a run does not draw: give them to `keep_widgets` so they survive.
     """
-    return st.tabs(labels, key=key, on_change="rerun")
+    tabs = st.tabs(list(parts), key=key, on_change="rerun")
+    for tab, draw in zip(tabs, parts.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 def keep_widgets(defaults: dict) -> None:
