@@ -15,6 +15,7 @@ scripted and benchmarked on its own:
     shapes       measures that tell scattered / line / ring / disc code spaces apart
     generate     prior samples, manifold grids, linear paths
     figures*     plotly figure builders (figures_penalties, figures_shapes, figures_generate)
+    zips         one member of an untrusted zip, every failure as one clear error
     devserver    runs the real server and Chromium for browser tests and benchmarks
 
     ui/          a package, still the ONE Streamlit seam: loaders (cached models), sidebar,

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib import format as npy_format
 
+from vae_geom import zips
 from vae_geom.data import SPLIT_SEED, TEST_FRACTION, Dataset, split_indices
 
 MB = 1024 * 1024  # Streamlit counts server.maxUploadSize in these megabytes
@@ -335,13 +336,14 @@ def _check_zip_directory(infos: list[zipfile.ZipInfo], where: str) -> None:
 
 
 def _read_member(zf: zipfile.ZipFile, member: str, where: str) -> bytes:
-    try:
-        return zf.read(member)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
-        raise UploadError(
-            f"{where}: {member} cannot be unpacked ({e}); the archive may be damaged: "
+    return zips.read_member(
+        zf,
+        member,
+        lambda why: UploadError(
+            f"{where}: {member} cannot be unpacked ({why}); the archive may be damaged: "
             "create it again."
-        ) from e
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

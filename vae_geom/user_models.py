@@ -11,10 +11,9 @@ import io
 import os
 import re
 import zipfile
-import zlib
 from pathlib import Path
 
-from vae_geom import checkpoints
+from vae_geom import checkpoints, zips
 from vae_geom.checkpoints import CheckpointError
 from vae_geom.models import VAE
 
@@ -145,11 +144,11 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
 
 
 def _unpack(z: zipfile.ZipFile, member: str) -> bytes:
-    try:
-        return z.read(member)
-    # RuntimeError: encrypted members, and (as NotImplementedError) unknown compression methods
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as e:
-        raise CheckpointError(
-            f"{member} in the zip cannot be unpacked ({e}): the archive is damaged. "
+    return zips.read_member(
+        z,
+        member,
+        lambda why: CheckpointError(
+            f"{member} in the zip cannot be unpacked ({why}): the archive is damaged. "
             "Download the model again."
-        ) from e
+        ),
+    )
