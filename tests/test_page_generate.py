@@ -23,8 +23,15 @@ SAMPLES, GRID, PATH = range(3)
 
 
 def _run(state=None, dataset=None, model=None, section=SAMPLES) -> AppTest:
-    """The page with one section's tab open; state: what a click would set."""
-    return run_page(PAGE, dataset, model, {"generate.section": SECTIONS[section], **(state or {})})
+    """The page opened by a link to one section's tab; state: what a click would set."""
+    return run_page(PAGE, dataset, model, state, query={"generate.section": SECTIONS[section]})
+
+
+def _open(at: AppTest, section: int) -> None:
+    """Click a tab: the browser sends the tab's new state and the URL that now names it."""
+    at.session_state["generate.section"] = SECTIONS[section]
+    at.query_params["generate.section"] = SECTIONS[section]
+    at.run()
 
 
 def _model(dataset="mnist", name="vae-kl-1"):
@@ -68,16 +75,20 @@ def test_only_the_open_tab_runs_each_its_plane_mosaic_and_formula(section):
     assert len(at.get("image")) == 1 and len(at.latex) == 1
 
 
+def test_a_link_to_an_unknown_tab_opens_the_first_and_drops_the_parameter():
+    at = run_page(PAGE, query={"generate.section": "9 · nonsense"})
+    assert [c.key for c in at.get("plotly_chart")] == ["gen_samples"]
+    assert "generate.section" not in at.query_params
+
+
 def test_settings_survive_a_closed_tab():
     """Streamlit forgets a widget a run does not draw: ui.keep_widgets carries it over."""
     at = _run(section=GRID)
     at.slider(key="generate.g").set_value(7)
     at.radio(key="generate.spacing").set_value("uniform").run()
-    at.session_state["generate.section"] = SECTIONS[PATH]
-    at.run()
+    _open(at, PATH)
     assert at.session_state["generate.a"] == (-2.0, -1.0)  # the path's defaults
-    at.session_state["generate.section"] = SECTIONS[GRID]
-    at.run()
+    _open(at, GRID)
     assert at.slider(key="generate.g").value == 7
     assert at.radio(key="generate.spacing").value == "uniform"
     assert not at.exception

@@ -25,9 +25,10 @@ def sections(parts: dict[str, Callable[[], None]], key: str) -> None:
     A fresh browser tab spends ~0.5 s of its main thread on each plane of 1,000 ellipses, so
     pages drawing every part at once took 3.6-4.9 s to load (BENCHMARKS.md). Switching tabs
     reruns the page. Widgets in a closed tab are not drawn, and Streamlit forgets the values of
-    widgets a run does not draw: give them to `keep_widgets` so they survive.
+    widgets a run does not draw: give them to `keep_widgets` so they survive. The open tab is in
+    the URL (?key=label; the first tab is left out), so a copied link opens the same tab.
     """
-    tabs = st.tabs(list(parts), key=key, on_change="rerun")
+    tabs = st.tabs(list(parts), key=key, on_change="rerun", bind="query-params")
     for tab, draw in zip(tabs, parts.values(), strict=True):
         if tab.open:
             with tab:
