@@ -34,7 +34,7 @@ if model.is_ae:
     st.warning("An AE is never pulled toward N(0, I): prior samples mostly land in holes.")
 ui.keep_widgets(
     {
-        "generate.n": 36,
+        "generate.n": generate.SAMPLES_DEFAULT,
         "generate.seed": 0,
         "generate.g": generate.GRID_DEFAULT,
         "generate.spacing": generate.SPACINGS[0],
@@ -47,7 +47,8 @@ ui.keep_widgets(
 def samples_section() -> None:
     st.latex(r"z \sim \mathcal{N}(0, I),\qquad x = \mathrm{decoder}(z)")
     c1, c2 = st.columns(2)
-    n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, key="generate.n") or 36
+    n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, key="generate.n")
+    n = n or generate.SAMPLES_DEFAULT  # none selected: the default
     seed = c2.number_input("Seed", min_value=0, max_value=2**32 - 1, key="generate.seed")
     z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
     hole = generate.in_hole(z, mu, sigma)

@@ -10,7 +10,7 @@ from pathlib import Path
 CORE = sorted(
     p.stem
     for p in (Path(__file__).parents[1] / "vae_geom").glob("*.py")
-    if p.stem not in {"ui", "__main__"}
+    if p.stem != "__main__"  # vae_geom/ui/ is a package: the glob never sees it
 )
 
 

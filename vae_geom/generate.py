@@ -24,6 +24,7 @@ from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE, decode_images
 
 SAMPLE_COUNTS = (16, 36, 64)  # perfect squares, so the prior samples tile a square mosaic
+SAMPLES_DEFAULT = 36
 MAX_SAMPLES = 1_000_000  # prior_samples refuses more: an accident, not a lesson
 GRID_MIN, GRID_MAX, GRID_DEFAULT = 5, 25, 15  # G, points per axis of the manifold grid
 GRID_PX, STRIP_PX = 640, 620  # the grid mosaic and the path strip are shown about this wide
