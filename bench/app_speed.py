@@ -1,6 +1,6 @@
 """App speed: cold start, beta switch, figure payload, page loads and server memory (issue 4).
 
-Headless Debian Chromium against the real `streamlit run` server (vae_geom.devserver):
+Headless Debian Chromium against the real `streamlit run` server (tests/devserver.py):
 
 1. cold start: from launching a fresh `streamlit run app.py` to the Explorer's latent plane being
    interactive (the chart exists and assets/plane_click.js has attached `gd.__vaeGeomClick`);
@@ -34,9 +34,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from tests.devserver import chromium, click_plane, streamlit_server, wait_for_app
 from vae_geom import checkpoints, figures, ladder
-from vae_geom.data import load
-from vae_geom.devserver import chromium, click_plane, streamlit_server, wait_for_app
+from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
 
 VIEWPORT = {"width": 1400, "height": 1100}
@@ -276,7 +276,7 @@ def beta_switch(browser, url: str, switches: int, gap_ms: int = 500) -> dict:
 
 def payload() -> dict:
     model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
-    ds = load("mnist")
+    ds = load_dataset("mnist")
     x, y = ds.samples("all")
     mu, sigma = posteriors(model, x)
     rng = np.random.default_rng(0)

@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
+from tests.devserver import chromium, click_plane, streamlit_server, wait_for_app
 from vae_geom import checkpoints, geometry, ladder
-from vae_geom.data import load
-from vae_geom.devserver import chromium, click_plane, streamlit_server, wait_for_app
+from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
 
 # Installed in the page: stamps each mousedown, and each time the decoded image (the first image
@@ -47,7 +47,7 @@ PROBE_JS = """() => {
 
 def empty_points(n: int, seed: int, split: str = "all") -> list[tuple[float, float]]:
     model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
-    mu, sigma = posteriors(model, load("mnist").samples(split)[0])
+    mu, sigma = posteriors(model, load_dataset("mnist").samples(split)[0])
     rng, found = np.random.default_rng(seed), []
     while len(found) < n:
         z = tuple(float(v) for v in rng.uniform(-3.8, 3.8, 2))
@@ -84,7 +84,7 @@ def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> di
         lat = np.array(page.evaluate("() => window.__lat"))
     return {
         "clicks": len(lat),
-        "ellipses_shown": len(load("mnist").samples(split)[1]),
+        "ellipses_shown": len(load_dataset("mnist").samples(split)[1]),
         "ellipse_traces": n_ellipses,
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),

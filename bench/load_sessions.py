@@ -1,6 +1,6 @@
 """Load: N browser sessions clicking the Explorer at once, against one real server (issue 6).
 
-One `streamlit run app.py` (vae_geom.devserver) and one headless Debian Chromium with N contexts
+One `streamlit run app.py` (tests/devserver.py) and one headless Debian Chromium with N contexts
 (N independent sessions: own cookies, own websocket). Every session opens `/` (the default
 Explorer: MNIST beta = 1 VAE, 1,000 test ellipses); once all are ready they click together for
 `--seconds`. Each session clicks random points of the plane (its own seeded RNG), as a person:
@@ -38,9 +38,9 @@ import numpy as np
 import torch
 
 from bench.click_latency import PROBE_JS
+from tests.devserver import CHROMIUM, CHROMIUM_ARGS, Z_TO_PIXEL_JS, streamlit_server
 from vae_geom import checkpoints, ladder
-from vae_geom.data import load
-from vae_geom.devserver import CHROMIUM, CHROMIUM_ARGS, Z_TO_PIXEL_JS, streamlit_server
+from vae_geom.data import load_dataset
 from vae_geom.models import decode_images
 
 VIEWPORT = {"width": 1400, "height": 1100}
@@ -167,7 +167,7 @@ class Decoder:
     def __init__(self, dataset: str, model_name: str):
         torch.set_num_threads(1)
         self.model, _ = checkpoints.load(ladder.stem(dataset, model_name))
-        self.shape = load(dataset).image_shape
+        self.shape = load_dataset(dataset).image_shape
 
     def mismatch(self, shown: np.ndarray, z) -> float:
         """Largest pixel difference between the image shown (uint8, (h, w)) and decode(z)."""

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from vae_geom import replay
-from vae_geom.data import load
+from vae_geom.data import load_dataset
 from vae_geom.models import ModelConfig, make_model
 from vae_geom.training import TrainConfig, fit
 
@@ -33,7 +33,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="1: as one app session trains")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    ds = load("mnist")
+    ds = load_dataset("mnist")
     x_all = ds.samples("all")[0]  # the 5,000 samples whose ellipses are replayed
     config = TrainConfig(epochs=args.epochs)
 

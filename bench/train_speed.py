@@ -23,7 +23,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from vae_geom import checkpoints, ladder
-from vae_geom.data import load
+from vae_geom.data import load_dataset
 from vae_geom.models import ModelConfig, make_model
 from vae_geom.objectives import kl_divergence, recon_bernoulli
 from vae_geom.training import TrainConfig, evaluate, fit
@@ -88,7 +88,7 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    ds = load("mnist")
+    ds = load_dataset("mnist")
     target = checkpoints.read_meta(ladder.stem("mnist", "vae-kl-1"))["test"]["elbo"]
     ours_epochs = min(args.max_epochs, ladder.EPOCHS["mnist"])
     runs = {"ours": [], "plain": []}

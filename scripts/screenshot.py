@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from vae_geom.devserver import chromium, streamlit_server, wait_for_app
+from tests.devserver import chromium, streamlit_server, wait_for_app
 
 
 def main(out: str, path: str = "", query: str = "", height: str = "1000") -> None:

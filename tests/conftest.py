@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="session")
 def digits() -> data.Dataset:
-    return data.load("digits")
+    return data.load_dataset("digits")
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
 from vae_geom import checkpoints, geometry, ladder
-from vae_geom.data import DATASETS
-from vae_geom.data import load as load_dataset
+from vae_geom.data import DATASETS, load_dataset
 from vae_geom.models import decode_images, posteriors
 from vae_geom.ui.decoded import ellipses_containing
 

@@ -11,9 +11,9 @@ import re
 import numpy as np
 import pytest
 
+from tests.devserver import CHROMIUM, chromium, click_plane, streamlit_server, wait_for_app
 from vae_geom import checkpoints, geometry, ladder
-from vae_geom.data import load as load_dataset
-from vae_geom.devserver import CHROMIUM, chromium, click_plane, streamlit_server, wait_for_app
+from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
 
 pytestmark = [

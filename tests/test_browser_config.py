@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vae_geom.devserver import CHROMIUM, chromium, streamlit_server
+from tests.devserver import CHROMIUM, chromium, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,

@@ -7,8 +7,7 @@ import os
 
 import pytest
 
-from tests.test_browser import READOUT, wait_for_listener
-from vae_geom.devserver import (
+from tests.devserver import (
     CHROMIUM,
     chromium,
     click_plane,
@@ -16,6 +15,7 @@ from vae_geom.devserver import (
     streamlit_server,
     wait_for_app,
 )
+from tests.test_browser import READOUT, wait_for_listener
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vae_geom.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
+from tests.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
 
 pytestmark = [
     pytest.mark.browser,

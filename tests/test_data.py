@@ -17,7 +17,7 @@ from vae_geom import data
     ],
 )
 def test_dataset_shapes_ranges_and_labels(name, n, dim, image_shape, classes):
-    ds = data.load(name)
+    ds = data.load_dataset(name)
     assert len(ds.x_train) + len(ds.x_test) == n
     assert ds.x_train.shape[1] == ds.x_test.shape[1] == dim == np.prod(image_shape)
     assert ds.image_shape == image_shape
@@ -29,7 +29,7 @@ def test_dataset_shapes_ranges_and_labels(name, n, dim, image_shape, classes):
 
 
 def test_mnist_has_500_real_digits_per_class():
-    ds = data.load("mnist")
+    ds = data.load_dataset("mnist")
     counts = np.bincount(np.concatenate([ds.y_train, ds.y_test]))
     assert (counts == 500).all()
     assert (np.bincount(ds.y_test) == 100).all()  # stratified split
@@ -68,7 +68,7 @@ def test_shapes_factors_match_the_images():
 
 def test_unknown_dataset_names_the_choices():
     with pytest.raises(ValueError, match="mnist, digits, shapes"):
-        data.load("cifar")
+        data.load_dataset("cifar")
 
 
 def test_the_shipped_mnist_npz_is_exactly_mlxtends_digits():

@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from vae_geom import checkpoints, ladder
-from vae_geom.data import DATASETS
-from vae_geom.data import load as load_dataset
+from vae_geom.data import DATASETS, load_dataset
 from vae_geom.models import posteriors
 from vae_geom.training import evaluate
 

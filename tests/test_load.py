@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from bench import load_sessions
+from tests.devserver import CHROMIUM
 from vae_geom import probe
-from vae_geom.devserver import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS, SECONDS = 20, 30

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
 from vae_geom import checkpoints, geometry, ladder, probe
-from vae_geom.data import load as load_dataset
+from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "6_Generate_and_interpolate.py")

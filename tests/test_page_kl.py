@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import run_page
 from vae_geom import geometry, ladder
 from vae_geom.checkpoints import load
-from vae_geom.data import load as load_dataset
+from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "2_KL_and_coverage.py")

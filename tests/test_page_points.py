@@ -8,7 +8,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from vae_geom import checkpoints, geometry, ladder
-from vae_geom.data import load as load_dataset
+from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "1_Points_vs_ellipses.py")

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.plotly_data import array
 from vae_geom import checkpoints, ladder, probe
-from vae_geom.data import load as load_dataset
+from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "3_Reparameterisation.py")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import run_page
 from tests.plotly_data import array
 from vae_geom import checkpoints, ladder, shapes
-from vae_geom.data import load as load_dataset
+from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "5_Code_space_shapes.py")
@@ -46,7 +46,10 @@ def test_the_four_generated_shapes_are_drawn_and_judged_as_themselves(page):
     charts = _charts(at)
     assert len(charts) == 4  # the four shapes only: the other tabs do not run
     verdicts = _verdicts(at)
-    for kind, fig, caption in zip(shapes.KINDS, charts, verdicts, strict=False):
+    # one "Verdict: " caption per shape: a changed prefix or a missing caption is a failure,
+    # not an empty loop
+    assert len(verdicts) == len(shapes.KINDS), verdicts
+    for kind, fig, caption in zip(shapes.KINDS, charts, verdicts, strict=True):
         assert fig["layout"]["title"]["text"] == f"generated: {kind}"
         points = shapes.make_shape(kind)
         np.testing.assert_allclose(array(fig["data"][0]["x"]), points[:, 0])

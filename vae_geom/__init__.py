@@ -16,7 +16,6 @@ scripted and benchmarked on its own:
     generate     prior samples, manifold grids, linear paths
     figures*     plotly figure builders (figures_penalties, figures_shapes, figures_generate)
     zips         one member of an untrusted zip, every failure as one clear error
-    devserver    runs the real server and Chromium for browser tests and benchmarks
 
     ui/          a package, still the ONE Streamlit seam: loaders (cached models), sidebar,
                  widgets, decoded (click on the plane -> decoded z), train (Train your own)

@@ -70,7 +70,7 @@ def train_command(args) -> int:
     """Train, print one line per epoch, save to the user models folder."""
     from vae_geom import user_models
     from vae_geom.checkpoints import CheckpointError
-    from vae_geom.data import load
+    from vae_geom.data import load_dataset
     from vae_geom.ladder import Spec, train_one
 
     try:
@@ -87,7 +87,7 @@ def train_command(args) -> int:
             )
             store = "uploads"
         else:
-            ds, store = load(args.dataset), args.dataset
+            ds, store = load_dataset(args.dataset), args.dataset
         reg = args.regulariser or ("none" if args.kind == "ae" else "kl")
         spec = Spec(args.kind, "none" if args.kind == "ae" else reg, args.beta)
         name = user_models.check_name(args.name or f"{spec.name}-s{args.seed}-e{args.epochs}")

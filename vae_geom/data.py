@@ -54,7 +54,7 @@ class Dataset:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
 
 
-def load(name: str) -> Dataset:
+def load_dataset(name: str) -> Dataset:
     """Load a dataset by name (one of `DATASETS`)."""
     loaders = {"mnist": load_mnist, "digits": load_digits, "shapes": load_shapes}
     if name not in loaders:

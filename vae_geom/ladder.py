@@ -16,8 +16,7 @@ import numpy as np
 import torch
 
 from vae_geom import __version__, checkpoints, geometry
-from vae_geom.data import DATASETS, Dataset
-from vae_geom.data import load as load_dataset
+from vae_geom.data import DATASETS, Dataset, load_dataset
 from vae_geom.models import VAE, ModelConfig, make_model, posteriors
 from vae_geom.training import TrainConfig, evaluate, fit
 

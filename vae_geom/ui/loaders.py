@@ -14,8 +14,7 @@ import streamlit as st
 import torch
 
 from vae_geom import checkpoints, ladder, user_models
-from vae_geom.data import Dataset
-from vae_geom.data import load as load_dataset
+from vae_geom.data import Dataset, load_dataset
 from vae_geom.models import VAE, posteriors
 from vae_geom.ui.sidebar import model_label
 
