@@ -6,8 +6,8 @@ import sys
 
 import streamlit as st
 
-from vae_geom import figures  # plotly and numpy only: torch comes later (see below)
 from vae_geom.data import SPLITS
+from vae_geom.figures import plane  # plotly and numpy only: torch comes later (see below)
 
 st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
 # The page's frame (its text, and the plane with only the prior) is sent before torch is
@@ -27,10 +27,10 @@ st.latex(
     r" - 1\big)"
 )
 controls = st.container()
-plane, panel = st.columns([3, 2])
-chart = plane.empty()
+plane_column, panel = st.columns([3, 2])
+chart = plane_column.empty()
 if "torch" not in sys.modules:  # the server's first run: show the prior while torch loads
-    chart.plotly_chart(figures.prior_plane(), width="stretch", config={"displaylogo": False})
+    chart.plotly_chart(plane.prior_plane(), width="stretch", config=plane.CLICK_CONFIG)
 
 from vae_geom import ui  # noqa: E402 - imports torch, so only once the frame above is sent
 
@@ -64,15 +64,15 @@ with controls:
 k = 2.0 if two_sigma else 1.0
 st.query_params["split"] = split
 
-with plane:
-    fig = figures.clickable(figures.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
-    chart.plotly_chart(fig, key="latent", width="stretch", config={"displaylogo": False})
+with plane_column:
+    fig = plane.clickable(plane.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
+    chart.plotly_chart(fig, key="latent", width="stretch", config=plane.CLICK_CONFIG)
     st.caption(
         f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
         f"Model: {ui.model_label(model_name)}."
         + (
             " Ellipses drawn as shaded areas (no outlines) at this density."
-            if len(mu) > figures.OUTLINE_MAX
+            if len(mu) > plane.OUTLINE_MAX
             else ""
         )
     )

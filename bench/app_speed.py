@@ -35,8 +35,9 @@ from urllib.parse import urlparse
 import numpy as np
 
 from tests.devserver import chromium, click_plane, streamlit_server, wait_for_app
-from vae_geom import checkpoints, figures, ladder
+from vae_geom import checkpoints, ladder
 from vae_geom.data import load_dataset
+from vae_geom.figures import plane
 from vae_geom.models import posteriors
 
 VIEWPORT = {"width": 1400, "height": 1100}
@@ -294,7 +295,7 @@ def payload() -> dict:
         "10k": (mu10, sigma10, y10),
     }.items():
         t0 = time.perf_counter()
-        fig = figures.clickable(figures.latent_figure(m, s, lab))
+        fig = plane.clickable(plane.latent_figure(m, s, lab))
         built = time.perf_counter() - t0
         t0 = time.perf_counter()
         n = len(fig.to_json().encode())

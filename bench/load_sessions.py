@@ -172,7 +172,7 @@ class Decoder:
     def mismatch(self, shown: np.ndarray, z) -> float:
         """Largest pixel difference between the image shown (uint8, (h, w)) and decode(z)."""
         served = np.asarray(shown, dtype=np.float32) / 255
-        f = served.shape[0] // self.shape[0]  # probe.upscale: nearest neighbour, factor f
+        f = served.shape[0] // self.shape[0]  # tiles.upscale: nearest neighbour, factor f
         expected = decode_images(self.model, np.array([z]))[0].reshape(self.shape)
         if served.shape != (self.shape[0] * f, self.shape[1] * f) or f < 1:
             return 1.0

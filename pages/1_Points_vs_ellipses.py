@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import figures, geometry, ui
+from vae_geom import geometry, ui
+from vae_geom.figures import plane
 
 st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
 dataset_name, _ = ui.sidebar()
@@ -31,7 +32,7 @@ limit = geometry.plane_limit(mu_ae)
 gap_centre, gap_radius = geometry.largest_gap(mu_ae, limit)
 left, right = st.columns(2)
 with left:
-    fig = figures.latent_figure(
+    fig = plane.latent_figure(
         mu_ae,
         sigma_ae,
         ds.y_test,
@@ -39,7 +40,8 @@ with left:
         limit=limit,
         title=f"AE: points (axes ±{limit:g})",
     )
-    st.plotly_chart(figures.clickable(figures.add_gap(fig, gap_centre, gap_radius)), key="pv_ae")
+    fig = plane.clickable(plane.add_gap(fig, gap_centre, gap_radius))
+    st.plotly_chart(fig, key="pv_ae", config=plane.CLICK_CONFIG)
     st.caption(
         f"The AE's codes spread far beyond the prior's circles (RMS radius "
         f"{geometry.code_spread(mu_ae):.1f}); the red dotted circle is the largest empty "
@@ -47,8 +49,8 @@ with left:
     )
 with right:
     st.plotly_chart(
-        figures.clickable(
-            figures.latent_figure(
+        plane.clickable(
+            plane.latent_figure(
                 mu_vae,
                 sigma_vae,
                 ds.y_test,
@@ -57,6 +59,7 @@ with right:
             )
         ),
         key="pv_vae",
+        config=plane.CLICK_CONFIG,
     )
     st.caption(
         "The VAE's ellipses overlap and tile the prior's disc: nearby z decode to similar images."
@@ -71,7 +74,7 @@ def decoded_pair() -> None:
         key="points.jump",
         on_click=lambda: st.session_state.update({"points.z": tuple(gap_centre)}),
     )
-    ui.decoded_pair(ae, vae, ds, mu_ae, mu_vae, sigma_vae, z_key="points.z")
+    ui.decoded_pair(ae, vae, ds, (mu_ae, sigma_ae), (mu_vae, sigma_vae), z_key="points.z")
 
 
 decoded_pair()

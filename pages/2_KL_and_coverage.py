@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import figures, geometry, ui
+from vae_geom import geometry, ui
+from vae_geom.figures import coverage
 
 st.set_page_config(page_title="vae-geom · KL and coverage", page_icon="⭕", layout="wide")
 dataset_name, model_name = ui.sidebar()
@@ -28,13 +29,13 @@ st.latex(
 def curves_section() -> None:
     rows = ui.ladder_or_stop(dataset_name)
     left, right = st.columns(2)
-    left.plotly_chart(figures.ladder_curves(rows), key="kl.curves")
+    left.plotly_chart(coverage.ladder_curves(rows), key="kl.curves")
     left.caption(
         "Coverage: share of the prior's mass inside at least one ellipse (Monte Carlo, "
         f"M = {rows[0]['coverage_samples']:,}). Holes: share of the 2σ disc where "
         "q(z) < 0.1·p(z). Test set of " + dataset_name + "."
     )
-    right.plotly_chart(figures.rate_distortion(rows), key="kl.rd")
+    right.plotly_chart(coverage.rate_distortion(rows), key="kl.rd")
     right.caption(
         "Each point is a shipped model: lowering β buys sharper reconstructions with "
         "posteriors that drift away from the prior."
@@ -63,11 +64,11 @@ def aggregate_section() -> None:
     cols = st.columns(3)
     zmax = float(max(q.max(), p.max()) * 0.8)
     cols[0].plotly_chart(
-        figures.density_map(grid.centres, q, "q(z): the union of posteriors", zmax), key="kl.q"
+        coverage.density_map(grid.centres, q, "q(z): the union of posteriors", zmax), key="kl.q"
     )
-    cols[1].plotly_chart(figures.density_map(grid.centres, p, "p(z) = N(0, I)", zmax), key="kl.p")
+    cols[1].plotly_chart(coverage.density_map(grid.centres, p, "p(z) = N(0, I)", zmax), key="kl.p")
     cols[2].plotly_chart(
-        figures.holes_figure(
+        coverage.holes_figure(
             grid.centres, geometry.holes_map(mu, sigma, grid), "holes: q(z) < 0.1·p(z) inside 2σ"
         ),
         key="kl.holes",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae_geom import figures, probe, ui
+from vae_geom import generate, probe, tiles, ui
+from vae_geom.figures import plane, reparam
 from vae_geom.models import decode_images
 
 st.set_page_config(page_title="vae-geom · Reparameterisation", page_icon="⭕", layout="wide")
@@ -31,12 +32,12 @@ index = c1.number_input(
 )
 k = c2.slider("K draws of ε", 1, 64, 16, key="reparam.k")
 seed = c3.number_input("Seed for ε", 0, 10_000, 0, key="reparam.seed")
-eps, z = probe.reparameterise(mu[index], sigma[index], k, seed)
+eps, z = generate.reparameterize(mu[index], sigma[index], k, seed)
 if model.is_ae:
     st.warning("The AE has σ ≡ 0: every ε lands on μ, a single point. Pick a VAE in the sidebar.")
 
 left, right = st.columns(2)
-fig_eps, fig_z = figures.reparam_figures(eps, z, mu[index], sigma[index])
+fig_eps, fig_z = reparam.reparam_figures(eps, z, mu[index], sigma[index])
 left.plotly_chart(fig_eps, key="reparam.eps")
 right.plotly_chart(fig_z, key="reparam.zfig")
 st.caption(
@@ -49,22 +50,22 @@ st.subheader("Their decodings: all should look like x")
 decoded = decode_images(model, np.vstack([mu[index][None], z]))
 cols = st.columns([1, 1, 4])
 cols[0].image(
-    probe.upscale(ds.x_test[index].reshape(ds.image_shape), 112), caption="x", output_format="PNG"
+    tiles.upscale(ds.x_test[index].reshape(ds.image_shape), 112), caption="x", output_format="PNG"
 )
 cols[1].image(
-    probe.upscale(decoded[0].reshape(ds.image_shape), 112),
+    tiles.upscale(decoded[0].reshape(ds.image_shape), 112),
     caption="decoder(μ)",
     output_format="PNG",
 )
 cols[2].image(
-    probe.upscale(probe.mosaic(decoded[1:], ds.image_shape, cols=min(k, 8)), 600),
+    tiles.upscale(tiles.mosaic(decoded[1:], ds.image_shape, cols=min(k, 8)), 600),
     caption="decoder(z) for draws 0, 1, 2, … (row by row)",
     output_format="PNG",
 )
 
 st.subheader("Pick a sample by clicking near its μ")
-fig = figures.highlight(
-    figures.latent_figure(mu, sigma, ds.y_test, label_name=ds.label_name), mu[index], sigma[index]
+fig = reparam.highlight(
+    plane.latent_figure(mu, sigma, ds.y_test, label_name=ds.label_name), mu[index], sigma[index]
 )
-st.plotly_chart(figures.clickable(fig), key="reparam_plane")
+st.plotly_chart(plane.clickable(fig), key="reparam_plane", config=plane.CLICK_CONFIG)
 ui.click_listener(["reparam_plane"], z_key="reparam.z")

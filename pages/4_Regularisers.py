@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import figures, ladder, penalties, ui
-from vae_geom import figures_penalties as fp
+from vae_geom import ladder, penalties, ui
+from vae_geom.figures import penalties as fp
+from vae_geom.figures import plane
 
 st.set_page_config(page_title="vae-geom · Regularisers", layout="wide")
 ds_name, _ = ui.sidebar()
@@ -64,7 +65,7 @@ def models_section() -> None:
     st.markdown(f"**The same VAE trained with each penalty** (β = 1) on {ds_name}.")
     for col, n in zip(st.columns(2), MODELS, strict=True):
         with col:
-            fig = figures.latent_figure(
+            fig = plane.latent_figure(
                 *codes[n], ds.y_test, label_name=ds.label_name, title=SAYS[n][0]
             )
             st.plotly_chart(fig, key=f"reg.{n}")
@@ -77,11 +78,11 @@ def models_section() -> None:
 
     helps, m = ui.COVERAGE_HELP, meta["vae-kl-1"]["test"].get("coverage_samples", 0)
     st.dataframe(
-        [penalties.comparison_row(n, meta[n]["test"], summary[n]) for n in MODELS],
+        [fp.comparison_row(n, meta[n]["test"], summary[n]) for n in MODELS],
         hide_index=True,
         column_config={  # the coverage figures keep the Explorer's definitions as their tooltips
             k: st.column_config.NumberColumn(label, format=f, help=helps.get(k, h).format(M=m))
-            for k, (label, f, h) in penalties.TABLE_COLUMNS.items()
+            for k, (label, f, h) in fp.TABLE_COLUMNS.items()
         },
     )
     st.caption(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from vae_geom import figures_shapes as fs
 from vae_geom import ladder, shapes, ui
+from vae_geom.figures import shapes as fs
 
 st.set_page_config(page_title="vae-geom · Code space shapes", layout="wide")
 ds_name, model_name = ui.sidebar()

@@ -6,8 +6,9 @@ import math
 
 import streamlit as st
 
-from vae_geom import figures, generate, ui
-from vae_geom import figures_generate as fg
+from vae_geom import generate, ui
+from vae_geom.figures import generate as fg
+from vae_geom.figures import plane as plane_figures
 
 st.set_page_config(page_title="vae-geom · Generate and interpolate", layout="wide")
 ds_name, model_name = ui.sidebar()
@@ -112,7 +113,9 @@ def interpolate() -> None:
     path = generate.linear_path(a, b, steps)
     hole, outside = generate.in_hole(path, mu, sigma), generate.outside_disc(path)
     fig = fg.path_figure(path=path, hole=hole, outside=outside, **plane)
-    left.plotly_chart(figures.clickable(fig), key="gen_plane")
+    left.plotly_chart(
+        plane_figures.clickable(fig), key="gen_plane", config=plane_figures.CLICK_CONFIG
+    )
     show(right, path, steps, generate.STRIP_PX // steps, "decoder(z(t)), t = 0 (A) … 1 (B)")
     right.markdown(generate.path_summary(outside, hole))
 

@@ -1,4 +1,5 @@
-"""The latent figure as the browser receives it: one filled trace of k-sigma outlines per class."""
+"""The shared latent plane (vae_geom.figures.plane) as the browser receives it: one filled trace
+of k-sigma outlines per class; and the coverage page's rate-distortion labels."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import numpy as np
 import pytest
 
 from tests.plotly_data import array
-from vae_geom import figures
+from vae_geom.figures import coverage, plane
 
 
 def _ellipse_traces(mu, sigma, labels, k=1.0) -> list[dict]:
-    fig = json.loads(figures.latent_figure(mu, sigma, labels, k=k).to_json())
+    fig = json.loads(plane.latent_figure(mu, sigma, labels, k=k).to_json())
     return [t for t in fig["data"] if t.get("fill") == "toself"]
 
 
-@pytest.mark.parametrize("n", [10, figures.OUTLINE_MAX + 1])
+@pytest.mark.parametrize("n", [10, plane.OUTLINE_MAX + 1])
 def test_every_outline_point_lies_on_its_k_sigma_ellipse(rng, n):
     mu = rng.normal(size=(n, 2)).astype(np.float32)
     sigma = rng.uniform(0.05, 0.5, size=(n, 2)).astype(np.float32)
@@ -36,16 +37,16 @@ def test_outlines_are_dropped_only_above_the_density_limit(rng):
         mu, sigma = rng.normal(size=(n, 2)), np.full((n, 2), 0.1)
         return _ellipse_traces(mu, sigma, np.zeros(n, int))[0]["mode"]
 
-    assert mode(figures.OUTLINE_MAX) == "lines"
-    assert mode(figures.OUTLINE_MAX + 1) == "none"  # filled only: see OUTLINE_MAX
+    assert mode(plane.OUTLINE_MAX) == "lines"
+    assert mode(plane.OUTLINE_MAX + 1) == "none"  # filled only: see OUTLINE_MAX
 
 
 def test_the_loading_plane_is_the_latent_plane_without_samples(rng):
-    """The Explorer's first frame (figures.prior_plane) is replaced by the latent figure in place:
+    """The Explorer's first frame (plane.prior_plane) is replaced by the latent figure in place:
     same axes and size, so nothing jumps; its only traces are the prior's 1 and 2 sigma circles."""
-    empty = json.loads(figures.prior_plane().to_json())
+    empty = json.loads(plane.prior_plane().to_json())
     full = json.loads(
-        figures.latent_figure(rng.normal(size=(5, 2)), np.ones((5, 2)), np.arange(5)).to_json()
+        plane.latent_figure(rng.normal(size=(5, 2)), np.ones((5, 2)), np.arange(5)).to_json()
     )
     for key in ("xaxis", "yaxis", "height", "margin"):
         assert empty["layout"][key] == full["layout"][key], key
@@ -58,6 +59,6 @@ def test_the_loading_plane_is_the_latent_plane_without_samples(rng):
 def test_the_rate_distortion_labels_stay_inside_the_plot():
     """Each point's label is written to its right, but the rightmost one's to its left."""
     rows = [{"beta": b, "kl": kl, "recon": 150 - kl} for b, kl in [(0, 70), (0.1, 12), (1, 5)]]
-    (trace,) = figures.rate_distortion(rows).data
+    (trace,) = coverage.rate_distortion(rows).data
     assert list(trace.text) == ["KL off", "β = 0.1", "β = 1"]
     assert list(trace.textposition) == ["top left", "top right", "top right"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from vae_geom import generate, probe
+from vae_geom import generate, tiles
 from vae_geom.geometry import GeometryError
 from vae_geom.models import decode_images
 
@@ -143,10 +143,22 @@ def test_decoded_mosaic_tiles_the_decoder_and_scales_by_a_whole_factor(tiny_vae,
     small = out[::f, ::f]
     np.testing.assert_array_equal(out, np.kron(small, np.ones((f, f), np.float32)))
     expected = decode_images(model, z)
-    np.testing.assert_allclose(small, probe.mosaic(expected, (8, 8), 5), atol=1e-6)
+    np.testing.assert_allclose(small, tiles.mosaic(expected, (8, 8), 5), atol=1e-6)
     r, c = 0, 4  # top right: z = (2, 2)
     np.testing.assert_allclose(
         small[1 + r * 9 : 9 + r * 9, 1 + c * 9 : 9 + c * 9],
         decode_images(model, [[2.0, 2.0]])[0].reshape(8, 8),
         atol=1e-6,
     )
+
+
+def test_reparameterize_moves_and_stretches_eps():
+    mu_i, sigma_i = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    eps, z = generate.reparameterize(mu_i, sigma_i, 1000, seed=3)
+    np.testing.assert_array_equal(z, mu_i + eps * sigma_i)
+    # the draws follow N(mu, diag sigma^2): standardised they are N(0, I)
+    np.testing.assert_allclose(((z - mu_i) / sigma_i).std(0), 1.0, atol=0.06)
+    again, _ = generate.reparameterize(mu_i, sigma_i, 1000, seed=3)
+    np.testing.assert_array_equal(eps, again)
+    with pytest.raises(ValueError, match="between 1 and 1024"):
+        generate.reparameterize(mu_i, sigma_i, 0)

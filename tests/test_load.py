@@ -18,7 +18,7 @@ import pytest
 
 from bench import load_sessions
 from tests.devserver import CHROMIUM
-from vae_geom import probe
+from vae_geom import tiles
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS, SECONDS = 20, 30
@@ -40,12 +40,12 @@ def decoder():
 
 
 def shown(decoder, z) -> np.ndarray:
-    """The grey levels a page draws for decode(z): probe.upscale, then Streamlit's float -> uint8
+    """The grey levels a page draws for decode(z): tiles.upscale, then Streamlit's float -> uint8
     (PNG is lossless, so the browser's canvas reads these back)."""
     from vae_geom.models import decode_images
 
     img = decode_images(decoder.model, np.array([z]))[0].reshape(decoder.shape)
-    return (probe.upscale(img) * 255).astype(np.uint8)
+    return (tiles.upscale(img) * 255).astype(np.uint8)
 
 
 def test_the_image_check_tells_its_own_z_from_another(decoder):
@@ -108,16 +108,17 @@ def test_twenty_sessions_click_at_once_without_errors_or_cross_talk(load_run):
 
 def test_a_figure_can_be_built_while_another_session_imports_pandas():
     """Found by the load test: plotly's validators read a half-imported pandas from sys.modules
-    (another session's thread importing it) and raise; vae_geom.figures imports it whole first."""
+    (another session's thread importing it) and raise; vae_geom.figures.plane imports it whole
+    first."""
     code = (
         "import threading\n"
         "import plotly.graph_objects as go\n"
-        "from vae_geom import figures\n"
+        "from vae_geom.figures import plane\n"
         "t = threading.Thread(target=lambda: __import__('pandas'))\n"
         "t.start()\n"
         "try:\n"
         "    while t.is_alive():\n"
-        "        figures.style_plane(go.Figure())\n"
+        "        plane.style_plane(go.Figure())\n"
         "finally:\n"
         "    t.join()\n"
     )

@@ -10,7 +10,7 @@ from scipy.special import ndtri
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
-from vae_geom import checkpoints, geometry, ladder, probe
+from vae_geom import checkpoints, geometry, ladder, tiles
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
@@ -51,7 +51,7 @@ def _served(at: AppTest, media, caption_start: str) -> np.ndarray:
 def _unscale(png: np.ndarray, rows: int, cols: int, shape) -> np.ndarray:
     """Undo the whole-factor upscaling of a rows x cols mosaic of `shape` tiles (1-pixel pads)."""
     h, w = shape
-    native = (rows * (h + 1) + 1, cols * (w + 1) + 1)  # probe.mosaic's size
+    native = (rows * (h + 1) + 1, cols * (w + 1) + 1)  # tiles.mosaic's size
     f = png.shape[0] // native[0]
     assert f >= 1 and png.shape == (f * native[0], f * native[1])
     return png[::f, ::f]
@@ -116,7 +116,7 @@ def test_a_uniform_grid_on_the_digits_decodes_linspace(media):
     mosaic = _unscale(_served(at, media, "decoder(z), 5×5 uniform grid"), 5, 5, (8, 8))
     axis = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     z = np.array([(axis[c], axis[4 - r]) for r in range(5) for c in range(5)])
-    expected = probe.mosaic(decode_images(_model("digits"), z), (8, 8), 5)
+    expected = tiles.mosaic(decode_images(_model("digits"), z), (8, 8), 5)
     np.testing.assert_allclose(mosaic, expected, atol=ATOL)
 
 
@@ -127,7 +127,7 @@ def test_prior_samples_are_decoded_and_their_holes_counted(media):
     assert not at.exception
     z = np.random.default_rng(7).standard_normal((16, 2))  # the oracle: numpy's own draws
     mosaic = _unscale(_served(at, media, "decoder(z), 16 draws (seed 7)"), 4, 4, (28, 28))
-    expected = probe.mosaic(decode_images(_model(), z), (28, 28), 4)
+    expected = tiles.mosaic(decode_images(_model(), z), (28, 28), 4)
     np.testing.assert_allclose(mosaic, expected, atol=ATOL)
     mu, sigma = posteriors(_model(), load_dataset("mnist").x_test)
     holes = int((~geometry.covered(z, mu, sigma, k=2.0)).sum())

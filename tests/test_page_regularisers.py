@@ -10,8 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
-from vae_geom import checkpoints, ladder, penalties
+from vae_geom import checkpoints, ladder
 from vae_geom.data import load_dataset
+from vae_geom.figures import penalties as penalty_figures
 from vae_geom.models import posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "4_Regularisers.py")
@@ -40,7 +41,7 @@ def test_the_table_shows_each_models_recorded_figures_and_its_median_sigma(page)
     ds = load_dataset(dataset)
     for row, name in zip(table.to_dict("records"), MODELS, strict=True):
         model, meta = checkpoints.load(ladder.stem(dataset, name))
-        for key in penalties.RECORDED:
+        for key in penalty_figures.RECORDED:
             assert row[key] == meta["test"][key], (name, key)
         _, sigma = posteriors(model, ds.x_test)
         assert row["median_sigma"] == pytest.approx(float(np.median(sigma)))

@@ -9,7 +9,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.plotly_data import array
-from vae_geom import checkpoints, ladder, probe
+from vae_geom import checkpoints, generate, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
@@ -30,7 +30,7 @@ def test_the_draws_and_their_decodings_are_the_cores(media):
     at.session_state["reparam.seed"] = 11
     at.run()
     assert not at.exception
-    eps, z = probe.reparameterise(mu[7], sigma[7], 5, 11)
+    eps, z = generate.reparameterize(mu[7], sigma[7], 5, 11)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     zfig = next(t for t in charts[1]["data"] if t["name"] == "z = μ + ε⊗σ")
     np.testing.assert_allclose(np.stack([array(zfig["x"]), array(zfig["y"])], 1), z, rtol=1e-6)

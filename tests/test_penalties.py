@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from vae_geom import figures_penalties, objectives, penalties
+from vae_geom import objectives, penalties
+from vae_geom.figures import penalties as penalty_figures
 
 
 @pytest.fixture(scope="module")
@@ -90,16 +91,16 @@ def test_code_summary_counts_sigmas_on_the_clamp_floor():
 
 
 def test_a_comparison_row_has_every_table_column():
-    test = {k: float(i) for i, k in enumerate(penalties.RECORDED)}
-    row = penalties.comparison_row(
+    test = {k: float(i) for i, k in enumerate(penalty_figures.RECORDED)}
+    row = penalty_figures.comparison_row(
         "m", test, {"simple": 1.0, "kl": 2.0, "median_sigma": 0.1, "at_floor": 0.0}
     )
-    assert set(row) == {"model", *penalties.TABLE_COLUMNS}
+    assert set(row) == {"model", *penalty_figures.TABLE_COLUMNS}
     assert row["coverage_1"] == test["coverage_1"]
 
 
 def test_contour_figure_marks_the_minimum_over_the_stated_ranges(grids):
-    fig = figures_penalties.contour_figure(grids["kl"], zmax=5.0)
+    fig = penalty_figures.contour_figure(grids["kl"], zmax=5.0)
     contour, star = fig.data[0], fig.data[1]
     np.testing.assert_array_equal(contour.z, grids["kl"].values)
     assert (contour.zmin, contour.zmax) == (0, 5.0)
@@ -111,7 +112,7 @@ def test_contour_figure_marks_the_minimum_over_the_stated_ranges(grids):
 
 def test_sigma_curve_is_on_a_log_axis_with_both_penalties():
     sigma = penalties.sigma_axis()
-    fig = figures_penalties.sigma_curve(sigma, penalties.along_sigma(sigma), floor=0.0025)
+    fig = penalty_figures.sigma_curve(sigma, penalties.along_sigma(sigma), floor=0.0025)
     assert fig.layout.xaxis.type == "log"
     assert list(fig.layout.xaxis.range) == pytest.approx([-3, math.log10(3)])
     names = [t.name for t in fig.data]

@@ -67,24 +67,3 @@ def test_ae_points_have_no_responsibilities(setup, digits):
 def test_bad_z_is_refused_with_a_clear_message(z, message):
     with pytest.raises(GeometryError, match=message):
         probe.check_z(z)
-
-
-def test_upscale_and_mosaic_keep_pixels_crisp():
-    img = np.arange(4, dtype=np.float32).reshape(2, 2) / 3
-    big = probe.upscale(img, 8)
-    assert big.shape == (8, 8) and set(np.unique(big)) == set(np.unique(img))
-    m = probe.mosaic(np.stack([img.ravel()] * 3), (2, 2), cols=2, pad=1)
-    assert m.shape == (2 * 3 + 1, 2 * 3 + 1)
-    np.testing.assert_array_equal(m[1:3, 4:6], img)
-
-
-def test_reparameterise_moves_and_stretches_eps():
-    mu_i, sigma_i = np.array([1.0, -2.0]), np.array([0.5, 3.0])
-    eps, z = probe.reparameterise(mu_i, sigma_i, 1000, seed=3)
-    np.testing.assert_array_equal(z, mu_i + eps * sigma_i)
-    # the draws follow N(mu, diag sigma^2): standardised they are N(0, I)
-    np.testing.assert_allclose(((z - mu_i) / sigma_i).std(0), 1.0, atol=0.06)
-    again, _ = probe.reparameterise(mu_i, sigma_i, 1000, seed=3)
-    np.testing.assert_array_equal(eps, again)
-    with pytest.raises(ValueError, match="between 1 and 1024"):
-        probe.reparameterise(mu_i, sigma_i, 0)

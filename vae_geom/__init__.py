@@ -11,10 +11,11 @@ scripted and benchmarked on its own:
     checkpoints  safetensors weights + JSON config; clear errors on a bad file
     ladder       the shipped model ladder: specs, evaluation, retraining
     probe        what the plane says at a clicked z: decoded image, covering posteriors, blend
+    tiles        images for the browser: tiled into a mosaic, upscaled with crisp pixels
     penalties    the two regularisers as functions of (mu, sigma), for the Regularisers page
     shapes       measures that tell scattered / line / ring / disc code spaces apart
-    generate     prior samples, manifold grids, linear paths
-    figures*     plotly figure builders (figures_penalties, figures_shapes, figures_generate)
+    generate     prior samples, manifold grids, linear paths, the reparameterised draws
+    figures/     plotly figure builders, one module per page's idea around the shared `plane`
     zips         one member of an untrusted zip, every failure as one clear error
 
     ui/          a package, still the ONE Streamlit seam: loaders (cached models), sidebar,

@@ -7,7 +7,9 @@ A VAE is a generative model because its prior is known: draw z ~ N(0, I), then x
 - the manifold grid: G x G points, either uniform over [-a, a]^2 or inverse-CDF, z_d = Phi^-1(u_d)
   with u = (i + 1/2) / G, so that every cell of the grid holds the same prior mass 1/G^2
   (Kingma & Welling, 2014, figure 4);
-- a linear path z(t) = (1 - t) A + t B for t in [0, 1].
+- a linear path z(t) = (1 - t) A + t B for t in [0, 1];
+- and the reparameterisation that training uses, z = mu + eps * sigma with eps ~ N(0, I): the
+  draws of one posterior, which the decoder must all turn back into its x.
 
 Numpy only for the z; `decoded_mosaic` is the one function that calls the decoder.
 """
@@ -19,7 +21,7 @@ from collections.abc import MutableMapping
 import numpy as np
 from scipy.special import ndtri
 
-from vae_geom import geometry, probe
+from vae_geom import geometry, probe, tiles
 from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE, decode_images
 
@@ -56,6 +58,18 @@ def prior_samples(n: int, seed: int = 0) -> np.ndarray:
     n = _check_int("The number of samples n", n, 1, MAX_SAMPLES)
     seed = _check_int("The seed", seed, 0, 2**32 - 1)
     return geometry.prior_samples(n, seed)
+
+
+def reparameterize(mu_i, sigma_i, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """K draws eps ~ N(0, I) and their images z = mu + eps * sigma in one posterior's ellipse.
+
+    Returns (eps, z), each of shape (k, 2): a point of the unit circle's Gaussian, moved by mu and
+    stretched by sigma (Kingma & Welling 2014, section 2.4).
+    """
+    if not 1 <= int(k) <= 1024:
+        raise ValueError(f"k must be between 1 and 1024 draws, got {k!r}.")
+    eps = np.random.default_rng(seed).standard_normal((int(k), 2))
+    return eps, np.asarray(mu_i, dtype=np.float64) + eps * np.asarray(sigma_i, dtype=np.float64)
 
 
 def grid_axis(g: int, spacing: str = "inverse-cdf", limit: float = LIMIT_DEFAULT) -> np.ndarray:
@@ -149,8 +163,8 @@ def assign_click(state: MutableMapping, prefix: str = "generate") -> None:
 def decoded_mosaic(
     model: VAE, z, image_shape: tuple[int, int], cols: int, tile_px: int = TILE_PX
 ) -> np.ndarray:
-    """decoder(z) for z of shape (n, 2) tiled `cols` wide (probe.mosaic), then scaled up by a whole
+    """decoder(z) for z of shape (n, 2) tiled `cols` wide (tiles.mosaic), then scaled up by a whole
     factor so each tile is about tile_px pixels wide: crisp pixels, no browser blur."""
-    tiles = probe.mosaic(decode_images(model, z), image_shape, cols)  # (rows*(h+1)+1, ...)
+    mosaic = tiles.mosaic(decode_images(model, z), image_shape, cols)  # (rows*(h+1)+1, ...)
     f = max(1, tile_px // max(image_shape))
-    return probe.upscale(tiles, f * max(tiles.shape))
+    return tiles.upscale(mosaic, f * max(mosaic.shape))

@@ -120,37 +120,3 @@ def code_summary(mu: np.ndarray, sigma: np.ndarray, logvar_min: float) -> dict[s
         "simple": float(simple(mu, sigma).sum(axis=1).mean()),
         "kl": float(kl(mu, sigma).sum(axis=1).mean()),
     }
-
-
-# the checkpoint JSON's test-set figures the comparison table shows, in order
-RECORDED = ("recon", "kl", "elbo", "coverage_1", "coverage_2", "aggregate_kl", "holes_fraction")
-
-
-# the comparison table's columns: key -> (label, number format, tooltip); "" = the Explorer's
-TABLE_COLUMNS = {
-    "recon": ("recon (nats)", "%.1f", "−log p(x|z) per test image, one z draw each"),
-    "kl": (
-        "KL (nats)",
-        "%.2f",
-        "KL(q(z|x) ‖ N(0, I)) per test image, whichever penalty trained it",
-    ),
-    "elbo": ("ELBO (nats)", "%.1f", "−(recon + KL) per test image: higher is better"),
-    "coverage_1": ("coverage₁", "percent", ""),
-    "coverage_2": ("coverage₂", "percent", ""),
-    "aggregate_kl": ("KL(q‖p) (nats)", "%.3f", ""),
-    "holes_fraction": ("holes", "percent", ""),
-    "simple_on_codes": ("simple penalty", "%.2f", "Σ_d μ_d² + (σ_d − 1)² per test image"),
-    "median_sigma": ("median σ", "%.4f", "over every test image and latent dimension"),
-    "at_floor": ("σ on the floor", "percent", "share of σ at the clamp's floor exp(logvar_min/2)"),
-}
-
-
-def comparison_row(model: str, test: dict, summary: dict[str, float]) -> dict:
-    """One table row: the model, its recorded test figures (`meta["test"]`), its code summary."""
-    return {
-        "model": model,
-        **{k: test[k] for k in RECORDED},
-        "simple_on_codes": summary["simple"],
-        "median_sigma": summary["median_sigma"],
-        "at_floor": summary["at_floor"],
-    }

@@ -76,39 +76,3 @@ def nearest_codes(z, mu: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray
     d = np.linalg.norm(np.asarray(mu) - np.asarray(z, dtype=np.float64), axis=1)
     order = np.argsort(d)[:k]
     return order, d[order]
-
-
-def upscale(image: np.ndarray, size: int = 160) -> np.ndarray:
-    """Nearest-neighbour upscaling so the browser shows crisp pixels, not a blurred thumbnail."""
-    f = max(1, size // max(image.shape))
-    return np.kron(np.clip(image, 0, 1), np.ones((f, f), dtype=np.float32))
-
-
-def mosaic(images: np.ndarray, image_shape: tuple[int, int], cols: int, pad: int = 1) -> np.ndarray:
-    """Tile images of shape (n, D) into one array of shape (rows*(h+pad)+pad, cols*(w+pad)+pad).
-
-    The padding is white (1.0), a frame around each tile.
-    """
-    h, w = image_shape
-    n = len(images)
-    rows = max(1, -(-n // cols))
-    out = np.ones((rows * (h + pad) + pad, cols * (w + pad) + pad), dtype=np.float32)
-    for i, img in enumerate(images):
-        r, c = divmod(i, cols)
-        out[
-            pad + r * (h + pad) : pad + r * (h + pad) + h,
-            pad + c * (w + pad) : pad + c * (w + pad) + w,
-        ] = img.reshape(h, w)
-    return out
-
-
-def reparameterise(mu_i, sigma_i, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """K draws eps ~ N(0, I) and their images z = mu + eps * sigma in one posterior's ellipse.
-
-    Returns (eps, z), each of shape (k, 2): a point of the unit circle's Gaussian, moved by mu and
-    stretched by sigma (Kingma & Welling 2014, section 2.4).
-    """
-    if not 1 <= int(k) <= 1024:
-        raise ValueError(f"k must be between 1 and 1024 draws, got {k!r}.")
-    eps = np.random.default_rng(seed).standard_normal((int(k), 2))
-    return eps, np.asarray(mu_i, dtype=np.float64) + eps * np.asarray(sigma_i, dtype=np.float64)

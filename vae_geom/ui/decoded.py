@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vae_geom import geometry, probe
+from vae_geom import probe, tiles
 from vae_geom.data import Dataset
 from vae_geom.geometry import GeometryError
-from vae_geom.models import VAE, decode_images
+from vae_geom.models import VAE
 from vae_geom.ui.sidebar import KEY_URL_Z
 
 
@@ -51,10 +51,10 @@ def decoded_view(
         f"{p.prior_density:.3g} · ‖z‖ = {np.hypot(*z):.2f}"
     )
     left, right = st.columns(2)
-    left.image(probe.upscale(p.image), caption="decoder(z)", output_format="PNG", width=160)
+    left.image(tiles.upscale(p.image), caption="decoder(z)", output_format="PNG", width=160)
     if p.blend is not None:
         right.image(
-            probe.upscale(p.blend),
+            tiles.upscale(p.blend),
             output_format="PNG",
             width=160,
             caption="Σᵢ rᵢ xᵢ: the samples that claim z, averaged by responsibility",
@@ -87,7 +87,7 @@ def decoded_view(
 
 def _thumbnails(ds: Dataset, images: np.ndarray, idx, captions: list[str]) -> None:
     st.image(
-        [probe.upscale(images[i].reshape(ds.image_shape), 84) for i in idx],
+        [tiles.upscale(images[i].reshape(ds.image_shape), 84) for i in idx],
         caption=captions,
         output_format="PNG",
     )
@@ -126,31 +126,34 @@ def decoded_pair(
     ae: VAE,
     vae: VAE,
     ds: Dataset,
-    mu_ae: np.ndarray,
-    mu_vae: np.ndarray,
-    sigma_vae: np.ndarray,
+    codes_ae: tuple[np.ndarray, np.ndarray],
+    codes_vae: tuple[np.ndarray, np.ndarray],
     z_key: str,
 ) -> None:
-    """The same z decoded by the AE and by the VAE, with what surrounds z in each code space."""
+    """The same z decoded by the AE and by the VAE (each a `probe`, given its (mu, sigma)), with
+    what surrounds z in each code space."""
     z = st.session_state.get(z_key)
     if z is None:
         st.info("Click anywhere in either plane (or jump into the hole) to decode that z.")
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
-    images = decode_images(ae, [z])[0], decode_images(vae, [z])[0]
-    _, d_ae = probe.nearest_codes(z, mu_ae, 1)
-    inside = int(geometry.covered_by(z, mu_vae, sigma_vae, k=2.0).sum())
+    p_ae, p_vae = (
+        probe.probe(model, ds.x_test, *codes, z, ds.image_shape)
+        for model, codes in ((ae, codes_ae), (vae, codes_vae))
+    )
+    _, d_ae = probe.nearest_codes(z, codes_ae[0], 1)
     st.markdown(f"**z = ({z[0]:+.2f}, {z[1]:+.2f})**")
     cols = st.columns(2)
     cols[0].image(
-        probe.upscale(images[0].reshape(ds.image_shape)),
+        tiles.upscale(p_ae.image),
         width=160,
         output_format="PNG",
         caption=f"AE decoder(z) — nearest code {d_ae[0]:.2f} away",
     )
+    inside = p_vae.inside
     where = f"inside {ellipses_containing(inside)}" if inside else "in a hole: no 2σ ellipse"
     cols[1].image(
-        probe.upscale(images[1].reshape(ds.image_shape)),
+        tiles.upscale(p_vae.image),
         width=160,
         output_format="PNG",
         caption=f"VAE decoder(z) — z is {where}",

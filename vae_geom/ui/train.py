@@ -104,7 +104,7 @@ def _curve_table(rows: list[dict]) -> dict:
 
 def replay_view(result: dict) -> None:
     """A slider over epochs: the ellipses from their starting tangle to the final layout."""
-    from vae_geom import figures
+    from vae_geom.figures import plane
 
     rec, ds = result["recorder"], result["dataset"]
     last = len(rec.mu) - 1
@@ -114,7 +114,7 @@ def replay_view(result: dict) -> None:
     epoch = st.slider("Epoch (0 = before training)", 0, last, last, key="train.epoch")
     left, right = st.columns([3, 2])
     left.plotly_chart(
-        figures.latent_figure(
+        plane.latent_figure(
             rec.mu[epoch], rec.sigma[epoch], result["labels"], label_name=ds.label_name
         ),
         key="train.plane",

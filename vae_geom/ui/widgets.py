@@ -133,7 +133,7 @@ def ladder_slider(key: str) -> None:
 @st.cache_data(show_spinner="Drawing every rung of the ladder…", max_entries=3)
 def ladder_animation(dataset_name: str):
     """The KL ladder's ellipses as one animated figure (cached per dataset)."""
-    from vae_geom import figures
+    from vae_geom.figures import coverage
 
     names = [s.name for s in ladder.SPECS if s.regulariser == "kl"]
     frames = [
@@ -144,4 +144,4 @@ def ladder_animation(dataset_name: str):
         for n in names
     ]
     ds = dataset(dataset_name)
-    return figures.ladder_animation(frames, ds.y_test, label_name=ds.label_name)
+    return coverage.ladder_animation(frames, ds.y_test, label_name=ds.label_name)

@@ -1,7 +1,7 @@
 """Figures of the Generate page: the latent plane with prior samples, the manifold grid or a path.
 
 Arrays in, `go.Figure` out; never Streamlit. Each figure is the shared latent plane
-(`figures.latent_figure`: the test posteriors and the prior's circles) with the z that the page
+(`plane.latent_figure`: the test posteriors and the prior's circles) with the z that the page
 decodes drawn on top, so the student sees *where* each decoded image comes from.
 """
 
@@ -10,28 +10,22 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from vae_geom import figures
+from vae_geom.figures import plane
+from vae_geom.figures.plane import HOLE
 
-HOLE = "#d62728"  # red: a z no posterior's 2-sigma ellipse covers
 OUTSIDE = "#ff7f0e"  # orange: a z beyond the prior's 2-sigma circle
 
 
 def _plane(mu, sigma, labels, label_name: str, title: str, height: int) -> go.Figure:
-    fig = figures.latent_figure(mu, sigma, labels, label_name=label_name, title=title)
+    fig = plane.latent_figure(mu, sigma, labels, label_name=label_name, title=title)
     fig.update_layout(height=height)
     return fig
 
 
 def _points(z: np.ndarray, name: str, hover: str, **marker) -> go.Scatter:
-    return go.Scatter(
-        x=z[:, 0],
-        y=z[:, 1],
-        mode="markers",
-        name=name,
-        marker=marker,
-        customdata=np.arange(len(z)),
-        hovertemplate=hover + " · z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-    )
+    """Points numbered 0, 1, ... in their hover text, which also gives z."""
+    hover += " · z = (%{x:.2f}, %{y:.2f})"
+    return plane.points(z, name, hover, customdata=np.arange(len(z)), **marker)
 
 
 def samples_figure(
