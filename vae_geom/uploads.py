@@ -5,9 +5,10 @@ optional header, an optional `label` column) and `.zip` of PNG/JPEG images (labe
 sub-folders). A separate labels file (`.csv`, `.npy`, `.npz`) may come alongside.
 
 Untrusted bytes are handled defensively: nothing is ever unpickled (npz headers are read before
-any array, object arrays are refused), zip archives are judged by their declared sizes before a
-single member is inflated, and nothing is written to disk. Either a complete Dataset comes back or
-an UploadError is raised; nothing is half loaded.
+any array, object arrays are refused), zip archives are opened by `zips.open_archive`, which judges
+them by their declared sizes before a single member is inflated, and nothing is written to disk.
+Either a complete Dataset comes back or an UploadError is raised; nothing is half loaded. `LIMITS`
+holds what an upload may be; its file cap is `zips.MAX_UPLOAD_BYTES`, the one all uploads share.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from numpy.lib import format as npy_format
 from vae_geom import zips
 from vae_geom.data import SPLIT_SEED, TEST_FRACTION, Dataset, split_indices
 
-MB = 1024 * 1024  # Streamlit counts server.maxUploadSize in these megabytes
+MB = zips.MB  # Streamlit counts server.maxUploadSize in these megabytes
 
 
 @dataclass(frozen=True)
 class Limits:
     """What an upload may be; read at call time, so a test can swap in smaller limits."""
 
-    max_file_bytes: int = 50 * MB  # = server.maxUploadSize in .streamlit/config.toml
+    max_file_bytes: int = zips.MAX_UPLOAD_BYTES  # = server.maxUploadSize, as for checkpoints
     min_samples: int = 50  # fewer cannot be split into train/test and trained on sensibly
     max_samples: int = 20_000  # training in the browser session stays interactive
     max_features: int = 64 * 64  # pixels (or values) per sample
@@ -43,9 +44,18 @@ class Limits:
     # 20,000 images plus the __MACOSX/._ twin macOS Finder adds beside each of them
     max_zip_members: int = 40_000
     max_unzipped_bytes: int = 200 * MB  # zip-bomb guard: sum of the declared member sizes
-    # deflate cannot beat ~1032:1, so a larger ratio means bzip2/lzma bombs or forged headers
-    max_zip_ratio: int = 1000
-    ratio_floor_bytes: int = 1 * MB  # members smaller than this can never be a bomb
+    max_zip_ratio: int = zips.ZipLimits.max_ratio  # why this ratio and floor: see ZipLimits
+    ratio_floor_bytes: int = zips.ZipLimits.ratio_floor_bytes
+
+    @property
+    def zip_limits(self) -> zips.ZipLimits:
+        """What zips.open_archive checks an archive's directory against."""
+        return zips.ZipLimits(
+            max_members=self.max_zip_members,
+            max_unpacked_bytes=self.max_unzipped_bytes,
+            max_ratio=self.max_zip_ratio,
+            ratio_floor_bytes=self.ratio_floor_bytes,
+        )
 
 
 LIMITS = Limits()
@@ -296,42 +306,34 @@ def _sniff(data: bytes) -> str:
 
 
 def _open_zip(data: bytes, where: str, what: str) -> zipfile.ZipFile:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
-        raise UploadError(
-            f"{where} is not a readable {what} ({e}); it may be truncated or of another type: "
-            f"{EXPECTED}."
-        ) from e
-    try:
-        _check_zip_directory(zf.infolist(), where)
-    except UploadError:
-        zf.close()
-        raise
-    return zf
+    """The archive, its directory within LIMITS; `what` names it (".npz file", ".zip archive")."""
+    return zips.open_archive(
+        data, LIMITS.zip_limits, lambda refusal: UploadError(_zip_refused(refusal, where, what))
+    )
 
 
-def _check_zip_directory(infos: list[zipfile.ZipInfo], where: str) -> None:
-    """Refuse zip bombs from the declared sizes alone, before any member is decompressed."""
-    if len(infos) > LIMITS.max_zip_members:
-        raise UploadError(
-            f"{where} holds {len(infos):,} files; at most {LIMITS.max_zip_members:,} are read."
-        )
-    total = sum(i.file_size for i in infos)
-    if total > LIMITS.max_unzipped_bytes:
-        raise UploadError(
-            f"{where} would unpack to {total / MB:,.0f} MB; at most "
-            f"{LIMITS.max_unzipped_bytes / MB:g} MB are unpacked. Upload fewer or smaller "
-            "samples (uint8 or float32 rather than float64)."
-        )
-    for i in infos:
-        if i.flag_bits & 0x1:
-            raise UploadError(f"{where}: {i.filename} is encrypted; zip it without a password.")
-        ratio = i.file_size / max(i.compress_size, 1)
-        if i.file_size > LIMITS.ratio_floor_bytes and ratio > LIMITS.max_zip_ratio:
-            raise UploadError(
-                f"{where}: {i.filename} claims to expand {ratio:,.0f}-fold (more than "
-                f"{LIMITS.max_zip_ratio:,}); that is a zip bomb or a damaged archive, not data."
+def _zip_refused(r: zips.Refusal, where: str, what: str) -> str:
+    """Why zips.open_archive refused an upload, and what to do about it."""
+    match r.problem:
+        case "unreadable":
+            return (
+                f"{where} is not a readable {what} ({r.cause}); it may be truncated or of "
+                f"another type: {EXPECTED}."
+            )
+        case "members":
+            return f"{where} holds {r.found:,} files; at most {r.limit:,} are read."
+        case "unpacked":
+            return (
+                f"{where} would unpack to {r.found / MB:,.0f} MB; at most {r.limit / MB:g} MB "
+                "are unpacked. Upload fewer or smaller samples (uint8 or float32 rather than "
+                "float64)."
+            )
+        case "encrypted":
+            return f"{where}: {r.member} is encrypted; zip it without a password."
+        case "ratio":
+            return (
+                f"{where}: {r.member} claims to expand {r.found:,.0f}-fold (more than "
+                f"{r.limit:,}); that is a zip bomb or a damaged archive, not data."
             )
 
 

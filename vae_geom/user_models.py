@@ -2,7 +2,9 @@
 
 They live in `user_models/DATASET/NAME.{safetensors,json}` (or $VAE_GEOM_USER_MODELS), in the same
 format as the shipped ladder; nothing shipped in assets/ is ever written. Their picker names start
-with "user:" so they can never shadow a shipped model.
+with "user:" so they can never shadow a shipped model. An uploaded model zip is opened by
+`zips.open_archive` (at most MAX_CHECKPOINT_BYTES, the upload cap, packed or unpacked) and refused
+in this module's words.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from vae_geom.models import VAE
 
 PREFIX = "user:"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
-MAX_CHECKPOINT_BYTES = 50 * 2**20
+MAX_CHECKPOINT_BYTES = zips.MAX_UPLOAD_BYTES  # packed, and declared unpacked
+# read at call time, so a test can swap in smaller limits; two members: NAME.json, .safetensors
+ZIP_LIMITS = zips.ZipLimits(max_members=2, max_unpacked_bytes=MAX_CHECKPOINT_BYTES)
+TWO_FILES = "The zip must hold exactly two files: NAME.json and NAME.safetensors."
 
 
 def root() -> Path:
@@ -108,24 +113,24 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
     Everything is checked in a scratch folder first (format, shapes, finite weights, that it was
     trained on `dataset`'s pixel count): nothing half-written is left behind on failure.
     """
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"The checkpoint is larger than {MAX_CHECKPOINT_BYTES / zips.MB:g} MB: "
+            "not a vae-geom model."
+        )
+    with zips.open_archive(data, ZIP_LIMITS, lambda r: CheckpointError(_zip_refused(r))) as z:
+        members = {Path(i.filename).suffix: i for i in z.infolist() if not i.is_dir()}
+        if set(members) != {".json", ".safetensors"} or len(z.infolist()) != 2:
+            raise CheckpointError(TWO_FILES)
+        return _store(z, members, dataset, name, input_dim)
+
+
+def _store(
+    z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], dataset: str, name: str, input_dim: int
+) -> Path:
+    """Unpack the two members into a scratch folder, load and check them there, then save."""
     import tempfile
 
-    if len(data) > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError("The checkpoint is larger than 50 MB: not a vae-geom model.")
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        members = {Path(i.filename).suffix: i for i in z.infolist() if not i.is_dir()}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
-        raise CheckpointError(
-            f"This is not a readable .zip archive ({e}). Upload a .zip holding NAME.json and "
-            "NAME.safetensors, as this page's download button saves it."
-        ) from e
-    if set(members) != {".json", ".safetensors"} or len(z.infolist()) != 2:
-        raise CheckpointError(
-            "The zip must hold exactly two files: NAME.json and NAME.safetensors."
-        )
-    if sum(i.file_size for i in members.values()) > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError("The zip unpacks to more than 50 MB: not a vae-geom model.")
     with tempfile.TemporaryDirectory() as tmp:
         probe_stem = Path(tmp) / "upload"
         scratch = {f"{probe_stem}{suffix}": info.filename for suffix, info in members.items()}
@@ -141,6 +146,30 @@ def from_zip(data: bytes, dataset: str, name: str, input_dim: int) -> Path:
         check_fits(model, dataset, input_dim)
         save(model, dataset, name, {k: v for k, v in meta.items() if k != "model"})
     return stem(dataset, name)
+
+
+def _zip_refused(r: zips.Refusal) -> str:
+    """Why zips.open_archive refused a model zip, and what to do about it."""
+    match r.problem:
+        case "unreadable":
+            return (
+                f"This is not a readable .zip archive ({r.cause}). Upload a .zip holding "
+                "NAME.json and NAME.safetensors, as this page's download button saves it."
+            )
+        case "members":
+            return TWO_FILES
+        case "unpacked":
+            return f"The zip unpacks to more than {r.limit / zips.MB:g} MB: not a vae-geom model."
+        case "encrypted":
+            return (
+                f"{r.member} in the zip is encrypted: upload the zip without a password, as "
+                "this page's download button saves it."
+            )
+        case "ratio":
+            return (
+                f"{r.member} in the zip claims to expand {r.found:,.0f}-fold (more than "
+                f"{r.limit:,}): a zip bomb or a damaged archive, not a vae-geom model."
+            )
 
 
 def _unpack(z: zipfile.ZipFile, member: str) -> bytes:

@@ -1,18 +1,97 @@
-"""One member of an untrusted zip archive, read so that every way it can fail is one clear error.
+"""The one reader of untrusted zip archives, and the size cap every upload shares.
 
-Both zip inputs (a model downloaded from the app, `user_models`; a dataset of images, `uploads`)
-read members this way and name the error for their own reader.
+Both zip inputs (a model downloaded from the app, `user_models`; a dataset, `uploads`, whose .npz
+files are zips too) open archives with `open_archive`, which judges the directory before a single
+member is inflated, and read members with `read_member`. Every way either can fail becomes one
+error of the caller's type, in the caller's words: `open_archive` hands the caller a `Refusal`
+(what is wrong, with the numbers), `read_member` the reason a member cannot be unpacked.
+
+`MAX_UPLOAD_MB` is the largest file a user may upload, a dataset or a model alike; Streamlit's
+`server.maxUploadSize` in .streamlit/config.toml must equal it (tests/test_server_config.py).
 """
 
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
-# RuntimeError: encrypted members, and (as NotImplementedError) unknown compression methods;
-# the others: damaged headers or data, truncated archives, failed decompression
+MB = 1024 * 1024  # Streamlit counts server.maxUploadSize in these megabytes
+MAX_UPLOAD_MB = 50  # = server.maxUploadSize: the largest dataset or checkpoint a user may upload
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * MB
+
+# Opening: BadZipFile for a missing or malformed directory; OSError, ValueError and EOFError for
+# truncated archives and offsets out of range; LargeZipFile (raised only when writing, today) too
+UNOPENABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError)
+# Reading: RuntimeError for encrypted members and (as NotImplementedError) unknown compression
+# methods; the others for damaged headers or data, truncated archives, failed decompression
 UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What an archive's directory may declare; judged before any member is inflated."""
+
+    max_members: int
+    max_unpacked_bytes: int  # zip-bomb guard: the sum of the declared member sizes
+    # deflate cannot beat ~1032:1, so a larger ratio means bzip2/lzma bombs or forged headers
+    max_ratio: int = 1000
+    ratio_floor_bytes: int = 1 * MB  # members smaller than this can never be a bomb
+
+
+Problem = Literal["unreadable", "members", "unpacked", "encrypted", "ratio"]
+
+
+class Refusal(NamedTuple):
+    """Why `open_archive` refused an archive, for the caller to put in its own words.
+
+    unreadable: not a zip, or truncated (`cause` says how); members: `found` files, more than
+    `limit`; unpacked: `found` bytes declared in all, more than `limit`; encrypted: `member`
+    needs a password; ratio: `member` claims to expand `found`-fold, more than `limit`.
+    """
+
+    problem: Problem
+    found: float = 0
+    limit: float = 0
+    member: str = ""
+    cause: Exception | None = None
+
+
+def open_archive(
+    data: bytes, limits: ZipLimits, error: Callable[[Refusal], Exception]
+) -> zipfile.ZipFile:
+    """The archive in `data`, opened, its directory within `limits`; else raise error(refusal).
+
+    Nothing is inflated here. The caller closes the archive (use it in a `with`).
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except UNOPENABLE as e:
+        raise error(Refusal("unreadable", cause=e)) from e
+    refusal = _check_directory(zf.infolist(), limits)
+    if refusal is not None:
+        zf.close()
+        raise error(refusal)
+    return zf
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> Refusal | None:
+    """The first way the declared sizes, count or flags break `limits`, or None if none do."""
+    if len(infos) > limits.max_members:
+        return Refusal("members", len(infos), limits.max_members)
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_unpacked_bytes:
+        return Refusal("unpacked", total, limits.max_unpacked_bytes)
+    for i in infos:
+        if i.flag_bits & 0x1:  # bit 0 of the general purpose flags: encrypted
+            return Refusal("encrypted", member=i.filename)
+        ratio = i.file_size / max(i.compress_size, 1)
+        if i.file_size > limits.ratio_floor_bytes and ratio > limits.max_ratio:
+            return Refusal("ratio", ratio, limits.max_ratio, member=i.filename)
+    return None
 
 
 def read_member(zf: zipfile.ZipFile, member: str, error: Callable[[str], Exception]) -> bytes:
