@@ -241,7 +241,7 @@ async def one_click(s: Session, decoder: Decoder, timeout_ms: float) -> None:
             f"() => window.__lat.length > {before['lat']}", timeout=timeout_ms, polling=50
         )
         await wait_for_app(page, timeout_ms)  # and the run has ended
-    except Exception as e:  # noqa: BLE001 - Playwright's TimeoutError, or the page died
+    except Exception as e:  # Playwright's TimeoutError, or the page died
         s.error("timeout", f"no answer to the click at {aim}: {str(e).splitlines()[0]}")
         return
     s.latencies.append((await page.evaluate("() => window.__lat"))[-1])
@@ -279,7 +279,7 @@ async def click_until(s: Session, decoder: Decoder, end: float, gap_ms: int, t_m
     while time.monotonic() < end:
         try:
             await one_click(s, decoder, t_ms)
-        except Exception as e:  # noqa: BLE001 - a dead page or a click that never settled
+        except Exception as e:  # a dead page or a click that never settled
             kind = "timeout" if "Timeout" in type(e).__name__ else "click_failed"
             s.error(kind, f"{type(e).__name__}: {str(e).splitlines()[0]}")
             await asyncio.sleep(1)

@@ -46,7 +46,7 @@ class MediaRecorder:
         for storage in reversed(self.storages):
             try:
                 content = storage.get_file(file_id).content
-            except Exception:  # noqa: BLE001 - not in this storage
+            except Exception:  # not in this storage
                 continue
             return np.asarray(Image.open(io.BytesIO(content)), dtype=np.float32) / 255
         raise KeyError(url)

@@ -13,6 +13,12 @@ from vae_geom import objectives, penalties
 from vae_geom.figures import penalties as penalty_figures
 
 
+def grid_minimum(g: penalties.PenaltyGrid) -> tuple[float, float, float]:
+    """(mu, sigma, value) at the grid's smallest value."""
+    i, j = np.unravel_index(np.argmin(g.values), g.values.shape)
+    return float(g.mu[j]), float(g.sigma[i]), float(g.values[i, j])
+
+
 @pytest.fixture(scope="module")
 def grids() -> dict[str, penalties.PenaltyGrid]:
     return {name: penalties.grid(name) for name in penalties.NAMES}
@@ -51,7 +57,7 @@ def test_the_numpy_penalties_match_the_training_objectives(rng):
 
 @pytest.mark.parametrize("name", penalties.NAMES)
 def test_both_are_minimised_at_mu_0_sigma_1_with_value_0(grids, name):
-    mu, sigma, value = penalties.grid_minimum(grids[name])
+    mu, sigma, value = grid_minimum(grids[name])
     assert (mu, sigma) == pytest.approx(penalties.MINIMUM, abs=1e-12)
     assert value == pytest.approx(0.0, abs=1e-12)
     assert (grids[name].values >= 0).all()
@@ -68,8 +74,11 @@ def test_as_sigma_goes_to_0_simple_tends_to_1_and_kl_to_infinity():
     assert (np.diff(curves["kl"]) > 0).all()  # grows without bound, like -log sigma
     assert curves["kl"][-1] > 26
     np.testing.assert_allclose(curves["kl"], 0.5 * (sigma**2 - 1) - np.log(sigma))
-    assert penalties.collapse_limit("simple", mu=2.0) == 5.0
-    assert math.isinf(penalties.collapse_limit("kl"))
+    # off mu = 0 too: the simple penalty's price of a point is bounded by 1 + mu^2 (its value at
+    # sigma = 0), the KL's is not
+    for mu in (0.5, 2.0):
+        assert penalties.simple(mu, 1e-9) == pytest.approx(1 + mu**2)
+        assert penalties.kl(mu, 1e-9) > 20
 
 
 def test_a_non_positive_sigma_or_an_unknown_name_says_what_is_wrong():

@@ -10,6 +10,11 @@ from vae_geom.geometry import GeometryError
 
 SEEDS = range(5)
 INVARIANT = ("flatness", "central_hole", "gaps")  # spread sees size and position on purpose
+VERDICTS = ("point", *shapes.KINDS)  # the four shapes plus full posterior collapse
+
+
+def test_every_verdict_has_a_meaning_to_show():
+    assert set(shapes.MEANING) == set(VERDICTS)
 
 
 @pytest.mark.parametrize("kind", shapes.KINDS)
@@ -119,7 +124,7 @@ def test_spread_is_the_rms_radius():
 )
 def test_classify_applies_the_documented_thresholds_in_order(m, verdict):
     assert shapes.classify(m) == verdict
-    assert verdict in shapes.VERDICTS and verdict in shapes.MEANING
+    assert verdict in VERDICTS and verdict in shapes.MEANING
 
 
 def test_codes_collapsed_onto_the_origin_are_a_point(rng):

@@ -94,11 +94,6 @@ def coverage_k(mu, sigma, k: float = 1.0, m: int = COVERAGE_SAMPLES, seed: int =
     return float(covered(prior_samples(m, seed), mu, sigma, k).mean())
 
 
-def gaussian_mass_inside(k: float) -> float:
-    """Mass of a 2-D standard Gaussian inside its k-sigma circle: 1 - exp(-k^2 / 2)."""
-    return float(1 - np.exp(-(k**2) / 2))
-
-
 @dataclass(frozen=True)
 class Grid:
     """A square grid of cells over [-limit, limit]^2; `edges` are the cell borders of one axis."""

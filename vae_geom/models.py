@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -90,7 +91,6 @@ def make_model(config: ModelConfig, seed: int = 0) -> VAE:
 @torch.inference_mode()
 def posteriors(model: VAE, x, batch: int = 4096):
     """Numpy (mu, sigma), each of shape (n, 2), for data x of shape (n, D)."""
-    import numpy as np
 
     mus, sigmas = [], []
     for i in range(0, len(x), batch):
@@ -103,7 +103,7 @@ def posteriors(model: VAE, x, batch: int = 4096):
 
 
 @torch.inference_mode()
-def decode_images(model: VAE, z) -> np.ndarray:  # noqa: F821
+def decode_images(model: VAE, z) -> np.ndarray:
     """Decoded pixel probabilities, float32 of shape (n, D), for latent points z of shape (n, 2)."""
     z = torch.as_tensor(z, dtype=torch.float32).reshape(-1, model.config.latent_dim)
     return torch.sigmoid(model.decode(z)).numpy()

@@ -77,12 +77,6 @@ def grid(name: str, n_mu: int = 121) -> PenaltyGrid:
     return PenaltyGrid(name, mu, sigma, values)
 
 
-def grid_minimum(g: PenaltyGrid) -> tuple[float, float, float]:
-    """(mu, sigma, value) at the grid's smallest value: (0, 1, 0) for both penalties."""
-    i, j = np.unravel_index(np.argmin(g.values), g.values.shape)
-    return float(g.mu[j]), float(g.sigma[i]), float(g.values[i, j])
-
-
 def along_sigma(sigma, mu: float = 0.0) -> dict[str, np.ndarray]:
     """Both penalties along sigma at a fixed mu: {name: values of the same shape as sigma}."""
     return {name: penalty(name, mu, sigma) for name in NAMES}
@@ -91,15 +85,6 @@ def along_sigma(sigma, mu: float = 0.0) -> dict[str, np.ndarray]:
 def sigma_axis(lo: float = 1e-3, hi: float = SIGMA_MAX, n: int = 400) -> np.ndarray:
     """Log-spaced sigma from lo to hi, for curves whose interesting part is near sigma = 0."""
     return np.geomspace(lo, hi, n)
-
-
-def collapse_limit(name: str, mu: float = 0.0) -> float:
-    """The penalty's limit as sigma -> 0 at this mu: 1 + mu^2 for simple, +inf for KL."""
-    if name == "simple":
-        return 1.0 + mu**2
-    if name == "kl":
-        return float("inf")  # -log sigma^2 -> +inf
-    raise ValueError(f"Unknown penalty {name!r}: choose one of {NAMES}.")
 
 
 def sigma_floor(logvar_min: float) -> float:

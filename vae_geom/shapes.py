@@ -38,7 +38,6 @@ from vae_geom import geometry
 from vae_geom.geometry import GeometryError
 
 KINDS = ("scattered", "line", "ring", "disc")  # the four shapes of the essay
-VERDICTS = ("point", *KINDS)  # ... plus full posterior collapse, which real models do show
 MIN_POINTS = 10
 CENTRE, AROUND = 0.75, 1.5  # whitened radii of the "centre" and of "its surroundings"
 BLUR = 0.15  # h: each whitened point is blurred into N(w_i, h^2 I) before looking for gaps

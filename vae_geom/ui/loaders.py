@@ -72,13 +72,6 @@ def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str 
     return m, meta, version, None
 
 
-def model(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
-    """(model, its JSON record), shared by every session; raises CheckpointError for a missing or
-    corrupt file unless an earlier good copy of it is in memory."""
-    m, meta, _, _ = _current(dataset_name, model_name)
-    return m, meta
-
-
 @st.cache_resource(show_spinner=False)
 def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of the test split or of all samples; shared read-only by every session."""
