@@ -184,3 +184,10 @@ def test_plane_limit_shows_most_codes_and_never_less_than_the_standard_plane(rng
     wide = rng.normal(size=(500, 2)) * 3
     lim = g.plane_limit(wide)
     assert (np.abs(wide).max(1) <= lim).mean() >= 0.99 and lim <= 10
+
+
+def test_the_grid_is_what_the_app_says_it_is():
+    """The app's help and the README say: 0.1-wide cells over [-4, 4]^2."""
+    edges = g.Grid().edges
+    assert (edges[0], edges[-1]) == (-4.0, 4.0)
+    np.testing.assert_allclose(np.diff(edges), 0.1, rtol=1e-12)

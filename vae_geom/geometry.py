@@ -21,7 +21,7 @@ import numpy as np
 COVERAGE_SAMPLES = 20_000  # M, the Monte Carlo sample size behind every coverage figure
 COVERAGE_SEED = 0
 GRID_LIMIT = 4.0  # the latent plane shown everywhere is [-4, 4]^2
-GRID_SIZE = 81  # cells per axis: 0.1 wide
+GRID_SIZE = 80  # cells per axis: 8 / 80 = 0.1 latent units wide
 HOLE_RATIO = 0.1  # a cell is a hole where q < 0.1 * p
 HOLE_RADIUS = 2.0  # ... and its centre lies inside the prior's 2-sigma circle
 
