@@ -59,8 +59,6 @@ class Limits:
 
 
 LIMITS = Limits()
-DATA_TYPES = (".npz", ".csv", ".zip")  # for st.file_uploader(type=...)
-LABEL_TYPES = (".csv", ".txt", ".npy", ".npz")
 IMAGE_TYPES = (".png", ".jpg", ".jpeg")
 X_KEYS = ("x", "images", "X")  # npz array names taken as the samples, in this order
 Y_KEYS = ("y", "labels")  # npz array names taken as the labels
