@@ -1,7 +1,7 @@
 """Run the real app for browser tests, benchmarks and screenshots: `streamlit run` + Chromium.
 
 Development tooling only (Playwright is a test dependency, imported lazily). Flags are the ones
-DESIGN.md measured: a headless server on loopback with no file watcher, and Debian's chromium
+docs/design.md describes: a headless server on loopback with no file watcher, and Debian's chromium
 with background networking off (this machine has no network to reach).
 """
 
