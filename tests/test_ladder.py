@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_geom import checkpoints, ladder
+from vae_geom import checkpoints, ladder, training
 from vae_geom.data import DATASETS, load_dataset
 from vae_geom.models import posteriors
 from vae_geom.training import evaluate
@@ -42,9 +42,14 @@ def test_shipped_checkpoint_reproduces_its_recorded_test_figures(datasets, datas
     else:
         assert got["elbo"] == pytest.approx(rec["elbo"], rel=0.01)
     mu, sigma = posteriors(model, ds.x_test)
-    again = ladder.geometry_metrics(mu, sigma)
+    again = training.geometry_metrics(mu, sigma)
     for key in ("coverage_1", "coverage_2", "holes_fraction", "aggregate_kl"):
         assert again[key] == pytest.approx(rec[key], abs=0.005), key
+
+
+def test_a_spec_trains_with_its_own_objective():
+    config = ladder.Spec("vae", "simple", 0.3).train_config(7, seed=2)
+    assert config == training.TrainConfig(regulariser="simple", beta=0.3, epochs=7, seed=2)
 
 
 def test_ladder_is_small_enough_to_ship():

@@ -149,3 +149,52 @@ def test_values_outside_0_1_offer_rescaling_and_it_works():
     assert "rescale" in at.info[0].value.lower()
     at = _upload(_npz(x), "raw.npz", rescale=True)
     assert at.success and "80 samples" in at.success[0].value
+
+
+def test_a_stopped_run_saves_the_whole_record(user_dir, monkeypatch):
+    """Stop interrupts the script inside training (Streamlit raises in the epoch callback), so the
+    page never gets train_one's record: the one it saves must still say how the model was trained.
+    """
+    import streamlit as st
+
+    from vae_geom import checkpoints, replay, training
+    from vae_geom.data import load_dataset
+
+    recorder_call = replay.Recorder.__call__
+
+    def stop_after_epoch_2(self, stats, model):
+        go_on = recorder_call(self, stats, model)
+        if stats["epoch"] == 2:
+            st.stop()  # as the Stop button does: the script ends inside train_one
+        return go_on
+
+    monkeypatch.setattr(replay.Recorder, "__call__", stop_after_epoch_2)
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    at.selectbox(key="sidebar.dataset").set_value("digits").run()
+    at.selectbox(key="train.reg").set_value("simple")
+    at.number_input(key="train.beta").set_value(0.3)
+    at.number_input(key="train.seed").set_value(7)
+    at.number_input(key="train.epochs").set_value(10)
+    at.button(key="train.go").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["train.result"]["meta"] is None  # train_one never returned
+    at.run()  # the rerun a Stop click starts: the page shows what was kept
+    assert "stopped after epoch 2" in at.warning[0].value
+    assert at.text_input(key="train.name").value == "vae-simple-0.3-s7-e2"
+    at.text_input(key="train.name").set_value("stopped").run()
+    at.button(key="train.save").click().run()
+    assert not at.exception, at.exception
+
+    model, meta = checkpoints.load(user_dir / "digits" / "stopped")
+    assert set(meta) == {
+        *("format_version", "model", "name", "dataset", "kind", "train", "train_seconds"),
+        *("epochs_run", "final_train", "test", "code_version"),
+    }
+    chosen = training.TrainConfig(regulariser="simple", beta=0.3, epochs=10, seed=7)
+    assert meta["train"] == chosen.to_dict()  # beta, seed, regulariser; the planned epochs
+    assert (meta["name"], meta["dataset"], meta["kind"]) == ("user:stopped", "digits", "vae")
+    assert meta["epochs_run"] == 2 and meta["final_train"]["epoch"] == 2
+    assert set(meta["final_train"]) == {"epoch", "recon", "reg", "loss"}  # fit's own stats
+    assert meta["train_seconds"] >= 0 and meta["code_version"]
+    assert meta["test"] == training.test_metrics(model, load_dataset("digits"))  # of these weights

@@ -1,9 +1,11 @@
-"""fit: learns, is deterministic for a seed, reports through its callback, can be stopped."""
+"""fit: learns, is deterministic for a seed, reports through its callback, can be stopped;
+train_one and model_record: the record of a trained model, finished or interrupted."""
 
 from __future__ import annotations
 
 import pytest
 
+from vae_geom import training
 from vae_geom.models import ModelConfig, make_model
 from vae_geom.training import TrainConfig, evaluate, fit
 
@@ -58,3 +60,50 @@ def test_evaluate_ae_has_no_kl(digits):
 def test_bad_train_config_is_rejected(kwargs):
     with pytest.raises(ValueError):
         TrainConfig(**kwargs)
+
+
+def test_train_one_records_how_the_model_was_trained_and_its_test_figures(digits):
+    config = TrainConfig(regulariser="simple", beta=0.3, epochs=2, seed=3)
+    model, record = training.train_one(digits, "vae", config, "mine")
+    assert (record["name"], record["dataset"], record["kind"]) == ("mine", "digits", "vae")
+    assert record["train"] == config.to_dict() and record["epochs_run"] == 2
+    assert record["final_train"]["epoch"] == 2 and record["train_seconds"] >= 0
+    assert record["test"] == training.test_metrics(model, digits)  # recomputed: deterministic
+
+
+class _Stop(Exception):
+    """Stands in for Streamlit's Stop, which raises inside the epoch callback."""
+
+
+def test_a_run_interrupted_by_stop_gets_the_record_of_one_that_stopped_itself(digits):
+    """The page keeps fit's epoch stats in the session; rebuilt from them by model_record, the
+    record of an interrupted run equals train_one's for a run that stopped itself at the same
+    epoch (on_epoch returning False): same weights, same config, same figures."""
+    config = TrainConfig(beta=0.3, epochs=10, seed=5)
+    _, finished = training.train_one(
+        digits, "vae", config, "m", on_epoch=lambda stats, _: stats["epoch"] < 2
+    )
+
+    kept = []
+
+    def stop_after_2(stats, model):
+        kept.append(stats)
+        if stats["epoch"] == 2:
+            raise _Stop
+
+    model = make_model(ModelConfig(digits.dim), config.seed)
+    with pytest.raises(_Stop):
+        training.train_one(digits, "vae", config, "m", on_epoch=stop_after_2, model=model)
+    rebuilt = training.model_record(model, digits, "m", config, kept, seconds=1.0)
+    assert rebuilt.keys() == finished.keys()
+    for key in rebuilt.keys() - {"train_seconds"}:
+        assert rebuilt[key] == finished[key], key
+
+
+def test_a_run_stopped_before_its_first_epoch_still_has_a_record(digits):
+    model = make_model(ModelConfig(digits.dim, hidden=(8,), kind="ae"), seed=0)
+    record = training.model_record(
+        model, digits, "ae", TrainConfig(regulariser="none", beta=0.0), [], 0.0
+    )
+    assert record["epochs_run"] == 0 and record["final_train"] is None
+    assert record["kind"] == "ae" and record["test"]["elbo"] is None

@@ -71,7 +71,8 @@ def train_command(args) -> int:
     from vae_geom import user_models
     from vae_geom.checkpoints import CheckpointError
     from vae_geom.data import load_dataset
-    from vae_geom.ladder import Spec, train_one
+    from vae_geom.ladder import Spec
+    from vae_geom.training import train_one
 
     try:
         if args.data:
@@ -91,7 +92,8 @@ def train_command(args) -> int:
         reg = args.regulariser or ("none" if args.kind == "ae" else "kl")
         spec = Spec(args.kind, "none" if args.kind == "ae" else reg, args.beta)
         name = user_models.check_name(args.name or f"{spec.name}-s{args.seed}-e{args.epochs}")
-        model, meta = train_one(ds, spec, args.epochs, args.seed, on_epoch=_print_epoch)
+        config = spec.train_config(args.epochs, args.seed)
+        model, meta = train_one(ds, spec.kind, config, spec.name, on_epoch=_print_epoch)
         where = user_models.save(model, store, name, meta)
     except (CheckpointError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -2,23 +2,21 @@
 
 `train_ladder()` retrains every model from scratch, deterministically (fixed seeds, one thread),
 and writes NAME.safetensors + NAME.json to assets/models/DATASET/. The JSON carries the test-set
-figures the app shows, so the app never recomputes them at start-up.
+figures the app shows, so the app never recomputes them at start-up. Training one model and
+building its record is `training.train_one`'s job.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from vae_geom import __version__, checkpoints, geometry
-from vae_geom.data import DATASETS, Dataset, load_dataset
-from vae_geom.models import VAE, ModelConfig, make_model, posteriors
-from vae_geom.training import TrainConfig, evaluate, fit
+from vae_geom import checkpoints
+from vae_geom.data import DATASETS, load_dataset
+from vae_geom.training import TrainConfig, train_one
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
 KL_BETAS = (0.0, 0.1, 0.3, 1.0, 3.0)  # beta = 0 keeps the noise but drops the KL: "KL off"
@@ -28,11 +26,15 @@ SEED = 0
 
 @dataclass(frozen=True)
 class Spec:
-    """One rung of the ladder."""
+    """One rung of the ladder (or a user's model)."""
 
     kind: str  # "ae" or "vae"
     regulariser: str  # "none", "kl" or "simple"
     beta: float
+
+    def train_config(self, epochs: int, seed: int = SEED) -> TrainConfig:
+        """How to train this model: its objective, for `epochs` passes, from `seed`."""
+        return TrainConfig(regulariser=self.regulariser, beta=self.beta, epochs=epochs, seed=seed)
 
     @property
     def name(self) -> str:
@@ -70,55 +72,6 @@ def stem(dataset: str, name: str, root: Path | None = None) -> Path:
     return Path(root or MODELS_DIR) / dataset / name
 
 
-def geometry_metrics(mu: np.ndarray, sigma: np.ndarray) -> dict:
-    """The coverage figures the app shows for a set of posteriors (defined in `geometry`)."""
-    div = geometry.aggregate_divergences(mu, sigma)
-    return {
-        "coverage_1": geometry.coverage_k(mu, sigma, 1.0),
-        "coverage_2": geometry.coverage_k(mu, sigma, 2.0),
-        "aggregate_kl": div["kl"],
-        "aggregate_js": div["js"],
-        "holes_fraction": geometry.holes_fraction(mu, sigma),
-        "code_spread": geometry.code_spread(mu),
-        "coverage_samples": geometry.COVERAGE_SAMPLES,
-    }
-
-
-def test_metrics(model: VAE, ds: Dataset) -> dict:
-    """Everything recorded about a trained model on the test split."""
-    mu, sigma = posteriors(model, ds.x_test)
-    return {**evaluate(model, ds.x_test), **geometry_metrics(mu, sigma)}
-
-
-def train_one(
-    ds: Dataset,
-    spec: Spec,
-    epochs: int,
-    seed: int = SEED,
-    on_epoch: Callable | None = None,
-    model: VAE | None = None,
-) -> tuple[VAE, dict]:
-    """Train one rung from scratch (or the fresh `model` given); returns it and its JSON record."""
-    if model is None:
-        model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
-    config = TrainConfig(regulariser=spec.regulariser, beta=spec.beta, epochs=epochs, seed=seed)
-    t0 = time.perf_counter()
-    history = fit(model, ds.x_train, config, on_epoch=on_epoch)
-    seconds = time.perf_counter() - t0
-    meta = {
-        "name": spec.name,
-        "dataset": ds.name,
-        "kind": spec.kind,
-        "train": config.to_dict(),
-        "train_seconds": round(seconds, 1),
-        "epochs_run": len(history.epochs),  # fewer than planned when the user stopped it
-        "final_train": history.epochs[-1],
-        "test": test_metrics(model, ds),
-        "code_version": __version__,
-    }
-    return model, meta
-
-
 def train_ladder(
     datasets=DATASETS,
     root: Path | None = None,
@@ -131,7 +84,8 @@ def train_ladder(
     for name in datasets:
         ds = load_dataset(name)
         for spec in SPECS:
-            model, meta = train_one(ds, spec, epochs or EPOCHS[name])
+            config = spec.train_config(epochs or EPOCHS[name])
+            model, meta = train_one(ds, spec.kind, config, spec.name)
             checkpoints.save(model, stem(name, spec.name, root), meta)
             written.append(stem(name, spec.name, root))
             if report:

@@ -1,20 +1,27 @@
-"""Training: `fit(model, x, config, on_epoch=...)`, and the test-set evaluation shipped in the JSON.
+"""Training: `fit(model, x, config, on_epoch=...)`, and the record of a trained model.
 
 Fast on 2 CPU cores because the whole dataset is one preloaded tensor: each batch is an index
 into it (no DataLoader, no per-sample collation). `fit` never prints: it reports each epoch to
 `on_epoch(stats, model)`, which may return False to stop early.
+
+`train_one` trains a fresh model and returns it with its record (the JSON saved beside the
+weights): `model_record` is the one function that builds that record, also for a run that the
+Train-your-own page's Stop interrupted; `test_metrics` are the test-set figures in it.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 
-from vae_geom.models import VAE
+from vae_geom import __version__, geometry
+from vae_geom.data import Dataset
+from vae_geom.models import VAE, ModelConfig, make_model, posteriors
 from vae_geom.objectives import REGULARISERS, kl_divergence, recon_bernoulli, regulariser
 
 
@@ -114,3 +121,62 @@ def evaluate(model: VAE, x: np.ndarray, seed: int = EVAL_SEED) -> dict:
         return {"recon": recon, "kl": None, "elbo": None}
     kl = kl_divergence(mu, logvar).mean().item()
     return {"recon": recon, "kl": kl, "elbo": -(recon + kl)}
+
+
+def geometry_metrics(mu: np.ndarray, sigma: np.ndarray) -> dict:
+    """The coverage figures the app shows for a set of posteriors (defined in `geometry`)."""
+    div = geometry.aggregate_divergences(mu, sigma)
+    return {
+        "coverage_1": geometry.coverage_k(mu, sigma, 1.0),
+        "coverage_2": geometry.coverage_k(mu, sigma, 2.0),
+        "aggregate_kl": div["kl"],
+        "aggregate_js": div["js"],
+        "holes_fraction": geometry.holes_fraction(mu, sigma),
+        "code_spread": geometry.code_spread(mu),
+        "coverage_samples": geometry.COVERAGE_SAMPLES,
+    }
+
+
+def test_metrics(model: VAE, ds: Dataset) -> dict:
+    """Everything recorded about a trained model on the test split."""
+    mu, sigma = posteriors(model, ds.x_test)
+    return {**evaluate(model, ds.x_test), **geometry_metrics(mu, sigma)}
+
+
+def model_record(
+    model: VAE, ds: Dataset, name: str, config: TrainConfig, epochs: list[dict], seconds: float
+) -> dict:
+    """The JSON record saved beside a trained model's weights.
+
+    `epochs` are fit's per-epoch stats and `seconds` the time they took: all a caller has to keep
+    to build the record of a run that was interrupted (the page's Stop) the way train_one does.
+    """
+    return {
+        "name": name,
+        "dataset": ds.name,
+        "kind": model.config.kind,
+        "train": config.to_dict(),  # regulariser, beta, planned epochs, batch, lr, seed
+        "train_seconds": round(seconds, 1),
+        "epochs_run": len(epochs),  # fewer than planned when the user stopped it
+        "final_train": epochs[-1] if epochs else None,  # None: stopped before one epoch ended
+        "test": test_metrics(model, ds),
+        "code_version": __version__,
+    }
+
+
+def train_one(
+    ds: Dataset,
+    kind: str,
+    config: TrainConfig,
+    name: str,
+    on_epoch: EpochCallback | None = None,
+    model: VAE | None = None,
+) -> tuple[VAE, dict]:
+    """Train a fresh `kind` model ("ae" or "vae"; or the fresh `model` given) on ds's training
+    split; returns it and its record, named `name`."""
+    if model is None:
+        model = make_model(ModelConfig(ds.dim, kind=kind), config.seed)
+    t0 = time.perf_counter()
+    history = fit(model, ds.x_train, config, on_epoch=on_epoch)
+    seconds = time.perf_counter() - t0
+    return model, model_record(model, ds, name, config, history.epochs, seconds)

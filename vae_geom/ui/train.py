@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import checkpoints, ladder, user_models
+from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.ui.loaders import dataset
 
@@ -37,7 +37,10 @@ def uploaded_dataset() -> Dataset | None:
     lab = st.file_uploader("Labels (optional): .csv, one integer per sample", key="train.labels")
     rescale = st.checkbox("Min-max rescale my values to [0, 1]", key="train.rescale")
     if up is None:
-        st.info("Upload a file to train on your own data (at most 50 MB, 50–20,000 samples).")
+        st.info(
+            "Upload a file to train on your own data "
+            f"(at most {user_models.zips.MAX_UPLOAD_MB} MB, 50–20,000 samples)."
+        )
         return None
     try:
         ds = _parse_upload(
@@ -58,10 +61,12 @@ def uploaded_dataset() -> Dataset | None:
 
 def train_live(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: str) -> None:
     """Train a FRESH model with a progress bar, ETA and live curves; keep everything in the
-    session as it goes, so a Stop (which interrupts this run) still leaves the epochs done."""
+    session as it goes, so a Stop (which interrupts this run) still leaves the epochs done and
+    all that their record needs."""
     from vae_geom import replay
     from vae_geom.models import ModelConfig, make_model
 
+    config = spec.train_config(epochs, seed)
     idx = replay.subset(len(ds.x_test))
     model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
     bar = st.progress(0.0, text="Starting…")
@@ -81,15 +86,22 @@ def train_live(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: st
         "model": model,
         "recorder": rec,
         "spec": spec,
-        "seed": seed,
-        "epochs": epochs,
+        "config": config,
+        "epochs_done": [],  # fit's stats per epoch: the record's, should a Stop interrupt fit
         "dataset": ds,
         "labels": ds.y_test[idx],
         "store": store,
         "meta": None,
     }
     st.session_state[KEY_RESULT] = result
-    _, result["meta"] = ladder.train_one(ds, spec, epochs, seed, on_epoch=rec, model=model)
+
+    def on_epoch(stats: dict, model) -> bool:
+        result["epochs_done"].append(stats)
+        return rec(stats, model)  # a Stop click raises in here, through the progress bar
+
+    _, result["meta"] = training.train_one(
+        ds, spec.kind, config, spec.name, on_epoch=on_epoch, model=model
+    )
     bar.progress(1.0, text=f"Done: {epochs} epochs in {rec.rows[-1]['elapsed_s']:.1f} s")
 
 
@@ -132,10 +144,10 @@ def replay_view(result: dict) -> None:
 def save_panel(result: dict) -> None:
     """Save the trained model as a user model; download it as a zip."""
     spec = result["spec"]
-    default = f"{spec.name}-s{result['seed']}-e{len(result['recorder'].rows) - 1}"
+    default = f"{spec.name}-s{result['config'].seed}-e{len(result['epochs_done'])}"
     name = st.text_input("Model name", default, key="train.name", max_chars=48)
     if st.button("Save to my models", key="train.save"):
-        meta = result["meta"] or _meta_after_stop(result)
+        meta = result["meta"] or _record_after_stop(result)
         try:
             user_models.save(result["model"], result["store"], name, meta)
             st.session_state["train.saved"] = name
@@ -169,15 +181,19 @@ def save_panel(result: dict) -> None:
         )
 
 
-def _meta_after_stop(result: dict) -> dict:
-    ds, rec = result["dataset"], result["recorder"]
-    return {
-        "name": result["spec"].name,
-        "dataset": ds.name,
-        "kind": result["spec"].kind,
-        "epochs_run": len(rec.rows) - 1,
-        "test": ladder.test_metrics(result["model"], ds),
-    }
+def _record_after_stop(result: dict) -> dict:
+    """The record train_one would have returned, built by the same function from what the session
+    kept when a Stop interrupted training."""
+    rows = result["recorder"].rows
+    seconds = rows[-1].get("elapsed_s", 0.0)  # row 0 (before training) has no time
+    return training.model_record(
+        result["model"],
+        result["dataset"],
+        result["spec"].name,
+        result["config"],
+        result["epochs_done"],
+        seconds,
+    )
 
 
 def checkpoint_upload(dataset_name: str) -> None:
