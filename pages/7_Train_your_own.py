@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import ladder, ui
-from vae_geom.training import TrainConfig
+from vae_geom import ladder, training, ui
+from vae_geom.models import KINDS, ModelConfig
+from vae_geom.objectives import REGULARISERS
 
 st.set_page_config(page_title="vae-geom · Train your own", page_icon="⭕", layout="wide")
 dataset_name, _ = ui.sidebar()
@@ -37,25 +38,29 @@ if ds is None:
     st.stop()
 store = dataset_name if source == "built-in" else "uploads"
 
-d = TrainConfig()  # the one source of defaults
+d = training.TrainConfig()  # the one source of defaults, with ModelConfig and the USER_* bounds
 c = st.columns(5)
 kind = c[0].selectbox(
     "Model",
-    ["vae", "ae"],
+    KINDS,
+    index=KINDS.index(ModelConfig.kind),
     key="train.kind",
     format_func={"vae": "VAE (areas)", "ae": "AE (points)"}.get,
 )
 reg = c[1].selectbox(
     "Regulariser",
-    ["kl", "simple", "none"],
+    REGULARISERS,
+    index=REGULARISERS.index(d.regulariser),
     key="train.reg",
     disabled=kind == "ae",
     format_func={"kl": "KL", "simple": "‖μ‖²+‖σ−1‖²", "none": "none (β ignored)"}.get,
 )
-beta = c[2].number_input("β", 0.0, 10.0, d.beta, 0.1, key="train.beta")
-epochs = c[3].number_input("Epochs", 1, 200, 20, key="train.epochs")
-seed = c[4].number_input("Seed", 0, 10_000, d.seed, key="train.seed")
-spec = ladder.Spec(kind, "none" if kind == "ae" else reg, 0.0 if kind == "ae" else beta)
+beta = c[2].number_input("β", 0.0, training.USER_BETA_MAX, d.beta, 0.1, key="train.beta")
+epochs = c[3].number_input(
+    "Epochs", 1, training.USER_EPOCHS_MAX, training.USER_EPOCHS_DEFAULT, key="train.epochs"
+)
+seed = c[4].number_input("Seed", 0, training.USER_SEED_MAX, d.seed, key="train.seed")
+spec = ladder.Spec.for_user(kind, reg, beta)  # an AE: regulariser "none", beta 0
 
 go, stop = st.columns([1, 5])
 if go.button("Train", type="primary", key="train.go"):

@@ -35,6 +35,16 @@ def test_train_saves_a_loadable_model(tmp_path):
     assert model.config.input_dim == 64 and meta["name"] == "user:cli"
 
 
+def test_an_ae_records_no_regulariser_whatever_beta_was_typed(tmp_path):
+    out = _run(
+        "--dataset", "digits", "--kind", "ae", "--beta", "0.3", "--epochs", "1", env_dir=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    meta = checkpoints.read_meta(tmp_path / "digits" / "ae-s0-e1")  # the default name
+    assert meta["kind"] == "ae" and meta["test"]["elbo"] is None
+    assert (meta["train"]["regulariser"], meta["train"]["beta"]) == ("none", 0.0)
+
+
 def test_bad_name_and_bad_file_are_refused_with_a_message(tmp_path):
     out = _run("--dataset", "digits", "--epochs", "1", "--name", "../escape", env_dir=tmp_path)
     assert out.returncode == 2 and "cannot be a model name" in out.stderr

@@ -47,6 +47,25 @@ def test_shipped_checkpoint_reproduces_its_recorded_test_figures(datasets, datas
         assert again[key] == pytest.approx(rec[key], abs=0.005), key
 
 
+@pytest.mark.parametrize(
+    "asked, spec",
+    [
+        (("vae", "simple", 0.3), ladder.Spec("vae", "simple", 0.3)),
+        (("vae", None, 0.3), ladder.Spec("vae", "kl", 0.3)),  # a VAE's default: the KL
+        (("vae", "none", 2), ladder.Spec("vae", "none", 2.0)),
+        (("ae", "kl", 0.3), ladder.Spec("ae", "none", 0.0)),  # an AE has nothing to weight
+        (("ae", None, 1.0), ladder.Spec("ae", "none", 0.0)),
+    ],
+)
+def test_a_users_spec_is_normalised_in_one_place(asked, spec):
+    assert ladder.Spec.for_user(*asked) == spec
+
+
+def test_a_users_spec_of_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ladder.Spec.for_user("AE")
+
+
 def test_a_spec_trains_with_its_own_objective():
     config = ladder.Spec("vae", "simple", 0.3).train_config(7, seed=2)
     assert config == training.TrainConfig(regulariser="simple", beta=0.3, epochs=7, seed=2)

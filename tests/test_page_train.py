@@ -198,3 +198,20 @@ def test_a_stopped_run_saves_the_whole_record(user_dir, monkeypatch):
     assert set(meta["final_train"]) == {"epoch", "recon", "reg", "loss"}  # fit's own stats
     assert meta["train_seconds"] >= 0 and meta["code_version"]
     assert meta["test"] == training.test_metrics(model, load_dataset("digits"))  # of these weights
+
+
+def test_the_controls_read_their_choices_and_defaults_from_the_core():
+    from vae_geom import training
+    from vae_geom.models import KINDS, ModelConfig
+    from vae_geom.objectives import REGULARISERS
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    kind, reg = at.selectbox(key="train.kind"), at.selectbox(key="train.reg")
+    assert len(kind.options) == len(KINDS) and kind.value == ModelConfig.kind
+    assert len(reg.options) == len(REGULARISERS) and reg.value == training.TrainConfig.regulariser
+    epochs, beta, seed = (at.number_input(key=f"train.{k}") for k in ("epochs", "beta", "seed"))
+    assert (epochs.value, epochs.max) == (training.USER_EPOCHS_DEFAULT, training.USER_EPOCHS_MAX)
+    assert (beta.value, beta.max) == (training.TrainConfig.beta, training.USER_BETA_MAX)
+    assert (seed.value, seed.max) == (training.TrainConfig.seed, training.USER_SEED_MAX)

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from vae_geom.data import DATASETS
+from vae_geom.models import KINDS, ModelConfig
+from vae_geom.objectives import REGULARISERS
 from vae_geom.training import TrainConfig
 
 
@@ -40,14 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--data", type=Path, help="your own .npz, .csv or .zip of PNGs")
     train.add_argument("--labels", type=Path, help="optional labels file for --data")
     train.add_argument("--rescale", action="store_true", help="min-max scale --data to [0, 1]")
-    train.add_argument("--kind", choices=("vae", "ae"), default="vae")
+    train.add_argument("--kind", choices=KINDS, default=ModelConfig.kind)
     train.add_argument(
         "--regulariser",
-        choices=("kl", "simple", "none"),
+        choices=REGULARISERS,
         default=None,
-        help="default: kl for a VAE, none for an AE",
+        help=f"default: {TrainConfig.regulariser} for a VAE; an AE has none",
     )
-    train.add_argument("--beta", type=float, default=TrainConfig.beta)
+    train.add_argument(
+        "--beta", type=float, default=TrainConfig.beta, help="ignored for an AE (recorded as 0)"
+    )
     train.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     train.add_argument("--seed", type=int, default=TrainConfig.seed)
     train.add_argument("--name", default=None, help="model name (default: from the options)")
@@ -89,8 +93,7 @@ def train_command(args) -> int:
             store = "uploads"
         else:
             ds, store = load_dataset(args.dataset), args.dataset
-        reg = args.regulariser or ("none" if args.kind == "ae" else "kl")
-        spec = Spec(args.kind, "none" if args.kind == "ae" else reg, args.beta)
+        spec = Spec.for_user(args.kind, args.regulariser, args.beta)
         name = user_models.check_name(args.name or f"{spec.name}-s{args.seed}-e{args.epochs}")
         config = spec.train_config(args.epochs, args.seed)
         model, meta = train_one(ds, spec.kind, config, spec.name, on_epoch=_print_epoch)

@@ -3,7 +3,7 @@
 `train_ladder()` retrains every model from scratch, deterministically (fixed seeds, one thread),
 and writes NAME.safetensors + NAME.json to assets/models/DATASET/. The JSON carries the test-set
 figures the app shows, so the app never recomputes them at start-up. Training one model and
-building its record is `training.train_one`'s job.
+building its record is `training.train_one`'s job; a `Spec` also describes a user's own model.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 
 from vae_geom import checkpoints
 from vae_geom.data import DATASETS, load_dataset
+from vae_geom.models import KINDS
 from vae_geom.training import TrainConfig, train_one
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -26,11 +27,27 @@ SEED = 0
 
 @dataclass(frozen=True)
 class Spec:
-    """One rung of the ladder (or a user's model)."""
+    """One rung of the ladder, or a model a user asks for (`Spec.for_user`)."""
 
     kind: str  # "ae" or "vae"
     regulariser: str  # "none", "kl" or "simple"
     beta: float
+
+    @classmethod
+    def for_user(
+        cls, kind: str, regulariser: str | None = None, beta: float = TrainConfig.beta
+    ) -> Spec:
+        """The spec of a user's model (Train your own, `python -m vae_geom train`).
+
+        An AE has no regulariser, so it gets "none" and beta = 0 whatever was chosen: a beta that
+        weights nothing would be a false claim in its record. A VAE's regulariser defaults to
+        TrainConfig's (the KL). TrainConfig checks the regulariser and beta when it is built.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if kind == "ae":
+            return cls("ae", "none", 0.0)
+        return cls(kind, regulariser or TrainConfig.regulariser, float(beta))
 
     def train_config(self, epochs: int, seed: int = SEED) -> TrainConfig:
         """How to train this model: its objective, for `epochs` passes, from `seed`."""

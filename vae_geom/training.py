@@ -46,6 +46,14 @@ class TrainConfig:
         return asdict(self)
 
 
+# Train your own: bounds of the page's widgets, i.e. what one session may ask of a shared classroom
+# server. The command line, on the user's own machine, takes any epochs, beta and seed.
+USER_EPOCHS_DEFAULT = 20  # a first run that ends while one watches: ~20 s on MNIST with the replay
+USER_EPOCHS_MAX = 200  # ~3-4 min on MNIST (1 s per epoch with the replay): long enough to overfit
+USER_BETA_MAX = 10.0  # past the ladder's beta = 3: far enough to see every posterior collapse
+USER_SEED_MAX = 10_000  # seeds are interchangeable: a cap keeps the default model name short
+
+
 @dataclass
 class History:
     """Per-epoch training means: recon and reg are per-sample nats, loss = recon + beta * reg."""
