@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
+from tests.plotly_data import array
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS, load_dataset
 from vae_geom.models import decode_images, posteriors
@@ -31,21 +32,44 @@ def _figure(at: AppTest) -> dict:
     return json.loads(charts[0].proto.spec)
 
 
+# The figure's coordinates are float32: the markers are the encoder's mu as is, the outlines are
+# computed in float64 and cast. At |z| up to ~10 one float32 step is ~1e-6, so 1e-5 is rounding,
+# far below any real change.
+FLOAT32_ATOL = 1e-5
+
+
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_explorer_draws_every_test_posterior_for_each_dataset(dataset):
     at = _run(dataset)
     fig = _figure(at)
     names = [t.get("name", "") for t in fig["data"]]
     assert "prior 1σ circle" in names and "prior 2σ circle" in names
-    ellipse_traces = [t for t in fig["data"] if t.get("fill") == "toself"]
-    n_points = sum(
-        len(t["x"]["bdata"]) if isinstance(t["x"], dict) else len(t["x"])
-        for t in fig["data"]
-        if t["type"] == "scattergl"
-    )
-    assert ellipse_traces and n_points > 0
     assert fig["layout"]["xaxis"]["range"] == [-4, 4]
     assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
+    # the oracle: the shown model's posteriors of the dataset's test split, encoded here
+    model_name = at.selectbox(key="sidebar.model").value
+    model, _ = checkpoints.load(ladder.stem(dataset, model_name))
+    ds = load_dataset(dataset)
+    mu, sigma = posteriors(model, ds.x_test)
+    # one mu marker per test sample, each once, at its mu, in the trace of its label
+    markers = [t for t in fig["data"] if t.get("mode") == "markers"]
+    idx = np.concatenate([array(t["customdata"]).astype(int) for t in markers])
+    assert len(idx) == len(ds.y_test)
+    np.testing.assert_array_equal(np.sort(idx), np.arange(len(ds.y_test)))
+    for t in markers:
+        i = array(t["customdata"]).astype(int)
+        np.testing.assert_allclose(array(t["x"]), mu[i, 0], rtol=0, atol=FLOAT32_ATOL)
+        np.testing.assert_allclose(array(t["y"]), mu[i, 1], rtol=0, atol=FLOAT32_ATOL)
+        label = ds.y_test[i[0]]
+        assert (ds.y_test[i] == label).all() and t["name"] == f"{ds.label_name} {label}"
+        # ... and its 1σ ellipse in its label's ellipse trace: a closed outline then a NaN row,
+        # whose extent is mu ± 1σ on each axis (the outline passes through the axes' ends)
+        (fill,) = [e for e in fig["data"] if e.get("fill") and e["legendgroup"] == t["legendgroup"]]
+        rows = np.stack([array(fill["x"]), array(fill["y"])], -1).reshape(len(i), -1, 2)
+        assert np.isnan(rows[:, -1]).all() and not np.isnan(rows[:, :-1]).any()
+        lo, hi = rows[:, :-1].min(1), rows[:, :-1].max(1)  # (n, 2) each
+        np.testing.assert_allclose((lo + hi) / 2, mu[i], rtol=0, atol=FLOAT32_ATOL)
+        np.testing.assert_allclose((hi - lo) / 2, sigma[i], rtol=0, atol=FLOAT32_ATOL)
 
 
 def test_metrics_show_the_checkpoints_recorded_figures():
