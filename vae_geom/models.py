@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-KINDS = ("ae", "vae")
+KINDS = ("vae", "ae")  # areas first: the VAE is what the app is about; the AE its contrast
 
 
 @dataclass(frozen=True)

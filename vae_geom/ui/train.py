@@ -11,6 +11,7 @@ import streamlit as st
 from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.ui.loaders import dataset
+from vae_geom.zips import MAX_UPLOAD_MB
 
 KEY_RESULT = "train.result"
 
@@ -26,7 +27,7 @@ def _parse_upload(
 
 def uploaded_dataset() -> Dataset | None:
     """The user's own data, validated; a clear message (and None) for anything wrong."""
-    from vae_geom.uploads import UploadError, describe
+    from vae_geom.uploads import LIMITS, UploadError, describe
 
     # type=None: Streamlit's own extension check raises (a traceback); ours names the problem
     up = st.file_uploader(
@@ -38,8 +39,8 @@ def uploaded_dataset() -> Dataset | None:
     rescale = st.checkbox("Min-max rescale my values to [0, 1]", key="train.rescale")
     if up is None:
         st.info(
-            "Upload a file to train on your own data "
-            f"(at most {user_models.zips.MAX_UPLOAD_MB} MB, 50–20,000 samples)."
+            f"Upload a file to train on your own data (at most {MAX_UPLOAD_MB} MB, "
+            f"{LIMITS.min_samples}–{LIMITS.max_samples:,} samples)."
         )
         return None
     try:
