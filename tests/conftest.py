@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pytest
 import torch
@@ -66,3 +68,16 @@ def media(monkeypatch) -> MediaRecorder:
 
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
     return rec
+
+
+@pytest.fixture
+def no_extraction(monkeypatch):
+    """Reading any member fails the test: refusals must come from the directory alone."""
+    original = zipfile.ZipFile.open
+
+    def refuse_reads(self, name, mode="r", *args, **kwargs):
+        if mode == "r":
+            raise AssertionError(f"zip member {name} was opened for reading")
+        return original(self, name, mode, *args, **kwargs)  # building the test's archives
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", refuse_reads)

@@ -65,19 +65,6 @@ def _refusal(data: bytes) -> Refusal:
     return e.value.args[0]
 
 
-@pytest.fixture
-def no_extraction(monkeypatch):
-    """Reading any member fails the test: refusals must come from the directory alone."""
-    original = zipfile.ZipFile.open
-
-    def refuse_reads(self, name, mode="r", *args, **kwargs):
-        if mode == "r":
-            raise AssertionError(f"zip member {name} was opened for reading")
-        return original(self, name, mode, *args, **kwargs)
-
-    monkeypatch.setattr(zipfile.ZipFile, "open", refuse_reads)
-
-
 # ---------------------------------------------------------------------------------------------
 # the upload cap
 

@@ -76,6 +76,12 @@ def points(
     )
 
 
+def outline(mu_i, sigma_i, k: float, name: str, vertices: int = 24, **line) -> go.Scatter:
+    """One posterior's k-sigma ellipse as an outline (no fill), for marking a single sample."""
+    xy = geometry.ellipse_outlines(np.asarray(mu_i)[None], np.asarray(sigma_i)[None], k, vertices)
+    return go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", hoverinfo="skip", line=line, name=name)
+
+
 def cells(grid_centres: np.ndarray, mask: np.ndarray, alpha: float, name: str | None = None):
     """Grid cells where `mask` (bool, indexed [iy, ix]) is True, in the hole colour; the rest
     transparent, so the plane shows through."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from vae_geom import geometry
-from vae_geom.figures.plane import points, prior_circles, style_plane
+from vae_geom.figures.plane import HOLE, outline, points, prior_circles, style_plane
 
 
 def _numbered(z: np.ndarray, name: str, hover: str) -> go.Scatter:
@@ -25,17 +24,7 @@ def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: n
     reach = float(max(3.2 * sigma_i.max(), 0.05))
     right = go.Figure()
     for k, dash in [(1.0, "solid"), (2.0, "dash")]:
-        xy = geometry.ellipse_outlines(mu_i[None], sigma_i[None], k=k, vertices=96)
-        right.add_trace(
-            go.Scatter(
-                x=xy[:, 0],
-                y=xy[:, 1],
-                mode="lines",
-                hoverinfo="skip",
-                line=dict(color="#d62728", dash=dash),
-                name=f"{k:g}σ ellipse",
-            )
-        )
+        right.add_trace(outline(mu_i, sigma_i, k, f"{k:g}σ ellipse", 96, color=HOLE, dash=dash))
     right.add_trace(_numbered(z, "z = μ + ε⊗σ", "z = (%{x:.3f}, %{y:.3f})"))
     right.add_trace(
         go.Scatter(
@@ -56,15 +45,8 @@ def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: n
 
 def highlight(fig: go.Figure, mu_i: np.ndarray, sigma_i: np.ndarray) -> go.Figure:
     """Mark one posterior on a latent figure: its 2-sigma outline in bold."""
-    xy = geometry.ellipse_outlines(mu_i[None], np.maximum(sigma_i[None], 0.03), k=2.0)
-    fig.add_trace(
-        go.Scatter(
-            x=xy[:, 0],
-            y=xy[:, 1],
-            mode="lines",
-            hoverinfo="skip",
-            line=dict(color="black", width=3),
-            name="selected sample (2σ)",
-        )
+    # at least 0.03 wide, so a collapsed posterior (an AE's point) is still visible as a ring
+    sigma_i = np.maximum(sigma_i, 0.03)
+    return fig.add_trace(
+        outline(mu_i, sigma_i, 2.0, "selected sample (2σ)", color="black", width=3)
     )
-    return fig
