@@ -55,7 +55,7 @@ with right:
                 sigma_vae,
                 ds.y_test,
                 label_name=ds.label_name,
-                title="VAE: ellipses (axes ±4)",
+                title=f"VAE: ellipses (axes ±{plane.PLANE:g})",
             )
         ),
         key="pv_vae",

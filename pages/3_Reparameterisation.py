@@ -30,8 +30,8 @@ c1, c2, c3 = st.columns(3)
 index = c1.number_input(
     "Sample (test-set index; or click near its μ below)", 0, len(mu) - 1, key="reparam.index"
 )
-k = c2.slider("K draws of ε", 1, 64, 16, key="reparam.k")
-seed = c3.number_input("Seed for ε", 0, 10_000, 0, key="reparam.seed")
+k = c2.slider("K draws of ε", *generate.DRAWS_SLIDER, key="reparam.k")
+seed = c3.number_input("Seed for ε", 0, generate.DRAW_SEED_MAX, 0, key="reparam.seed")
 eps, z = generate.reparameterize(mu[index], sigma[index], k, seed)
 if model.is_ae:
     st.warning("The AE has σ ≡ 0: every ε lands on μ, a single point. Pick a VAE in the sidebar.")

@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from vae_geom import generate, ui
+from vae_geom import generate, probe, ui
 from vae_geom.figures import generate as fg
 from vae_geom.figures import plane as plane_figures
 
@@ -50,7 +50,7 @@ def samples_section() -> None:
     c1, c2 = st.columns(2)
     n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, key="generate.n")
     n = n or generate.SAMPLES_DEFAULT  # none selected: the default
-    seed = c2.number_input("Seed", min_value=0, max_value=2**32 - 1, key="generate.seed")
+    seed = c2.number_input("Seed", min_value=0, max_value=generate.SEED_MAX, key="generate.seed")
     z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
     hole = generate.in_hole(z, mu, sigma)
     left.plotly_chart(fg.samples_figure(z=z, hole=hole, **plane), key="gen_samples")
@@ -83,7 +83,7 @@ def grid_section() -> None:
     )
 
 
-NUMBER = dict(min_value=-10.0, max_value=10.0, step=0.1, format="%.2f")
+NUMBER = dict(min_value=-probe.Z_LIMIT, max_value=probe.Z_LIMIT, step=0.1, format="%.2f")
 
 
 def endpoint(end: str, default: tuple[float, float]) -> tuple[float, float]:

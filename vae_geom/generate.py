@@ -28,6 +28,10 @@ from vae_geom.models import VAE, decode_images
 SAMPLE_COUNTS = (16, 36, 64)  # perfect squares, so the prior samples tile a square mosaic
 SAMPLES_DEFAULT = 36
 MAX_SAMPLES = 1_000_000  # prior_samples refuses more: an accident, not a lesson
+SEED_MAX = 2**32 - 1  # numpy's seed range
+MAX_DRAWS = 1024  # reparameterize refuses more eps draws than this
+DRAWS_SLIDER = (1, 64, 16)  # (min, max, default) K of the Reparameterisation page: 64 tiles fit
+DRAW_SEED_MAX = 10_000  # eps seeds are interchangeable: a short range to try a few is enough
 GRID_MIN, GRID_MAX, GRID_DEFAULT = 5, 25, 15  # G, points per axis of the manifold grid
 GRID_PX, STRIP_PX = 640, 620  # the grid mosaic and the path strip are shown about this wide
 SPACINGS = ("inverse-cdf", "uniform")
@@ -56,7 +60,7 @@ def _check_int(name: str, value, lo: int, hi: int) -> int:
 def prior_samples(n: int, seed: int = 0) -> np.ndarray:
     """n draws of z ~ N(0, I), shape (n, 2); the same seed gives the same draws."""
     n = _check_int("The number of samples n", n, 1, MAX_SAMPLES)
-    seed = _check_int("The seed", seed, 0, 2**32 - 1)
+    seed = _check_int("The seed", seed, 0, SEED_MAX)
     return geometry.prior_samples(n, seed)
 
 
@@ -66,8 +70,8 @@ def reparameterize(mu_i, sigma_i, k: int, seed: int = 0) -> tuple[np.ndarray, np
     Returns (eps, z), each of shape (k, 2): a point of the unit circle's Gaussian, moved by mu and
     stretched by sigma (Kingma & Welling 2014, section 2.4).
     """
-    if not 1 <= int(k) <= 1024:
-        raise ValueError(f"k must be between 1 and 1024 draws, got {k!r}.")
+    if not 1 <= int(k) <= MAX_DRAWS:
+        raise ValueError(f"k must be between 1 and {MAX_DRAWS} draws, got {k!r}.")
     eps = np.random.default_rng(seed).standard_normal((int(k), 2))
     return eps, np.asarray(mu_i, dtype=np.float64) + eps * np.asarray(sigma_i, dtype=np.float64)
 
