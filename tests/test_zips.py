@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 
+from tests.peak import peak_mb
 from vae_geom import uploads, user_models, zips
 from vae_geom.checkpoints import CheckpointError
 from vae_geom.uploads import UploadError
@@ -101,6 +102,47 @@ def test_too_many_members(no_extraction):
     assert _refusal(ARCHIVES["members"]) == Refusal("members", found=3, limit=2)
 
 
+def many_entries(n: int, declared: int | None = None) -> bytes:
+    """A directory of n one-letter entries (47 bytes each, no member data: opening reads none),
+    closed by zip64 end records (needed past 65,535 entries) that declare `declared` of them."""
+    entry = struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, *[0] * 7, 1, *[0] * 6) + b"a"
+    directory = entry * n
+    count = n if declared is None else declared
+    end64 = struct.pack(
+        "<4sQ2H2I4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(directory), 0
+    )
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, len(directory), 1)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0)
+    return directory + end64 + locator + end
+
+
+def test_the_oracle_for_many_entries_is_a_zip():
+    with zipfile.ZipFile(io.BytesIO(many_entries(70_000))) as zf:  # beyond 65,535: zip64
+        assert len(zf.infolist()) == 70_000
+
+
+def test_too_many_entries_are_counted_before_zipfile_parses_them():
+    """The count comes from the raw end records: 560,000 entries (26 MB) cost zipfile 377 MB."""
+    data = many_entries(560_000)
+    assert len(data) < uploads.LIMITS.max_file_bytes
+    with pytest.raises(UploadError, match="holds 560,000 files; at most 40,000 are read"):
+        uploads.load_upload("many.zip", data)
+    peak = peak_mb(
+        "from tests.test_zips import many_entries; from vae_geom.uploads import load_upload",
+        "many_entries(560_000)",
+        "load_upload('many.zip', data)",
+    )
+    assert peak < 20, f"refusing 560,000 entries took {peak:.0f} MB"
+
+
+@pytest.mark.parametrize("declared", [1, 0])
+def test_a_directory_larger_than_its_declared_count_is_walked(declared, monkeypatch):
+    """zipfile parses entries for as long as the declared directory size lasts, whatever the
+    count says: the entries are counted through that size too, creating nothing."""
+    monkeypatch.setattr(zipfile, "ZipFile", None)  # refused before zipfile is even called
+    assert _refusal(many_entries(5, declared=declared)) == Refusal("members", found=3, limit=2)
+
+
 def test_an_encrypted_member_is_named(no_extraction):
     assert _refusal(ARCHIVES["encrypted"]) == Refusal("encrypted", member="m.safetensors")
 
@@ -150,7 +192,7 @@ def test_a_refused_archive_is_closed(monkeypatch):
 
     monkeypatch.setattr(zipfile.ZipFile, "close", close)
     with pytest.raises(Refused) as e:  # e keeps the archive alive: no __del__ closes it for us
-        _open(ARCHIVES["members"])
+        _open(ARCHIVES["unpacked"])  # judged after opening (a count is judged before)
     assert len(closed) == 1 and closed[0].fp is None, e
 
 
