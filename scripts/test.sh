@@ -5,11 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 
-# Debian's chromium for the real-browser tests (Playwright cannot download its own browser here).
-if [[ ! -x /usr/bin/chromium ]]; then
+# Debian's chromium for the real-browser tests (Playwright cannot download its own browser here)
+# and Debian's nginx for the proxy tests (tests/test_proxy.py runs it in the foreground, as the
+# test's own process: no system service is used).
+MISSING=()
+[[ -x /usr/bin/chromium ]] || MISSING+=(chromium)
+[[ -x /usr/sbin/nginx ]] || MISSING+=(nginx)
+if ((${#MISSING[@]})); then
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
 
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
