@@ -16,6 +16,7 @@ import pytest
 from numpy.lib import format as npy_format
 from PIL import Image
 
+from tests.peak import peak_mb
 from vae_geom import data, uploads
 from vae_geom.uploads import LIMITS, UploadError, check_samples, describe, load_upload
 
@@ -322,13 +323,20 @@ def test_the_pickle_payload_is_real(tmp_path):
     assert flag.exists()
 
 
-def test_npy_header_declaring_a_huge_array_is_refused():
+def npy_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
+    """A .npy header declaring `shape`, and no data."""
     buf = io.BytesIO()
-    header = {"descr": "<f4", "fortran_order": False, "shape": (10**9, 4096)}
-    npy_format.write_array_header_1_0(buf, header)
-    content = zip_bytes({"x.npy": buf.getvalue()})
-    with pytest.raises(UploadError, match=r"declares an array of shape \(1000000000, 4096\)"):
+    npy_format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def test_npy_header_declaring_a_huge_array_is_refused():
+    content = zip_bytes({"x.npy": npy_header((10**9, 4096))})
+    with pytest.raises(UploadError, match=r"'x': 1,000,000,000 samples × 4,096 values = 4,096,0"):
         load_upload("huge.npz", content)
+    labels = zip_bytes({"y.npy": npy_header((10**9,))})  # one value a sample: judged by bytes
+    with pytest.raises(UploadError, match=r"declares an array of shape \(1000000000,\)"):
+        load_upload("a.npz", npz_bytes(x=np.linspace(0, 1, 240).reshape(60, 4)), labels, "y.npz")
 
 
 @pytest.mark.parametrize(
@@ -514,3 +522,133 @@ def test_check_samples_directly(rng):
     with pytest.raises(UploadError, match=r"the data: values run from -1 to 1") as err:
         check_samples(x * 2 - 1)
     assert err.value.suggest_rescale
+
+
+# ---------------------------------------------------------------------------------------------
+# memory: the whole dataset's n × d values are held to a budget before they are allocated
+
+PEAK_IMPORTS = "from tests.test_uploads import load_upload, ragged_csv, wide_csv, wide_npz"
+
+
+def test_the_budget_is_mnist_sized_and_tighter_than_the_two_caps():
+    assert LIMITS.max_values == 20_000 * 28 * 28
+    assert LIMITS.max_samples * LIMITS.max_features > 5 * LIMITS.max_values  # why it exists
+
+
+def wide_npz() -> bytes:
+    """20,000 samples of 4,096 values, each count within its cap: ~120 kB packed, 312 MB as
+    float32."""
+    x = np.zeros((LIMITS.max_samples, LIMITS.max_features), np.uint8)
+    x[::2, 0] = 1
+    return npz_bytes(compressed=True, x=x)
+
+
+def wide_csv() -> bytes:
+    """20,000 rows of 1,250 one-digit values: 50 MB (under the cap), 25 M values."""
+    return ("1," * 1249 + "0\n").encode() * LIMITS.max_samples
+
+
+def ragged_csv() -> bytes:
+    """20,000 rows of 400 values with three decimals (48 MB, 8 M values, within the budget) and
+    a short last row: refused only at its end."""
+    row = (",".join(f"0.{i:03d}" for i in range(400)) + "\n").encode()
+    return row * (LIMITS.max_samples - 1) + b"0.5,0.5\n"
+
+
+BUDGET = r"at most 15,680,000 \(as many as 20,000 images of 28×28\) are read here"
+
+
+def test_a_wide_npz_is_refused_from_its_header_before_its_array_is_read():
+    data = wide_npz()
+    assert len(data) < 200 * 1024
+    with pytest.raises(UploadError, match=rf"20,000 samples × 4,096 values = .*; {BUDGET}"):
+        load_upload("wide.npz", data)
+    peak = peak_mb(PEAK_IMPORTS, "wide_npz()", "load_upload('wide.npz', data)")
+    assert peak < 20, f"refusing a wide .npz took {peak:.0f} MB"  # 78 MB of uint8 alone
+
+
+def test_a_wide_csv_is_refused_as_it_is_read():
+    data = wide_csv()
+    assert len(data) <= LIMITS.max_file_bytes
+    with pytest.raises(UploadError, match=rf"at least 12,545 samples × 1,250 values = .*{BUDGET}"):
+        load_upload("wide.csv", data)
+    peak = peak_mb(PEAK_IMPORTS, "wide_csv()", "load_upload('wide.csv', data)")
+    # the text (50 MB) and at most the budget as float64 (125 MB): never the cells as strings
+    assert peak < 250, f"refusing a 50 MB CSV took {peak:.0f} MB"
+
+
+def test_a_csv_refused_at_its_last_row_never_held_its_cells_as_strings():
+    data = ragged_csv()
+    assert len(data) <= LIMITS.max_file_bytes
+    with pytest.raises(UploadError, match="line 20000: 2 values where the first row has 400"):
+        load_upload("ragged.csv", data)
+    peak = peak_mb(PEAK_IMPORTS, "ragged_csv()", "load_upload('ragged.csv', data)")
+    # the text (48 MB) and its values as float64 (64 MB)
+    assert peak < 200, f"refusing a 48 MB CSV took {peak:.0f} MB"
+
+
+def test_a_csv_too_wide_is_refused_from_its_first_row(monkeypatch):
+    """The width is known from the first row: the rest is never parsed."""
+    first = ",".join(["0.5"] * (LIMITS.max_features + 1)) + "\n"
+    with pytest.raises(UploadError, match="4,097 values per sample; at most 4,096"):
+        load_upload("wide.csv", first.encode() + b"garbage,,," * 1000)
+
+
+@pytest.fixture
+def budget_of_60x4(monkeypatch):
+    monkeypatch.setattr(uploads, "LIMITS", dataclasses.replace(LIMITS, max_values=60 * 4))
+
+
+def test_the_budget_is_inclusive_and_a_label_column_is_not_counted(rng, budget_of_60x4):
+    x = rng.integers(0, 9, size=(60, 4)) / 8
+    y = np.arange(60) % 3
+    table = np.concatenate([y[:, None], x], axis=1)
+    assert_split(load_upload("ok.csv", csv_bytes(table, ["label", "a", "b", "c", "d"])), x, y)
+    assert_split(load_upload("ok.npz", npz_bytes(x=x, y=y)), x, y)
+    with pytest.raises(UploadError, match=r"at least 61 samples × 4 values = 244 values; at most"):
+        load_upload("big.csv", csv_bytes(np.concatenate([x, x[:1]])))
+    with pytest.raises(UploadError, match=r"a.npz: array 'x': 61 samples × 4 values = 244"):
+        load_upload("a.npz", npz_bytes(x=np.concatenate([x, x[:1]])))
+    with pytest.raises(UploadError, match=r"the data: 60 samples × 5 values = 300 values"):
+        check_samples(rng.random((60, 5)))
+
+
+def test_the_budget_is_checked_from_the_first_image(monkeypatch, budget_of_60x4):
+    """Before the (n, h, w) array is allocated, and before the other images are decoded."""
+    files = {f"{i:02d}.png": png_bytes(np.full((2, 3), i, np.uint8)) for i in range(50)}
+    decoded = []
+    original = uploads._grey
+    monkeypatch.setattr(uploads, "_grey", lambda *a: decoded.append(a[1]) or original(*a))
+    with pytest.raises(UploadError, match=r"big.zip: 50 samples × 6 values = 300 values"):
+        load_upload("big.zip", zip_bytes(files))
+    assert decoded == ["00.png"]
+
+
+# ---------------------------------------------------------------------------------------------
+# .npz members: the array read is the one whose header was checked
+
+
+def test_a_member_without_npy_beside_one_with_it_is_refused(images):
+    """np.load maps "x" to a member "x" or "x.npy": "x" here declares 7.3 TiB."""
+    sound = npy_bytes(images[0].reshape(60, 64).astype(np.float32))
+    content = zip_bytes({"x.npy": sound, "x": npy_header((2**40, 2))})
+    with pytest.raises(UploadError, match=r"holds 'x', which is not a NumPy array \(\.npy\)"):
+        load_upload("twice.npz", content)
+
+
+def test_two_members_with_one_name_are_refused(images):
+    sound = npy_bytes(images[0].reshape(60, 64).astype(np.float32))
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("x.npy", sound)
+            zf.writestr("x.npy", npy_header((2**40, 2)))
+        content = buf.getvalue()
+    with pytest.raises(UploadError, match=r"holds two arrays named 'x'"):
+        load_upload("twice.npz", content)
+
+
+def test_a_member_whose_data_is_cut_short_is_refused(images):
+    sound = npy_bytes(images[0].reshape(60, 64).astype(np.float32))
+    with pytest.raises(UploadError, match=r"array 'x' cannot be read \(EOF"):
+        load_upload("cut.npz", zip_bytes({"x.npy": sound[:-100]}))

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import NamedTuple
@@ -40,6 +42,10 @@ class Limits:
     min_samples: int = 50  # fewer cannot be split into train/test and trained on sensibly
     max_samples: int = 20_000  # training in the browser session stays interactive
     max_features: int = 64 * 64  # pixels (or values) per sample
+    # n × d values in all, checked before anything that size is allocated: MNIST-sized (20,000
+    # images of 28×28, 63 MB as float32). The two caps above alone let 20,000 × 4,096 through,
+    # 312 MB as float32 from a 121 kB .npz of zeros; four such uploads took a server to 3 GB.
+    max_values: int = 20_000 * 28 * 28
     max_classes: int = 100  # each class is one plotly trace in the latent figures
     # 20,000 images plus the __MACOSX/._ twin macOS Finder adds beside each of them
     max_zip_members: int = 40_000
@@ -251,10 +257,25 @@ def _check_counts(shape: tuple[int, int], where: str) -> None:
         )
     if d == 0:
         raise UploadError(f"{where}: the samples have no values (0 features).")
+    _check_features(d, where)
+    _check_budget(n, d, where)
+
+
+def _check_features(d: int, where: str) -> None:
     if d > LIMITS.max_features:
         raise UploadError(
             f"{where}: {d:,} values per sample; at most {LIMITS.max_features:,} (64×64 pixels). "
             "Downscale the images."
+        )
+
+
+def _check_budget(n: int, d: int, where: str, more: str = "") -> None:
+    """n samples of d values fit LIMITS.max_values; called before they are allocated."""
+    if n * d > LIMITS.max_values:
+        raise UploadError(
+            f"{where}: {more}{n:,} samples × {d:,} values = {n * d:,} values; at most "
+            f"{LIMITS.max_values:,} (as many as 20,000 images of 28×28) are read here. Upload "
+            "fewer samples or smaller images."
         )
 
 
@@ -371,6 +392,8 @@ def _check_npy_header(fp: io.BufferedIOBase, where: str) -> None:
         )
     if dtype.kind not in "biuf":
         raise UploadError(f"{where} holds values of type {dtype}; numbers are needed.")
+    if len(shape) >= 2:  # samples (n, ...): a 1-D array is labels, or refused later as no rows
+        _check_budget(shape[0], math.prod(shape[1:]), where)
     if math.prod(shape) * dtype.itemsize > LIMITS.max_unzipped_bytes:
         raise UploadError(
             f"{where} declares an array of shape {shape} ({dtype}), larger than "
@@ -388,18 +411,36 @@ def _read_npy(data: bytes, where: str) -> np.ndarray:
         raise UploadError(f"{where} is not a readable .npy file ({e}); save it again.") from e
 
 
-def _npz_arrays(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Array name -> member name, as np.load names them (the member without .npy)."""
-    return {m[:-4]: m for m in zf.namelist() if m.endswith(".npy")}
+def _npz_arrays(zf: zipfile.ZipFile, where: str) -> dict[str, str]:
+    """Array name -> member name (the member without .npy), as np.savez writes them.
+
+    Anything else is refused rather than guessed at: a member without .npy, or two members with
+    one name (np.load maps "x" to a member "x" or "x.npy", whichever it finds).
+    """
+    arrays: dict[str, str] = {}
+    for member in zf.namelist():
+        if not member.endswith(".npy"):
+            raise UploadError(
+                f"{where} holds {member[:60]!r}, which is not a NumPy array (.npy); save the "
+                "arrays with np.savez(f, x=x, y=y) and nothing else in the file."
+            )
+        key = member[:-4]
+        if key in arrays:
+            raise UploadError(
+                f"{where} holds two arrays named {key[:60]!r}; save it again with "
+                "np.savez(f, x=x, y=y)."
+            )
+        arrays[key] = member
+    return arrays
 
 
-def _load_npz_array(data: bytes, zf: zipfile.ZipFile, key: str, where: str) -> np.ndarray:
-    member = _npz_arrays(zf)[key]
+def _load_npz_array(zf: zipfile.ZipFile, member: str, key: str, where: str) -> np.ndarray:
+    """The array in `member`, whose header is checked first; the one member read is that one."""
     with zf.open(member) as fp:
         _check_npy_header(fp, f"{where}: array {key!r}")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return npz[key]
+        with zf.open(member) as fp:
+            return npy_format.read_array(fp, allow_pickle=False)
     except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as e:
         raise UploadError(f"{where}: array {key!r} cannot be read ({e}); save it again.") from e
 
@@ -415,7 +456,8 @@ def _pick(keys: list[str], preferred: tuple[str, ...], exclude: tuple[str, ...])
 
 def _read_npz(data: bytes, name: str) -> _Raw:
     with _open_zip(data, name, ".npz file") as zf:
-        keys = sorted(_npz_arrays(zf))
+        arrays = _npz_arrays(zf, name)
+        keys = sorted(arrays)
         if not keys:
             raise UploadError(f"{name} holds no arrays; save one with np.savez(f, x=x).")
         x_key = _pick(keys, X_KEYS, exclude=Y_KEYS)
@@ -424,9 +466,9 @@ def _read_npz(data: bytes, name: str) -> _Raw:
                 f"{name} holds arrays {', '.join(keys)}; name the samples x, e.g. "
                 "np.savez(f, x=x, y=y)."
             )
-        x = _load_npz_array(data, zf, x_key, name)
+        x = _load_npz_array(zf, arrays[x_key], x_key, name)
         y_key = next((k for k in Y_KEYS if k in keys), None)
-        y = None if y_key is None else _load_npz_array(data, zf, y_key, name)
+        y = None if y_key is None else _load_npz_array(zf, arrays[y_key], y_key, name)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]  # (n, h, w, 1): channels-last greyscale
     if x.ndim > 3:
@@ -439,14 +481,15 @@ def _read_npz(data: bytes, name: str) -> _Raw:
 
 def _read_label_npz(data: bytes, where: str) -> np.ndarray:
     with _open_zip(data, where, ".npz file") as zf:
-        keys = sorted(_npz_arrays(zf))
+        arrays = _npz_arrays(zf, where)
+        keys = sorted(arrays)
         key = _pick(keys, Y_KEYS, exclude=())
         if key is None:
             raise UploadError(
                 f"{where} holds arrays {', '.join(keys) or 'none'}; save the labels as y, e.g. "
                 "np.savez(f, y=y)."
             )
-        return _load_npz_array(data, zf, key, where)
+        return _load_npz_array(zf, arrays[key], key, where)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,23 +528,34 @@ def _is_8bit_text(data: bytes, sample: int = 1 << 16) -> bool:
     return controls * 100 <= len(head)
 
 
-def _csv_rows(text: str, where: str, max_rows: int) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of the non-blank rows; stops as soon as there are too many."""
-    rows = []
-    reader = csv.reader(io.StringIO(text))
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` one at a time, as io.StringIO(text) gives them, without its copy."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
+
+
+def _csv_rows(text: str, where: str, max_rows: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of the non-blank rows, one at a time, so that a file that is refused
+    is refused as it is read (holding every row's cells as strings took 1.5 GB for 50 MB); stops
+    as soon as there are too many."""
+    reader = csv.reader(_lines(text))
+    count = 0
     try:
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue  # blank lines, such as trailing ones, are not samples
-            rows.append((reader.line_num, cells))
-            if len(rows) > max_rows:
+            count += 1
+            if count > max_rows:
                 raise UploadError(
                     f"{where} has more than {max_rows:,} rows; at most "
                     f"{LIMITS.max_samples:,} samples can be trained here. Upload a random subset."
                 )
+            yield reader.line_num, cells
     except csv.Error as e:
         raise UploadError(f"{where} is not a valid CSV (line {reader.line_num}: {e}).") from e
-    return rows
 
 
 def _is_number(cell: str) -> bool:
@@ -520,21 +574,32 @@ def _is_header(cells: list[str]) -> bool:
     return pandas_names or not all(_is_number(c) for c in cells)
 
 
-def _parse_rows(rows: list[tuple[int, list[str]]], names: list[str], where: str) -> np.ndarray:
-    """Cells -> float64 of shape (n, width); the first ragged row or non-number is named."""
+def _parse_rows(
+    rows: Iterable[tuple[int, list[str]]], names: list[str], where: str, most: int
+) -> np.ndarray:
+    """Cells -> float64 of shape (n, width), n <= `most` (an upper bound: the lines in the file);
+    the first ragged row or non-number is named. The samples' values (a label column aside) are
+    held to LIMITS.max_values as they are read, so the array is never larger than that."""
     width = len(names)
-    values = np.empty((len(rows), width), np.float64)
-    for i, (line, cells) in enumerate(rows):
+    d = max(width - any(n.lower() == "label" for n in names), 1)  # a label is not a value
+    _check_features(d, where)  # from the first row alone, before any row is parsed
+    fit = LIMITS.max_values // d  # rows of d values within the budget
+    values = np.empty((min(most, LIMITS.max_samples + 1, fit), width), np.float64)
+    n = 0
+    for line, cells in rows:
+        if n == len(values):  # only the budget can run out: the others bound the rows
+            _check_budget(n + 1, d, where, more="at least ")
         if len(cells) != width:
             raise UploadError(
                 f"{where}, line {line}: {len(cells)} values where the first row has {width}; "
                 "every row needs the same number of values."
             )
         try:
-            values[i] = np.asarray(cells, dtype=np.float64)
+            values[n] = np.asarray(cells, dtype=np.float64)
         except ValueError:
             _raise_bad_cell(cells, names, line, where)
-    return values
+        n += 1
+    return values[:n]
 
 
 def _raise_bad_cell(cells: list[str], names: list[str], line: int, where: str) -> None:
@@ -554,13 +619,16 @@ def _raise_bad_cell(cells: list[str], names: list[str], line: int, where: str) -
 def _read_csv(data: bytes, name: str) -> _Raw:
     text = _decode_text(data, name)
     rows = _csv_rows(text, name, max_rows=LIMITS.max_samples + 1)  # + a header
-    if rows and _is_header(rows[0][1]):
-        names = [c.strip() for c in rows.pop(0)[1]]
-    else:
-        names = [""] * (len(rows[0][1]) if rows else 0)
-    if not rows:
+    first = next(rows, None)
+    if first is not None and _is_header(first[1]):
+        names = [c.strip() for c in first[1]]
+        first = next(rows, None)
+    elif first is not None:
+        names = [""] * len(first[1])
+    if first is None:
         raise UploadError(f"{name} has no data rows; put one sample per row.")
-    values = _parse_rows(rows, names, name)
+    most = text.count("\n") + 1  # no more rows than lines
+    values = _parse_rows(itertools.chain([first], rows), names, name, most)
     is_label = [n.lower() == "label" for n in names]
     if not any(is_label):
         return _Raw(values, None)
@@ -569,19 +637,26 @@ def _read_csv(data: bytes, name: str) -> _Raw:
 
 
 def _read_label_csv(data: bytes, where: str) -> np.ndarray:
-    rows = _csv_rows(_decode_text(data, where), where, max_rows=LIMITS.max_samples + 1)
-    if rows and not all(_is_number(c) for c in rows[0][1]):
-        rows.pop(0)  # a header such as "label"
-    single = []
-    for line, cells in rows:
+    text = _decode_text(data, where)
+    rows = _csv_rows(text, where, max_rows=LIMITS.max_samples + 1)
+    first = next(rows, None)
+    if first is not None and not all(_is_number(c) for c in first[1]):
+        first = None  # a header such as "label"
+    return _parse_rows(_one_per_row(first, rows, where), [""], where, text.count("\n") + 1)
+
+
+def _one_per_row(
+    first: tuple[int, list[str]] | None, rows: Iterator[tuple[int, list[str]]], where: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a labels file, each checked to hold one value as it is read."""
+    for line, cells in itertools.chain([first] if first else [], rows):
         filled = [c for c in cells if c.strip()]
         if len(filled) != 1:
             raise UploadError(
                 f"{where}, line {line}: {len(filled)} values; a labels file has one integer "
                 "per row."
             )
-        single.append((line, filled))
-    return _parse_rows(single, [""], where)  # (n, 1)
+        yield line, filled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,6 +747,7 @@ def _read_zip(data: bytes, name: str) -> _Raw:
     with _open_zip(data, name, ".zip archive") as zf:
         members = _image_members(zf, name)
         first = _grey(_read_member(zf, members[0], name), members[0], name, None)
+        _check_budget(len(members), first.size, name)
         x = np.empty((len(members), *first.shape), np.float32)  # (n, h, w)
         x[0] = first
         for i, m in enumerate(members[1:], start=1):
