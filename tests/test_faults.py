@@ -115,12 +115,14 @@ def test_the_kl_page_reports_a_broken_rung_instead_of_a_traceback(models):
     assert "cannot be loaded" in at.error[0].value and "vae-kl-0.1.json" in at.error[0].value
 
 
-def _train_and_save(name: str):
+def _train_and_save(name: str, share: bool = False):
     """Train your own: one epoch on digits, then Save under `name`; no exception."""
     at = run_page(str(ROOT / "pages" / "7_Train_your_own.py"), dataset="digits", timeout=180)
     at.number_input(key="train.epochs").set_value(1)
     at.button(key="train.go").click().run()
     at.text_input(key="train.name").set_value(name).run()
+    if share:
+        at.checkbox(key="train.share").check()
     at.button(key="train.save").click().run()
     assert not at.exception
     return at
@@ -134,6 +136,68 @@ def test_saving_into_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypat
     assert any("could not be saved" in e.value for e in at.error), [e.value for e in at.error]
     assert at.session_state["train.result"]["model"] is not None  # the trained model is kept
     assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
+
+
+@pytest.mark.parametrize("where", ["weights", "json"])
+def test_a_full_disk_says_so_offers_the_download_and_leaves_nothing(tmp_path, monkeypatch, where):
+    """The disk fills while the model is written (its weights, or its JSON after the weights):
+    the page says the disk is full, offers the model as a download, and no file is left behind
+    (a 0-byte JSON used to appear in everyone's picker)."""
+    import errno
+
+    from safetensors import SafetensorError
+
+    user_dir = tmp_path / "user_models"
+    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(user_dir))
+    save_file, write_text = checkpoints.save_file, Path.write_text
+
+    def full_weights(tensors, filename, metadata=None):
+        if str(filename).startswith(str(user_dir)):
+            Path(filename).write_bytes(b"")  # as a real full disk leaves it: an empty file
+            raise SafetensorError("I/O error: No space left on device (os error 28)")
+        return save_file(tensors, filename, metadata=metadata)
+
+    def full_json(self, *args, **kwargs):
+        if str(self).startswith(str(user_dir)):
+            write_text(self, "")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_text(self, *args, **kwargs)
+
+    if where == "weights":
+        monkeypatch.setattr(checkpoints, "save_file", full_weights)
+    else:
+        monkeypatch.setattr(Path, "write_text", full_json)
+    at = _train_and_save("mine")
+    assert any("disk is full" in e.value for e in at.error), [e.value for e in at.error]
+    assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
+    assert not at.success
+    left = [p for p in user_dir.rglob("*") if p.is_file() and p.name != ".lock"]
+    assert left == []
+    assert not [o for o in at.selectbox(key="sidebar.model").options if ":" in o]
+
+
+def test_the_model_cache_stays_within_its_byte_budget(tmp_path, monkeypatch, digits):
+    """Ten user models opened one after another (the last-good copies included) keep at most
+    MODEL_CACHE_BYTES of weights in memory, least recently used out; the newest still falls back
+    to its last good copy when its file goes bad."""
+    from vae_geom import training, user_models
+    from vae_geom.models import ModelConfig, make_model
+    from vae_geom.ui import loaders
+
+    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path / "user_models"))
+    models = [make_model(ModelConfig(64, hidden=(256, 128)), seed) for seed in range(10)]
+    meta = {"test": training.test_metrics(models[0], digits)}
+    size = user_models.weights_bytes(models[0])
+    monkeypatch.setattr(loaders, "MODEL_CACHE_BYTES", 3 * size)
+    for i, m in enumerate(models):
+        user_models.save(m, "digits", f"m{i}", meta)
+        served, *_ = loaders._current("digits", f"user:m{i}")
+        assert loaders.cached_bytes() <= 3 * size
+    weights = checkpoints.paths(user_models.stem("digits", "user:m9"))[0]
+    weights.write_bytes(b"garbage")
+    served, _, _, problem = loaders._current("digits", "user:m9")
+    assert problem and served is not None
+    assert loaders.cached_bytes() <= 3 * size
 
 
 # --- nothing shipped is ever written --------------------------------------------------------
@@ -210,7 +274,7 @@ def test_every_page_training_and_saving_never_write_under_assets(tmp_path, monke
     try:
         for page in [APP, *sorted(str(p) for p in (ROOT / "pages").glob("[0-6]_*.py"))]:
             _run_every_section(run_page(page, dataset="digits"))
-        _train_and_save("audit")
+        _train_and_save("audit", share=True)
         assert (tmp_path / "user_models" / "digits" / "audit.safetensors").is_file()
         writes = list(_WRITES)
     finally:

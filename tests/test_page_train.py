@@ -1,4 +1,5 @@
-"""AppTest of Train your own: a short run, its replay, saving, and a bad checkpoint upload."""
+"""AppTest of Train your own: a short run, its replay, saving (whose model, never over another,
+within quotas), downloads of the session's own model, and checkpoint uploads."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from tests.plotly_data import array
@@ -55,18 +57,136 @@ def test_a_short_run_drives_progress_and_replay():
     assert not np.allclose(rec.mu[0], rec.mu[2])
 
 
-def test_save_puts_the_model_in_every_pages_picker(user_dir):
-    at = _trained(1)
-    at.text_input(key="train.name").set_value("mine").run()
+APP = str(Path(PAGE).parents[1] / "app.py")
+
+
+def _picker(query: dict | None = None) -> list[str]:
+    """The Explorer's model picker for digits, opened by a link with `query`."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"dataset": "digits", **(query or {})})
+    at.run()
+    assert not at.exception, at.exception
+    return at.selectbox(key="sidebar.model").options
+
+
+def _save(at: AppTest, name: str, share: bool = False) -> AppTest:
+    at.text_input(key="train.name").set_value(name)
+    if share:
+        at.checkbox(key="train.share").check()
     at.button(key="train.save").click().run()
-    assert not at.exception
-    assert (user_dir / "digits" / "mine.safetensors").is_file()
-    explorer = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=60)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_saved_model_is_its_students_own_and_their_link_finds_it_again(user_dir):
+    at = _save(_trained(1), "mine")
+    assert "Saved as “Yours: mine”" in at.success[-1].value
+    me = (
+        at.query_params["me"][0]
+        if isinstance(at.query_params["me"], list)
+        else at.query_params["me"]
+    )
+    assert user_models.OWNER_RE.fullmatch(me)  # the link carries the student's key
+    assert "Yours: mine" in _picker({"me": me})  # a reload, or the same link next lesson
+    assert "Yours: mine" not in _picker()  # anyone else: a fresh key, no model
+    assert "Yours: mine" not in _picker({"me": "B" * 22})
+    assert not (user_dir / "digits" / "mine.json").exists()  # not among the class's models
+
+
+def test_a_link_naming_someone_elses_model_does_not_load_it(user_dir):
+    at = _save(_trained(1), "mine")
+    explorer = AppTest.from_file(APP, default_timeout=60)
+    explorer.query_params.update({"dataset": "digits", "model": "me:mine"})
     explorer.run()
-    explorer.selectbox(key="sidebar.dataset").set_value("digits").run()
-    explorer.selectbox(key="sidebar.model").set_value("user:mine").run()
-    assert not explorer.exception and explorer.get("plotly_chart")
-    assert "Yours: mine" in explorer.selectbox(key="sidebar.model").options
+    assert not explorer.exception
+    assert explorer.selectbox(key="sidebar.model").value == "vae-kl-1"  # the default instead
+    assert any("unknown" in w.value for w in explorer.warning)
+    assert at.session_state["train.result"]["model"] is not None
+
+
+def test_a_shared_model_is_in_every_pickers_list_and_never_overwritten(user_dir):
+    at = _save(_trained(1), "ours", share=True)
+    assert "Saved as “Shared: ours”" in at.success[-1].value
+    assert "Shared: ours" in _picker()  # any student's
+    before = (user_dir / "digits" / "ours.safetensors").read_bytes()
+    other = _save(_trained(2), "ours", share=True)  # another student, the same name
+    assert "nothing was overwritten" in other.error[0].value
+    assert not other.success  # and no "Saved as"
+    assert "train.dl_unsaved" in {b.key for b in other.get("download_button")}
+    assert (user_dir / "digits" / "ours.safetensors").read_bytes() == before
+
+
+def test_a_refused_save_leaves_no_stale_saved_as(user_dir):
+    at = _save(_trained(1), "mine")
+    assert at.success and "Saved as" in at.success[-1].value
+    at = _save(at, "mine")  # the same name again: refused
+    assert "nothing was overwritten" in at.error[0].value
+    assert not [s for s in at.success if "Saved as" in s.value]
+
+
+def test_a_student_who_saved_too_many_is_told_the_limit(user_dir, monkeypatch):
+    monkeypatch.setattr(user_models, "MAX_OWNER_MODELS", 1)
+    at = _save(_save(_trained(1), "one"), "two")
+    assert "at most 1 models" in at.error[0].value
+    assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
+
+
+def _zip_served(at: AppTest, key: str, media) -> bytes:
+    (button,) = [
+        b for b in at.get("download_button") if b.proto.id.endswith(key) or key in b.proto.id
+    ]
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    for storage in reversed(media.storages):
+        try:
+            return storage.get_file(file_id).content
+        except Exception:  # not in this storage
+            continue
+    raise KeyError(key)
+
+
+def _weights_in(zipped: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+        (name,) = [n for n in z.namelist() if n.endswith(".safetensors")]
+        return z.read(name)
+
+
+def test_models_of_two_students_uploads_stay_apart_and_each_downloads_their_own(user_dir, media):
+    """Alice and Bob train on their own private uploads and save under the same default name:
+    both are kept, and Alice's download is Alice's model, never Bob's."""
+    rng = np.random.default_rng(0)
+    runs = {}
+    for student in ("alice", "bob"):
+        data = _npz(rng.random((120, 6, 6)).astype(np.float32), rng.integers(0, 3, 120))
+        at = _upload(data, f"{student}.npz")
+        at.number_input(key="train.epochs").set_value(1)
+        at.number_input(key="train.seed").set_value(len(runs))
+        at.button(key="train.go").click().run()
+        at.text_input(key="train.name").set_value("model")
+        at.button(key="train.save").click().run()
+        assert not at.exception and "Saved as “Yours: model”" in at.success[-1].value
+        assert at.checkbox(key="train.share").disabled  # an upload's model is never shared
+        runs[student] = at
+    assert not (user_dir / "uploads").exists()  # no shared "uploads" folder
+    alice = runs["alice"]
+    served = _weights_in(_zip_served(alice, "train.dl", media))
+    model = alice.session_state["train.result"]["model"]
+    from safetensors.torch import load
+
+    for k, v in load(served).items():
+        assert torch.equal(v, model.state_dict()[k])
+    bob_model = runs["bob"].session_state["train.result"]["model"]
+    assert not all(torch.equal(v, bob_model.state_dict()[k]) for k, v in load(served).items())
+
+
+def test_a_model_zip_with_a_name_in_use_does_not_replace_it(user_dir, media):
+    at = _save(_trained(1), "mine")
+    zipped = _zip_served(at, "train.dl", media)
+    at.file_uploader(key="train.ckpt").upload("mine.zip", zipped).run()
+    assert not at.exception and "nothing was overwritten" in at.error[-1].value
+    at.file_uploader(key="train.ckpt").upload("copy.zip", zipped).run()
+    assert "“Yours: copy” is now in" in at.success[-1].value
+    at.run()  # a rerun with the file still in the uploader does not store it again
+    assert not at.error and "“Yours: copy” is now in" in at.success[-1].value
 
 
 @pytest.mark.parametrize(
@@ -186,14 +306,15 @@ def test_a_stopped_run_saves_the_whole_record(user_dir, monkeypatch):
     at.button(key="train.save").click().run()
     assert not at.exception, at.exception
 
-    model, meta = checkpoints.load(user_dir / "digits" / "stopped")
+    me = at.session_state["owner.token"]
+    model, meta = checkpoints.load(user_models.stem("digits", "me:stopped", me))
     assert set(meta) == {
         *("format_version", "model", "name", "dataset", "kind", "train", "train_seconds"),
         *("epochs_run", "final_train", "test", "code_version"),
     }
     chosen = training.TrainConfig(regulariser="simple", beta=0.3, epochs=10, seed=7)
     assert meta["train"] == chosen.to_dict()  # beta, seed, regulariser; the planned epochs
-    assert (meta["name"], meta["dataset"], meta["kind"]) == ("user:stopped", "digits", "vae")
+    assert (meta["name"], meta["dataset"], meta["kind"]) == ("me:stopped", "digits", "vae")
     assert meta["epochs_run"] == 2 and meta["final_train"]["epoch"] == 2
     assert set(meta["final_train"]) == {"epoch", "recon", "reg", "loss"}  # fit's own stats
     assert meta["train_seconds"] >= 0 and meta["code_version"]

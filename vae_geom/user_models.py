@@ -271,11 +271,17 @@ def _unwritable(folder: Path, e: Exception) -> str:
 def model_zip(model: VAE, dataset: str, name: str, meta: dict) -> bytes:
     """The two checkpoint files in one zip, for download, built from the model in the session
     (never read back by name: that file could be someone else's); written in a scratch folder."""
-    with tempfile.TemporaryDirectory() as tmp:
-        s = Path(tmp) / check_name(name)
-        record = {k: v for k, v in meta.items() if k != "owner"}
-        checkpoints.save(model, s, {**record, "name": PREFIX + s.name, "dataset": dataset})
-        return _zip(*checkpoints.paths(s))
+    record = {k: v for k, v in meta.items() if k != "owner"}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            s = Path(tmp) / check_name(name)
+            checkpoints.save(model, s, {**record, "name": PREFIX + s.name, "dataset": dataset})
+            return _zip(*checkpoints.paths(s))
+    except (OSError, SafetensorError) as e:  # the server's scratch space is full too
+        raise CheckpointError(
+            f"No download could be prepared either ({getattr(e, 'strerror', None) or e}): tell "
+            "whoever runs the app. The model stays in this session until you train again."
+        ) from e
 
 
 def _zip(weights: Path, config: Path) -> bytes:

@@ -1,21 +1,28 @@
 """Cached loaders of datasets, models and posteriors, and the guards that stop a page cleanly.
 
-Models are cached with `st.cache_resource` and shared by every session, so they are used read-only
-in eval mode; encoded arrays are cached with `st.cache_data`, keyed by (dataset, model name) and
-the checkpoint's file version, so a checkpoint replaced on disk is read and encoded anew.
+Models are cached once per server process and shared by every session, so they are used read-only
+in eval mode. The model cache holds at most MODEL_CACHE_BYTES of weights (least recently used
+first out); each entry is the last checkpoint of its file that loaded, so when the file changes
+it is read again, and when it can no longer be read that copy keeps serving, with a warning.
+Encoded arrays are cached with `st.cache_data`, keyed by the checkpoint's path and file version,
+so a checkpoint replaced on disk is read and encoded anew.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
 
-from vae_geom import checkpoints, ladder, user_models
+from vae_geom import checkpoints, ladder, user_models, zips
 from vae_geom.data import Dataset, load_dataset
 from vae_geom.models import VAE, posteriors
+from vae_geom.ui.owner import token
 from vae_geom.ui.sidebar import model_label
 
 torch.set_num_threads(1)  # many sessions share 2 cores: one thread each avoids oversubscription
@@ -27,6 +34,8 @@ def dataset(name: str) -> Dataset:
 
 
 def _stem(dataset_name: str, model_name: str) -> Path:
+    if model_name.startswith(user_models.PRIVATE):  # this session's own, never another's
+        return user_models.stem(dataset_name, model_name, token())
     if model_name.startswith(user_models.PREFIX):
         return user_models.stem(dataset_name, model_name)
     return ladder.stem(dataset_name, model_name)
@@ -45,30 +54,56 @@ def _file_version(stem: Path) -> tuple:
     return tuple(version)
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=64)
-def _load(stem: str, version: tuple) -> tuple[VAE, dict]:
-    return checkpoints.load(stem)  # a failure raises, and Streamlit caches no exception
+# The shipped ladder is 28 MB of weights (21 models); a user model has at most
+# user_models.MAX_MODEL_BYTES (16 MB), a typical one 0.4-1.8 MB: this holds the ladder and
+# dozens of user models, and never more than this however many models a class saves and opens.
+MODEL_CACHE_BYTES = 256 * zips.MB
+# stem -> (file version, model, record, bytes), least recently used first
+_MODELS: OrderedDict[str, tuple[tuple, VAE, dict, int]] = OrderedDict()
+_MODELS_LOCK = threading.Lock()  # sessions run in threads of one process
 
 
-# The last checkpoint of each model that loaded, per server process: when its file is deleted or
-# replaced by garbage while the app runs, pages keep this copy and say so (see load_or_stop).
-_LAST_GOOD: dict[str, tuple[tuple, VAE, dict]] = {}
+def _cached(key: str) -> tuple[tuple, VAE, dict, int] | None:
+    with _MODELS_LOCK:
+        if (entry := _MODELS.get(key)) is not None:
+            _MODELS.move_to_end(key)
+        return entry
+
+
+def _remember(key: str, version: tuple, m: VAE, meta: dict) -> None:
+    """Keep this model, and drop the least recently used until the cache fits its budget."""
+    with _MODELS_LOCK:
+        _MODELS[key] = (version, m, meta, user_models.weights_bytes(m))
+        _MODELS.move_to_end(key)
+        while len(_MODELS) > 1 and cached_bytes() > MODEL_CACHE_BYTES:
+            _MODELS.popitem(last=False)
+
+
+def cached_bytes() -> int:
+    """The weights the model cache holds now."""
+    return sum(entry[3] for entry in list(_MODELS.values()))
 
 
 def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str | None]:
     """(model, record, file version, problem): problem is None, or why the file on disk cannot
     be used while an earlier good copy is served instead. Raises CheckpointError with no copy."""
     stem = _stem(dataset_name, model_name)
-    version = _file_version(stem)
-    try:
-        m, meta = _load(str(stem), version)
-        # e.g. a 784-pixel model copied into user_models/digits: it loads, then cannot encode
-        user_models.check_fits(m, dataset_name, dataset(dataset_name).dim)
-    except checkpoints.CheckpointError as e:
-        if (good := _LAST_GOOD.get(str(stem))) is None:
-            raise
-        return good[1], good[2], good[0], str(e)
-    _LAST_GOOD[str(stem)] = (version, m, meta)
+    good = _cached(str(stem))
+    user = user_models.is_user_model(model_name)
+    with user_models.reading() if user else nullcontext():  # a pair being saved: after its save
+        version = _file_version(stem)
+        if good is not None and good[0] == version:
+            return good[1], good[2], version, None
+        try:
+            with st.spinner("Loading the model…"):
+                m, meta = checkpoints.load(stem)
+            # e.g. a 784-pixel model copied into user_models/digits: it loads, cannot encode
+            user_models.check_fits(m, dataset_name, dataset(dataset_name).dim)
+        except checkpoints.CheckpointError as e:
+            if good is None:
+                raise
+            return good[1], good[2], good[0], str(e)
+    _remember(str(stem), version, m, meta)
     return m, meta, version, None
 
 
@@ -83,14 +118,15 @@ def sample_posteriors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2)."""
     m, _, version, _ = _current(dataset_name, model_name)
-    return _encode(dataset_name, model_name, split, version, m)
+    return _encode(dataset_name, str(_stem(dataset_name, model_name)), split, version, m)
 
 
 @st.cache_data(show_spinner="Encoding the samples…")
 def _encode(
-    dataset_name: str, model_name: str, split: str, version: tuple, _m: VAE
+    dataset_name: str, stem: str, split: str, version: tuple, _m: VAE
 ) -> tuple[np.ndarray, np.ndarray]:
-    # keyed by the checkpoint's file version: a model replaced on disk is encoded anew
+    # keyed by the checkpoint's path (two students' "me:x" are two files) and file version: a
+    # model replaced on disk is encoded anew
     return posteriors(_m, samples(dataset_name, split)[0])
 
 

@@ -11,9 +11,12 @@ import streamlit as st
 from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.ui.loaders import dataset
+from vae_geom.ui.owner import token
 from vae_geom.zips import MAX_UPLOAD_MB
 
 KEY_RESULT = "train.result"
+KEY_SAVED, KEY_DL_UNSAVED = "train.saved", "train.dl_unsaved"  # the page pops KEY_SAVED on Train
+KEY_CKPT_DONE = "train.ckpt_done"  # (file id, stored, message) of the last model zip uploaded
 
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=4)
@@ -143,43 +146,60 @@ def replay_view(result: dict) -> None:
 
 
 def save_panel(result: dict) -> None:
-    """Save the trained model as a user model; download it as a zip."""
+    """Save the trained model: the student's own (their link finds it again) unless they share it
+    with the class; and download it, built from this session's model, never read back by name."""
     spec = result["spec"]
     default = f"{spec.name}-s{result['config'].seed}-e{len(result['epochs_done'])}"
     name = st.text_input("Model name", default, key="train.name", max_chars=48)
+    shareable = result["store"] in DATASETS  # a model of someone's upload stays theirs
+    share = st.checkbox(
+        "Share with the class",
+        key="train.share",
+        disabled=not shareable,
+        help="Shared models are in everyone's model picker; a name in use is never overwritten."
+        if shareable
+        else "A model trained on your own data is never shared.",
+    )
     if st.button("Save to my models", key="train.save"):
+        st.session_state.pop(KEY_SAVED, None)  # a refused save leaves no stale "Saved as"
         meta = result["meta"] or _record_after_stop(result)
+        shared = share and shareable
         try:
-            user_models.save(result["model"], result["store"], name, meta)
-            st.session_state["train.saved"] = name
+            user_models.save(result["model"], result["store"], name, meta, token(), shared)
+            st.session_state[KEY_SAVED] = {"name": name, "shared": shared}
         except checkpoints.CheckpointError as e:
             st.error(str(e))
-            if user_models.NAME_RE.match(name):  # else the name is what to fix, not the folder
-                st.download_button(
-                    "Download it instead (.zip: safetensors + JSON)",
-                    user_models.model_zip(result["model"], result["store"], name, meta),
-                    file_name=f"{name}.zip",
-                    mime="application/zip",
-                    key="train.dl_unsaved",
+            if user_models.NAME_RE.fullmatch(name):  # else the name is what to fix
+                _download(
+                    result, name, "Download it instead (.zip: safetensors + JSON)", KEY_DL_UNSAVED
                 )
-    saved = st.session_state.get("train.saved")
-    if saved:
-        where = result["store"]
-        st.success(
-            f"Saved as “Yours: {saved}”"
-            + (
-                " — pick it in the sidebar on every page."
-                if where in DATASETS
-                else " (trained on your upload: shown here only)."
-            )
-        )
-        st.download_button(
-            "Download it (.zip: safetensors + JSON)",
-            user_models.to_zip(where, saved),
-            file_name=f"{saved}.zip",
-            mime="application/zip",
-            key="train.dl",
-        )
+    if saved := st.session_state.get(KEY_SAVED):
+        st.success(_saved_message(saved["name"], saved["shared"], shareable))
+        _download(result, saved["name"], "Download it (.zip: safetensors + JSON)", "train.dl")
+
+
+def _saved_message(name: str, shared: bool, built_in: bool) -> str:
+    if shared:
+        return f"Saved as “Shared: {name}”: everyone in the class can pick it in the sidebar."
+    if not built_in:
+        return f"Saved as “Yours: {name}” (trained on your upload: kept for you, shown here only)."
+    return (
+        f"Saved as “Yours: {name}”: pick it in the sidebar on every page. Only your link shows "
+        "it: bookmark this page's address to find it again next lesson."
+    )
+
+
+def _download(result: dict, name: str, label: str, key: str) -> None:
+    """A download of the session's own model (zipped once per name, kept with the result)."""
+    if (cached := result.get("zip")) is None or cached[0] != name:
+        try:
+            meta = result["meta"] or _record_after_stop(result)
+            data = user_models.model_zip(result["model"], result["store"], name, meta)
+        except checkpoints.CheckpointError as e:
+            st.error(str(e))
+            return
+        result["zip"] = cached = (name, data)
+    st.download_button(label, cached[1], file_name=f"{name}.zip", mime="application/zip", key=key)
 
 
 def _record_after_stop(result: dict) -> dict:
@@ -198,15 +218,32 @@ def _record_after_stop(result: dict) -> dict:
 
 
 def checkpoint_upload(dataset_name: str) -> None:
-    """Upload a model zip (as downloaded above); validated, never unpickled."""
+    """Upload a model zip (as downloaded above); validated, never unpickled, stored once per
+    upload as the student's own unless shared."""
+    share = st.checkbox("Share it with the class", key="train.ckpt_share")
     up = st.file_uploader(
         "Upload a model (.zip with NAME.json + NAME.safetensors)", type=["zip"], key="train.ckpt"
     )
     if up is None:
         return
+    done = st.session_state.get(KEY_CKPT_DONE)
+    if done is None or done[0] != up.file_id:  # a rerun must not store the same file again
+        done = (up.file_id, *_store_upload(up, dataset_name, share))
+        st.session_state[KEY_CKPT_DONE] = done
+    (st.success if done[1] else st.error)(done[2])
+
+
+def _store_upload(up, dataset_name: str, share: bool) -> tuple[bool, str]:
     name = user_models.name_from_file(up.name)
     try:
-        user_models.from_zip(up.getvalue(), dataset_name, name, dataset(dataset_name).dim)
-        st.success(f"“Yours: {name}” is now in the sidebar's model picker for {dataset_name}.")
+        user_models.from_zip(
+            up.getvalue(), dataset_name, name, dataset(dataset_name).dim, token(), share
+        )
     except checkpoints.CheckpointError as e:
-        st.error(str(e) if str(e).startswith(up.name) else f"{up.name}: {e}")  # named once
+        return False, str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
+    if share:
+        return True, f"“Shared: {name}” is now in everyone's model picker for {dataset_name}."
+    return True, (
+        f"“Yours: {name}” is now in the sidebar's model picker for {dataset_name} "
+        "(only your link shows it)."
+    )
