@@ -58,14 +58,19 @@ def sidebar() -> tuple[str, str]:
 
 
 def model_names(dataset_name: str) -> list[str]:
-    """The shipped ladder, then the user's own models for this dataset ("user:NAME")."""
-    return [s.name for s in ladder.SPECS] + user_models.list_models(dataset_name)
+    """The shipped ladder, then this session's own models for this dataset ("me:NAME"), then the
+    ones shared with the class ("user:NAME"). Another student's own models are never listed."""
+    from vae_geom.ui.owner import token  # ui.owner: the link's private key
+
+    return [s.name for s in ladder.SPECS] + user_models.list_models(dataset_name, token())
 
 
 def model_label(name: str) -> str:
     """How a model is named in the picker and captions."""
+    if name.startswith(user_models.PRIVATE):
+        return f"Yours: {name.removeprefix(user_models.PRIVATE)}"
     if name.startswith(user_models.PREFIX):
-        return f"Yours: {name.removeprefix(user_models.PREFIX)}"
+        return f"Shared: {name.removeprefix(user_models.PREFIX)}"
     return ladder.spec_by_name(name).label
 
 
