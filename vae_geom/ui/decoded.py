@@ -6,15 +6,19 @@ clicks on points only); the views decode z and say which posteriors cover it.
 
 from __future__ import annotations
 
+import reprlib
+import string
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vae_geom import probe, tiles
 from vae_geom.data import Dataset
 from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE
+from vae_geom.ui import inbound
 from vae_geom.ui.sidebar import KEY_URL_Z
 
 
@@ -93,24 +97,39 @@ def _thumbnails(ds: Dataset, images: np.ndarray, idx, captions: list[str]) -> No
     )
 
 
+CLICK_ECHO_MAX = 40  # characters of a bad click's value quoted back, as the sidebar does for links
+_MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in string.punctuation}  # CommonMark: all escapable
 _CLICK_JS = (Path(__file__).resolve().parents[2] / "assets" / "plane_click.js").read_text()
 _plane_click = st.components.v2.component("vae_geom.plane_click", js=_CLICK_JS)
+inbound.install()  # before any click's callback can run: no trigger value longer than a few clicks
 
 
 def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -> None:
     """Listen for clicks anywhere on the plotly charts with these keys (see assets/plane_click.js).
 
     A click stores z = (z1, z2) in st.session_state[z_key] and reruns only `fragment` (a
-    `@st.fragment(key=...)`), so the figure is not rebuilt or re-sent.
+    `@st.fragment(key=...)`), so the figure is not rebuilt or re-sent. A click that cannot be read
+    leaves z alone and puts a short message in st.session_state[f"{z_key}.error"].
     """
     key = f"{z_key}.listener"
+    last_run: list = [None]  # the run whose click this listener has read (see _new_run)
 
     def on_click() -> None:
-        event = st.session_state[key]["click"]
-        try:
-            st.session_state[z_key] = probe.check_z((event["x"], event["y"]))
-        except (TypeError, KeyError, GeometryError) as e:
-            st.session_state[f"{z_key}.error"] = f"That click could not be read: {e}"
+        # Streamlit calls this once per "click" event in the trigger value (inbound.py bounds how
+        # many one message holds), and each read of st.session_state[key] walks all of them. So
+        # only the run's first call reads the click (the latest one); the others only ask for the
+        # same rerun: O(1) each, where they once cost O(events) each (issue 12).
+        if not _new_run(last_run):
+            if fragment:
+                st.rerun(fragment)  # as the first call did: a plain return reruns the whole app
+            return
+        state = st.session_state.get(key)
+        event = state.get("click") if isinstance(state, dict) else None
+        if event is not None:  # none: a trigger without the component's state, nothing to read
+            try:
+                st.session_state[z_key] = _click_z(event)
+            except GeometryError as e:
+                st.session_state[f"{z_key}.error"] = f"That click could not be read: {e}"
         if fragment:
             st.rerun(fragment)
 
@@ -120,6 +139,41 @@ def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -
     _plane_click(
         key=key, data={"charts": charts, "z": list(z) if z else None}, on_click_change=on_click
     )
+
+
+def _click_z(event: object) -> tuple[float, float]:
+    """The z of one click event {"x": z1, "y": z2, ...}; a GeometryError quotes at most a short,
+    Markdown-escaped excerpt of anything else (the message is shown with st.warning)."""
+    xy = (event.get("x"), event.get("y")) if isinstance(event, dict) else None
+    if xy is None or not all(type(v) in (int, float) for v in xy):  # bool and big nests too
+        raise GeometryError(f"expected two numbers x and y, got {_excerpt(event)}.")
+    return probe.check_z(xy)
+
+
+def _excerpt(value: object, limit: int = CLICK_ECHO_MAX) -> str:
+    """At most `limit` characters of value's repr, escaped so Markdown shows them as they are."""
+    short = reprlib.Repr()  # never builds the repr of a whole big value, only its head
+    short.maxstring = short.maxother = limit
+    short.maxlist = short.maxdict = 4
+    text = short.repr(value)
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    text = "".join(c if c.isprintable() else "\ufffd" for c in text)
+    return text.translate(_MARKDOWN_ESCAPES)
+
+
+def _new_run(last_run: list) -> bool:
+    """True if this script run is not `last_run[0]` (and remember it), False if it is.
+
+    A widget's callbacks all run at the start of one script run, before its body; Streamlit makes
+    a new `cursors` dict for every run (ScriptRunContext.reset), so holding the one seen last (a
+    reference, never its id: an id can be reused) tells a new run from the same one.
+    """
+    ctx = get_script_run_ctx()
+    run = ctx.cursors if ctx is not None else None
+    if run is not None and run is last_run[0]:
+        return False
+    last_run[0] = run
+    return True
 
 
 def decoded_pair(

@@ -1,0 +1,198 @@
+"""Forged websocket messages (issue 12): one student can neither slow nor break the server.
+
+The websocket needs no XSRF token, so a script can send what no browser would: here a click
+listener's trigger value carrying thousands of click events in one message. Streamlit runs the
+click callback once per event; before the fix each call re-read all of them, and one message of
+10,000 events cost 10-23 s of server CPU. The browser tests drive a real `streamlit run` through
+Streamlit's own websocket protocol (tests/forge.py) and measure the server's CPU time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+
+from tests.devserver import streamlit_server
+from tests.forge import Session, click_event, cpu_s, forged_clicks
+from vae_geom.geometry import GeometryError
+from vae_geom.ui import decoded, inbound
+
+LISTENER = "explorer.z.listener"  # app.py: ui.click_listener(["latent"], z_key="explorer.z")
+READOUT = re.compile(r"\*\*z = \(([+-]\d+\.\d+), ([+-]\d+\.\d+)\)\*\*")
+# Server CPU for one forged message, whatever it holds: a rerun of the Explorer costs ~0.1-0.3 s
+# on the 2-core machine; before the fix 10,000 events cost 10-23 s.
+CPU_CAP_S = 1.5
+
+
+# --- the bound itself, without a server -------------------------------------------------------
+
+
+def states(*values: str) -> WidgetStates:
+    out = WidgetStates()
+    for i, v in enumerate(values):
+        out.widgets.append(WidgetState(id=f"w{i}", json_trigger_value=v))
+    out.widgets.append(WidgetState(id="slider", double_value=0.5))
+    return out
+
+
+def test_a_trigger_value_of_one_click_passes_as_sent():
+    sent = states(json.dumps([click_event()]))
+    assert inbound.bounded(sent) is sent
+    assert inbound.bounded(None) is None
+
+
+def test_a_trigger_value_of_thousands_of_clicks_is_dropped_and_the_rest_kept():
+    sent = states(json.dumps([click_event()]), forged_clicks(1_000))
+    kept = inbound.bounded(sent)
+    assert [w.id for w in kept.widgets] == ["w0", "slider"]
+    assert len(forged_clicks(10)) < inbound.MAX_TRIGGER_CHARS  # a few batched clicks still pass
+
+
+def test_install_wraps_streamlit_once():
+    from streamlit.runtime.state.session_state import SessionState
+
+    inbound.install()
+    wrapped = SessionState.on_script_will_rerun
+    inbound.install()
+    assert SessionState.on_script_will_rerun is wrapped
+    assert wrapped.vae_geom_bounded
+
+
+@pytest.mark.parametrize(
+    "event, z",
+    [({"x": 0.5, "y": -1.25, "chart": "latent", "t": 1}, (0.5, -1.25)), ({"x": 1, "y": 0}, (1, 0))],
+)
+def test_a_click_event_gives_its_z(event, z):
+    assert decoded._click_z(event) == z
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        "x" * 100_000,
+        {"x": "1", "y": 2},
+        {"x": True, "y": 0.0},
+        {"x": [0.1] * 10_000, "y": 0.0},
+        {"y": 1.0},
+        None,
+        {"x": 1e6, "y": 0.0},  # outside the plane
+        {"x": float("nan"), "y": 0.0},
+    ],
+)
+def test_a_bad_click_event_is_refused_with_a_short_message(event):
+    with pytest.raises(GeometryError) as e:
+        decoded._click_z(event)
+    assert len(str(e.value)) < 120
+
+
+def test_the_excerpt_of_a_bad_value_is_short_and_literal_markdown():
+    shown = decoded._excerpt("![x](http://host/t.png) **bold** " + "a" * 10_000)
+    assert len(shown.replace("\\", "")) <= decoded.CLICK_ECHO_MAX
+    assert "](" not in shown and "**" not in shown  # every punctuation mark is escaped
+    assert "\\!\\[x\\]\\(http\\:" in shown
+    assert "\n" not in decoded._excerpt("line\nbreak")
+
+
+# --- a real server ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def open_explorer(url) -> tuple[Session, str]:
+    s = Session(url)
+    await s.__aenter__()
+    assert await s.run() == "FINISHED_SUCCESSFULLY"
+    return s, s.trigger_id(LISTENER)
+
+
+def shown_z(s: Session) -> tuple[float, float] | None:
+    found = [m for t in s.texts if (m := READOUT.search(t))]
+    return (float(found[-1][1]), float(found[-1][2])) if found else None
+
+
+async def forged_cost(url, n: int) -> tuple[float, str, Session]:
+    """Server CPU seconds spent on one message carrying n click events, its outcome, the session."""
+    s, wid = await open_explorer(url)
+    await asyncio.sleep(0.5)  # the first run's tail (media, caches) is not the message's cost
+    c0 = cpu_s(url.pid)
+    status = await s.run({wid: forged_clicks(n, 0.5, -1.25)}, timeout=60)
+    await asyncio.sleep(0.3)
+    await s.__aexit__()
+    return cpu_s(url.pid) - c0, status, s
+
+
+@pytest.mark.browser
+def test_one_message_of_10000_clicks_costs_the_server_about_one_rerun(server):
+    """Before the fix: 10,000 events cost 23 s of server CPU here (1,000: 0.3 s), N squared."""
+    cost = {n: run(forged_cost(server, n)) for n in (1_000, 10_000)}
+    print({n: f"{cpu:.2f} s server CPU" for n, (cpu, _, _) in cost.items()})
+    for n, (cpu, status, s) in cost.items():
+        assert status != "closed" and not s.exceptions, (n, status, s.exceptions)
+        assert cpu < CPU_CAP_S, f"{n:,} events cost {cpu:.2f} s of server CPU"
+    small, big = cost[1_000][0], cost[10_000][0]
+    assert big < 3 * small + 0.3, f"not bounded: 1,000 events {small:.2f} s, 10,000 {big:.2f} s"
+
+
+@pytest.mark.browser
+def test_a_message_over_one_megabyte_closes_only_its_own_socket(server):
+    async def go():
+        s, wid = await open_explorer(server)
+        status = await s.run({wid: forged_clicks(60_000)}, timeout=30)  # ~4.5 MB
+        assert status == "closed" and s.closed == 1009  # Message Too Big, never parsed
+        other, _ = await open_explorer(server)  # the server serves everyone else
+        await other.__aexit__()
+
+    run(go())
+
+
+@pytest.mark.browser
+def test_normal_clicks_still_decode_each_in_a_fragment_run(server):
+    async def go():
+        s, wid = await open_explorer(server)
+        for z in [(0.5, -1.25), (-2.0, 1.5)]:
+            status = await s.run({wid: json.dumps([click_event(*z, t=int(time.time()))])})
+            assert status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"  # the figure is not re-sent
+            assert shown_z(s) == z
+        # a few batched clicks (under the bound): the latest one counts, still a fragment run
+        clicks = [click_event(0.1 * i, -0.1 * i, t=i) for i in range(1, 6)]
+        assert await s.run({wid: json.dumps(clicks)}) == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"
+        assert shown_z(s) == (0.5, -0.5)
+        assert not s.exceptions
+        await s.__aexit__()
+
+    run(go())
+
+
+@pytest.mark.browser
+def test_a_forged_click_is_refused_quietly_and_echoed_short(server):
+    async def go():
+        s, wid = await open_explorer(server)
+        bad = [
+            {"event": "click", "value": {"x": "![x](http://host/t.png)" + "a" * 1500, "y": 0}}
+        ]  # under the bound
+        await s.run({wid: json.dumps(bad)})
+        warning = [t for t in s.texts if t.startswith("That click could not be read")]
+        assert warning and len(warning[-1]) < 160, warning
+        assert "](" not in warning[-1]  # Markdown shows it literally: no image is fetched
+        # a click trigger without the component's state (the page hash of a first visit): the
+        # callback used to raise KeyError; now nothing happens
+        s.page_hash = ""
+        await s.run({wid: json.dumps([click_event()])})
+        assert not s.exceptions, s.exceptions
+        await s.__aexit__()
+
+    run(go())
+    assert not [line for line in server.log if "Traceback" in line or "KeyError" in line]
