@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 
 import pytest
 
@@ -55,3 +57,50 @@ def test_stop_keeps_the_epochs_done(tmp_path, monkeypatch):
         wait_for_app(page)
         last = int(page.locator('.st-key-train-epoch input[type="range"]').get_attribute("max"))
         assert 3 <= last < 200
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process so far (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after "(comm)", which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, timeout_s: float) -> float:
+    """Seconds until the server uses under a fifth of a core over half a second."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        before = server_cpu_seconds(pid)
+        time.sleep(0.5)
+        if server_cpu_seconds(pid) - before < 0.1:
+            return time.monotonic() - start
+    raise AssertionError(f"the server still trains {timeout_s} s after its last tab closed")
+
+
+def test_the_queue_and_a_closed_tab_give_the_slot_to_the_next(tmp_path, monkeypatch):
+    """One slot (VAE_GEOM_MAX_TRAININGS=1): two more tabs queue, each told its place, kept up to
+    date; closing the training tab stops its run and the head of the queue starts at once."""
+    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path))
+    monkeypatch.setenv("VAE_GEOM_MAX_TRAININGS", "1")  # inherited by the server
+    waiting = "1 training is running; you are number {} in the queue"
+    with streamlit_server() as url, chromium() as browser:
+        first = start_training(browser, url, epochs=200)
+        first.get_by_text(re.compile(r"epoch \d+/200")).wait_for(timeout=60_000)
+        second = start_training(browser, url, epochs=200)
+        second.get_by_text(waiting.format(1)).wait_for(timeout=60_000)
+        third = start_training(browser, url, epochs=200)
+        third.get_by_text(waiting.format(2)).wait_for(timeout=60_000)
+        assert not re.search(r"epoch \d+/200", second.locator("body").inner_text())
+
+        closed = time.monotonic()
+        first.close()
+        second.get_by_text(re.compile(r"epoch \d+/200")).wait_for(timeout=30_000)
+        handed_over = time.monotonic() - closed
+        third.get_by_text(waiting.format(1)).wait_for(timeout=10_000)  # moved up
+
+        second.close()
+        third.get_by_text(re.compile(r"epoch \d+/200")).wait_for(timeout=30_000)
+        third.close()
+        idle = wait_until_idle(url.pid, timeout_s=20)
+    assert handed_over < 5, f"the queue's head started {handed_over:.1f} s after the tab closed"
+    assert idle < 5, f"the last closed tab's training ran on for {idle:.1f} s"

@@ -64,6 +64,38 @@ def uploaded_dataset() -> Dataset | None:
 
 
 def train_live(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: str) -> None:
+    """Wait for a training slot (at most vae_geom.slots.TRAININGS.capacity run at once), showing
+    the place in the queue, then train. The slot is given back however the run ends: done,
+    stopped, or its tab closed (Streamlit raises StopException or RerunException into this
+    script at its next redraw, here or in the queue)."""
+    from vae_geom.slots import TRAININGS
+
+    ticket = TRAININGS.join()
+    try:
+        _wait_in_queue(ticket)
+        _train_fresh(ds, spec, epochs, seed, store)
+    finally:
+        ticket.release()
+
+
+QUEUE_POLL_S = 0.5  # how often a waiting session redraws its place (and notices a Stop)
+
+
+def _wait_in_queue(ticket) -> None:
+    """Until `ticket` holds a slot, with its place in the queue shown and kept up to date."""
+    notice = st.empty()
+    while not ticket.wait(timeout=QUEUE_POLL_S):
+        running, place = ticket.slots.running, ticket.position()
+        if place:  # 0: the slot came between the wait and now
+            notice.info(
+                f"{running} {'training is' if running == 1 else 'trainings are'} running; you "
+                f"are number {place} in the queue. Yours starts by itself when one ends (at most "
+                f"{ticket.slots.capacity} at once, so each gets a whole core)."
+            )
+    notice.empty()
+
+
+def _train_fresh(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: str) -> None:
     """Train a FRESH model with a progress bar, ETA and live curves; keep everything in the
     session as it goes, so a Stop (which interrupts this run) still leaves the epochs done and
     all that their record needs."""
