@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ TRAIN = str(ROOT / "pages" / "7_Train_your_own.py")
 SCRIPT = ROOT / "tests" / "bad_inputs" / "make_corpus.py"
 MAX_MESSAGE = 500  # characters: longer than this is a wall of text, not a clear message
 SCRATCH = os.path.join(tempfile.gettempdir(), "tmp")  # tempfile's own folders: /tmp/tmpXXXX
+MARKDOWN = ("![", "](", "://")  # an image, a link, an autolink: what no message may draw
 
 
 # Known failures, outside this change's reach: strict, so that the fix shows up as a pass
@@ -78,10 +80,16 @@ def _refused(at: AppTest, case: dict) -> str:
     """The one clear message the case must produce; no exception reached the page."""
     assert not at.exception, at.exception
     shown = [e.value for e in at.error] + [w.value for w in at.warning]
-    hits = [m for m in shown if case["message"] in m]
+    hits = [m for m in shown if case["message"] in _read(m)]
     assert hits, f"{case['message']!r} not in {shown}"
     assert len(hits[0]) <= MAX_MESSAGE, f"{len(hits[0]):,} characters: {hits[0][:300]}"
+    assert not any(c in hits[0] for c in MARKDOWN), hits[0]  # the body Streamlit renders
     return hits[0]
+
+
+def _read(body: str) -> str:
+    """What a reader sees of a Markdown body: CommonMark's backslash escapes undone."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
 
 
 def _upload(at: AppTest, key: str, folder: Path, name: str) -> AppTest:
@@ -117,8 +125,8 @@ def test_a_bad_model_zip_is_refused_then_a_good_one_is_stored(corpus, name, user
     at.run()
     message = _refused(_upload(at, "train.ckpt", folder, name), _case(manifest, name))
     assert SCRATCH not in message  # a scratch folder's path means nothing to the user
-    stored = user_dir / manifest["dataset"]
-    assert not stored.exists() or not any(stored.iterdir())  # nothing half written
+    written = [f for f in user_dir.rglob("*") if f.suffix in (".json", ".safetensors")]
+    assert not written  # nothing half written, among the shared models or the private ones
 
     _upload(at, "train.ckpt", folder, manifest["good"]["checkpoint_zip"])
     assert not at.exception and "“Yours: good-model” is now in" in at.success[-1].value
@@ -137,7 +145,9 @@ def test_a_second_download_of_a_model_zip_is_stored_under_its_name(corpus, tmp_p
     at.run()
     _upload(at, "train.ckpt", tmp_path, "good-model (1).zip")
     assert not at.exception and "“Yours: good-model” is now in" in at.success[-1].value
-    assert (user_dir / manifest["dataset"] / "good-model.safetensors").is_file()
+    # stored as the student's own (user_models/private/KEY/DATASET/), under the zip's name
+    stored = list(user_dir.rglob("good-model.safetensors"))
+    assert [f.parent.name for f in stored] == [manifest["dataset"]]
 
 
 @pytest.mark.parametrize("name", _names("checkpoint_pair"))
@@ -159,6 +169,44 @@ def test_a_bad_model_on_disk_is_refused_then_another_model_works(corpus, name, u
     at.selectbox(key="sidebar.model").set_value("vae-kl-1").run()
     assert not at.exception and not at.error
     assert at.get("plotly_chart")
+
+
+# The records that passed the old checks and then raised on the pages that draw the picked model
+RECORD_CASES = ["ckpt-no-test-figures", "ckpt-text-figures", "ckpt-absurd-logvar"]
+PICKED_MODEL_PAGES = [  # (page, the query that opens its part drawing the picked model)
+    ("app.py", {}),
+    ("pages/2_KL_and_coverage.py", {"kl.section": "Aggregate posterior vs prior"}),
+    ("pages/3_Reparameterisation.py", {}),
+    pytest.param(
+        "pages/5_Code_space_shapes.py",
+        {"shapes.section": "One model, measured"},
+        marks=pytest.mark.xfail(  # strict: the one-line fix there shows up as a pass
+            strict=True,
+            reason="pages/5's model_section calls ui.sample_posteriors on the picked model "
+            "without ui.load_or_stop first, so any unusable model raises there",
+        ),
+    ),
+    ("pages/6_Generate_and_interpolate.py", {}),
+]
+
+
+@pytest.mark.parametrize("page, query", PICKED_MODEL_PAGES)
+@pytest.mark.parametrize("name", RECORD_CASES)
+def test_every_page_refuses_a_model_whose_record_would_break_it(
+    corpus, name, page, query, user_dir
+):
+    folder, manifest = corpus
+    case = _case(manifest, name)
+    stored = user_dir / manifest["dataset"]
+    stored.mkdir(parents=True)
+    for f in case["files"]:
+        shutil.copy(folder / f, stored / f)
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.session_state["sidebar.dataset"] = manifest["dataset"]
+    at.query_params.update(query)
+    at.run()
+    at.selectbox(key="sidebar.model").set_value(f"user:{name}").run()
+    assert _refused(at, case).startswith("This model cannot be loaded.")
 
 
 @pytest.mark.parametrize("name", _names("query"))

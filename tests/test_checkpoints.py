@@ -13,12 +13,24 @@ from vae_geom import checkpoints
 from vae_geom.checkpoints import CheckpointError
 from vae_geom.models import ModelConfig, make_model
 
+# the test figures a record carries (training.test_metrics); the AE's kl and elbo are null
+TEST = {
+    "recon": 21.1,
+    "kl": float("inf"),
+    "elbo": None,
+    "coverage_1": 0.83,
+    "coverage_2": 0.98,
+    "aggregate_kl": 0.16,
+    "holes_fraction": 0.006,
+    "coverage_samples": 20_000,
+}
+
 
 @pytest.fixture
 def saved(tmp_path, tiny_vae):
     model, _ = tiny_vae
     stem = tmp_path / "m"
-    checkpoints.save(model, stem, {"name": "m", "dataset": "digits", "test": {"kl": float("inf")}})
+    checkpoints.save(model, stem, {"name": "m", "dataset": "digits", "test": TEST})
     return model, stem
 
 
@@ -38,7 +50,7 @@ def test_round_trip_gives_identical_tensors_and_config(saved):
 def test_names_with_dots_keep_their_own_files(tmp_path, tiny_vae):
     model, _ = tiny_vae
     for name in ("vae-kl-0.1", "vae-kl-0.3", "vae-kl-0"):
-        checkpoints.save(model, tmp_path / name, {"name": name, "dataset": "digits"})
+        checkpoints.save(model, tmp_path / name, {"name": name, "dataset": "digits", "test": TEST})
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{n}.{ext}"
         for n in ("vae-kl-0.1", "vae-kl-0.3", "vae-kl-0")
@@ -124,8 +136,8 @@ def test_non_finite_weights(saved):
         (lambda m: {**m, "model": {**m["model"], "input_dim": 64.0}}, "input_dim is 64.0"),
         (lambda m: {**m, "model": {**m["model"], "logvar_min": None}}, "logvar_min None"),
         (lambda m: {**m, "model": {**m["model"], "latent_dim": 3}}, "2-D latent planes only"),
-        # 10^12 parameters: refused from the shapes alone, nothing is allocated
-        (lambda m: {**m, "model": {**m["model"], "hidden": [10**6] * 2}}, r"expects \(1000000,"),
+        # 10^12 parameters: refused from the config alone, nothing is allocated
+        (lambda m: {**m, "model": {**m["model"], "hidden": [10**6] * 2}}, "from 1 to 1,024"),
     ],
 )
 def test_bad_config(saved, edit, message):
@@ -142,3 +154,154 @@ def test_garbage_config(saved, content):
     stem.with_suffix(".json").write_bytes(content)
     with pytest.raises(CheckpointError, match="not valid JSON"):
         checkpoints.load(stem)
+
+
+def _edit(stem, edit) -> None:
+    c = stem.with_suffix(".json")
+    c.write_text(json.dumps(edit(json.loads(c.read_text()))))
+
+
+def _model(**changes):
+    return lambda m: {**m, "model": {**m["model"], **changes}}
+
+
+def _test(**changes):
+    return lambda m: {**m, "test": {**m["test"], **changes}}
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        # sigma = e^350 is inf in float32: the geometry of every page would raise
+        (_model(logvar_min=-800.0, logvar_max=700.0), "numbers from -30 to 10"),
+        (_model(logvar_min=-10, logvar_max=11), "numbers from -30 to 10"),
+        (_model(logvar_min=2.0, logvar_max=1.0), "the first below the second"),
+        (_model(logvar_min=10**400), "logvar_min a number of 401 digits"),
+        (_model(hidden=[8] * 10_000), "hidden is a list of 10,000 items; it must list 1 to 4"),
+        (_model(hidden=[8] * 5), "it must list 1 to 4 hidden"),
+        (_model(hidden=[2048]), r"hidden is \[2048\]; layer widths must be whole numbers from 1"),
+        (_model(hidden="64"), "hidden is '64'; it must list"),
+        (_model(input_dim=10**6), "input_dim is 1000000; layer widths .* from 1 to 4,096"),
+        (_model(latent_dim=10**6), "latent_dim is 1000000"),
+        (lambda m: {**m, "model": [64]}, r'"model" is \[64\], not an object'),
+    ],
+)
+def test_absurd_architectures_are_refused_before_anything_is_built(saved, edit, message):
+    _, stem = saved
+    _edit(stem, edit)
+    with pytest.raises(CheckpointError, match=message):
+        checkpoints.load(stem)
+
+
+def test_ten_thousand_layers_are_refused_at_once(saved):
+    """Once 47 s to build; now refused from the JSON, before the weights are read."""
+    import time
+
+    _, stem = saved
+    _edit(stem, _model(hidden=[8] * 10_000))
+    t0 = time.perf_counter()
+    with pytest.raises(CheckpointError, match="10,000 items"):
+        checkpoints.load(stem)
+    assert time.perf_counter() - t0 < 0.5
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: {k: v for k, v in m.items() if k != "test"}, "has no test figures"),
+        (lambda m: {**m, "test": [1, 2]}, "has no test figures"),
+        (lambda m: {**m, "test": {}}, "test figure recon is missing"),
+        (_test(coverage_1="lots"), "coverage_1 is 'lots'; it must be a number from 0 to 1"),
+        (_test(coverage_2=1.5), "coverage_2 is 1.5; it must be a number from 0 to 1"),
+        (_test(holes_fraction=True), "holes_fraction is True"),
+        (_test(aggregate_kl=None), "aggregate_kl is None; it must be a number ≥ 0"),
+        (_test(aggregate_kl=-1), "aggregate_kl is -1"),
+        (_test(recon=10**400), "recon is a number of 401 digits"),
+        (_test(elbo=5.0), "elbo is 5.0; it must be a number ≤ 0"),
+        (_test(kl=[1]), r"kl is \[1\]"),
+        (_test(coverage_samples="many"), "coverage_samples is 'many'"),
+    ],
+)
+def test_records_without_usable_test_figures_are_refused(saved, edit, message):
+    """Every page shows these figures: a model without them is refused at load, with the fix."""
+    _, stem = saved
+    _edit(stem, edit)
+    with pytest.raises(CheckpointError, match=message) as e:
+        checkpoints.load(stem)
+    assert "Train your own" in str(e.value)
+
+
+def test_nan_test_figures_are_refused(saved):
+    _, stem = saved
+    c = stem.with_suffix(".json")
+    c.write_text(c.read_text().replace('"coverage_1": 0.83', '"coverage_1": NaN'))
+    with pytest.raises(CheckpointError, match="coverage_1 is nan"):
+        checkpoints.load(stem)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"format_version": ' + "9" * 5000 + "}", "not valid JSON"),  # Python's int limit
+        ("[" * 5_000 + "]" * 5_000, "not valid JSON"),  # RecursionError in the parser
+        ('{"a": ' + "[" * 50 + "]" * 50 + "}", "nests objects more than 6 deep"),
+        ('{"pad": "' + "x" * 200_000 + '"}', "is 200,011 bytes; a vae-geom config is at most"),
+    ],
+)
+def test_hostile_json_is_a_checkpoint_error(saved, text, message):
+    _, stem = saved
+    stem.with_suffix(".json").write_text(text)
+    with pytest.raises(CheckpointError, match=message) as e:
+        checkpoints.load(stem)
+    assert len(str(e.value)) < 300
+
+
+def test_files_are_named_relative_to_the_app_or_by_name():
+    """No server path in a message: under the app relative to it, elsewhere the name alone."""
+    ae = checkpoints.APP_ROOT / "assets" / "models" / "mnist" / "ae.json"
+    assert checkpoints.shown(ae) == "assets/models/mnist/ae.json"
+    assert checkpoints.shown("/srv/volume/user_models/digits/mine.json") == "mine.json"
+
+
+def test_messages_never_carry_a_server_path(saved):
+    _, stem = saved
+    _edit(stem, lambda m: {**m, "format_version": 2})
+    with pytest.raises(CheckpointError) as e:
+        checkpoints.load(stem)
+    assert str(e.value).startswith("m.json has format version 2")
+    assert str(stem.parent) not in str(e.value) and "/" not in str(e.value)
+
+
+MARKDOWN = ["![](http://host/t.png)", "[Log in again](//host)", "<img src=x>", "www.host.com"]
+
+
+@pytest.mark.parametrize("text", MARKDOWN)
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m, t: {**m, "format_version": t},
+        lambda m, t: {**m, "model": {**m["model"], t: 1}},
+        lambda m, t: {**m, "model": {**m["model"], "kind": t}},
+        lambda m, t: {**m, "model": {**m["model"], "hidden": [t]}},
+        lambda m, t: {**m, "test": {**m["test"], "coverage_1": t}},
+    ],
+)
+def test_text_from_the_file_never_reaches_a_message(saved, text, edit):
+    """Messages are shown as Markdown to everyone who picks a shared model: a file's text is
+    described (its kind and length), never quoted."""
+    _, stem = saved
+    _edit(stem, lambda m: edit(m, text))
+    with pytest.raises(CheckpointError) as e:
+        checkpoints.load(stem)
+    for part in ("![", "](", "<img", "host"):
+        assert part not in str(e.value)
+
+
+def test_tensor_names_from_the_file_are_not_quoted(saved):
+    model, stem = saved
+    sd = {k: v.clone() for k, v in model.state_dict().items()}
+    sd["![](http://host/t.png)"] = torch.zeros(1)
+    save_file(sd, str(stem.with_suffix(".safetensors")))
+    with pytest.raises(CheckpointError, match="different models") as e:
+        checkpoints.load(stem)
+    assert "host" not in str(e.value) and "a text of 22 characters" in str(e.value)

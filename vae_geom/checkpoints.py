@@ -1,28 +1,87 @@
 """Checkpoints: NAME.safetensors (the weights) + NAME.json (everything needed to rebuild and judge).
 
-Nothing is ever unpickled: safetensors holds raw tensors only, and the JSON is parsed as data.
-Any problem with a checkpoint raises `CheckpointError`, whose message says what to do.
+Nothing is ever unpickled: safetensors holds raw tensors only, and the JSON is parsed as data
+(at most MAX_JSON_BYTES, nested at most MAX_JSON_DEPTH deep). Any problem with a checkpoint raises
+`CheckpointError`, whose message says what to do. Messages name a file relative to the app (or by
+its name alone), never by its server path, and quote a value from the file only when it is a
+number or a short plain word: a message is shown to everyone who picks a shared model.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from vae_geom.models import VAE, ModelConfig
+from vae_geom import uploads
+from vae_geom.models import KINDS, LOGVAR_RANGE, MAX_HIDDEN_LAYERS, MAX_WIDTH, VAE, ModelConfig
 
 FORMAT_VERSION = 1
 LATENT_DIM = 2  # the app draws every posterior as an ellipse in a plane
 REQUIRED_KEYS = ("format_version", "name", "dataset", "model")
+MAX_JSON_BYTES = 100_000  # a record is ~1.5 kB
+MAX_JSON_DEPTH = 6  # objects and lists inside one another; a record nests 3 deep
+APP_ROOT = Path(__file__).resolve().parents[1]
+# The recorded test figures the pages show: name -> (low, high, may be null). kl and elbo are
+# null for the AE (a point has no density); coverage_samples (M) is optional.
+TEST_FIGURES = {
+    "recon": (0.0, math.inf, False),
+    "kl": (0.0, math.inf, True),
+    "elbo": (-math.inf, 0.0, True),
+    "coverage_1": (0.0, 1.0, False),
+    "coverage_2": (0.0, 1.0, False),
+    "aggregate_kl": (0.0, math.inf, False),
+    "holes_fraction": (0.0, 1.0, False),
+}
 
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be used; the message names the file and the fix."""
+
+
+def shown(path: str | Path) -> str:
+    """How a message names a file: relative to the app (assets/models/mnist/ae.json), or by its
+    name alone when it lives elsewhere (a user-models volume, a scratch folder)."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(APP_ROOT).as_posix()
+    except ValueError:
+        return path.name
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # quoted as is; anything else only described
+
+
+def _quote(value: object) -> str:
+    """A value read from the file, for a message: numbers and short plain words as they are,
+    anything else by its kind and size (so no text from the file reaches the page)."""
+    if value is None or type(value) in (bool, int, float):
+        text = repr(value)
+        return text if len(text) <= 20 else f"a number of {len(text):,} digits"
+    if isinstance(value, str):
+        plain = _PLAIN.fullmatch(value) and "www." not in value.lower()
+        return repr(value) if plain else f"a text of {len(value):,} characters"
+    if isinstance(value, list):
+        if len(value) <= MAX_HIDDEN_LAYERS and all(type(v) is int for v in value):
+            return _quote_list(value)
+        return f"a list of {len(value):,} items"
+    return f"an object of {len(value):,} keys" if isinstance(value, dict) else "not a value"
+
+
+def _quote_list(values: list[int]) -> str:
+    return "[" + ", ".join(_quote(v) for v in values) + "]"
+
+
+def _reason(e: BaseException) -> str:
+    """An exception's text, for a message: plain characters only, cut to 80."""
+    text = re.sub(r"[^A-Za-z0-9 ,.:;()'=_-]", "", str(e)).replace("www.", "www ")
+    return text if len(text) <= 80 else f"{text[:79]}…"
 
 
 def paths(stem: str | Path) -> tuple[Path, Path]:
@@ -54,85 +113,179 @@ def _finite_or_null(obj):
 
 
 def read_meta(stem: str | Path) -> dict:
-    """The checkpoint's JSON, validated: format version and required keys."""
+    """The checkpoint's JSON, validated: format version, required keys, the test figures."""
     _, config = paths(stem)
-    if not config.is_file():
-        raise CheckpointError(f"{config} is missing: restore it, or retrain the model.")
-    try:
-        meta = json.loads(config.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{config} is not valid JSON ({e}): restore or retrain it.") from e
+    meta = _read_json(config)
+    where = shown(config)
     if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_KEYS):
-        raise CheckpointError(
-            f"{config} lacks one of {REQUIRED_KEYS}: it is not a vae-geom config."
-        )
+        raise CheckpointError(f"{where} lacks one of {REQUIRED_KEYS}: it is not a vae-geom config.")
     version = meta["format_version"]
     if type(version) is not int or version != FORMAT_VERSION:  # JSON true would pass as 1
         raise CheckpointError(
-            f"{config} has format version {version!r}; this vae-geom reads version "
+            f"{where} has format version {_quote(version)}; this vae-geom reads version "
             f"{FORMAT_VERSION}. Retrain it with this version: on the Train your own page, or "
             "for the shipped ladder with python -m vae_geom train-ladder."
         )
+    _check_test_figures(meta.get("test"), where)
     return meta
+
+
+def _read_json(config: Path) -> object:
+    """The file parsed as JSON data, within MAX_JSON_BYTES and MAX_JSON_DEPTH."""
+    where = shown(config)
+    try:
+        size = config.stat().st_size if config.is_file() else None
+    except OSError:
+        size = None
+    if size is None:
+        raise CheckpointError(f"{where} is missing: restore it, or retrain the model.")
+    if size > MAX_JSON_BYTES:
+        raise CheckpointError(
+            f"{where} is {size:,} bytes; a vae-geom config is at most {MAX_JSON_BYTES:,}: "
+            "it is not a vae-geom config."
+        )
+    try:
+        meta = json.loads(config.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ValueError: 5,000 digits
+        raise CheckpointError(
+            f"{where} is not valid JSON ({_reason(e)}): restore or retrain it."
+        ) from e
+    if _depth(meta) > MAX_JSON_DEPTH:
+        raise CheckpointError(
+            f"{where} nests objects more than {MAX_JSON_DEPTH} deep: it is not a vae-geom config."
+        )
+    return meta
+
+
+def _depth(obj: object) -> int:
+    """How deep lists and objects nest in parsed JSON (a number is 0, [1] is 1), counted without
+    recursion and no further than one level past MAX_JSON_DEPTH."""
+    deepest, todo = 0, [(obj, 0)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level := level + 1)
+            if level <= MAX_JSON_DEPTH:
+                todo += [(v, level) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
+
+
+def _check_test_figures(test: object, where: str) -> None:
+    """The recorded test figures every page may show must be there, numbers in their ranges."""
+    retrain = "retrain the model on the Train your own page, which records them."
+    if not isinstance(test, dict):
+        raise CheckpointError(f'{where} has no test figures (its "test" record): {retrain}')
+    for key, (low, high, nullable) in TEST_FIGURES.items():
+        v = test.get(key)
+        if v is None and nullable and key in test:
+            continue
+        if not (_number(v) is not None and low <= v <= high):
+            raise CheckpointError(
+                f"{where}: its test figure {key} is {_quote(v) if key in test else 'missing'}; "
+                f"it must be {_range(low, high)}: {retrain}"
+            )
+    m = test.get("coverage_samples", 0)
+    if not (type(m) is int and 0 <= m <= 10**9):
+        raise CheckpointError(
+            f"{where}: its test figure coverage_samples is {_quote(m)}; it must be a whole "
+            f"number of samples: {retrain}"
+        )
+
+
+def _range(low: float, high: float) -> str:
+    if math.isinf(high):
+        return f"a number ≥ {low:g}"
+    return f"a number ≤ {high:g}" if math.isinf(low) else f"a number from {low:g} to {high:g}"
+
+
+def _number(v: object) -> float | None:
+    """v as a finite float, or None if it is not a finite JSON number (bool is not one)."""
+    if type(v) not in (int, float):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return f if math.isfinite(f) else None
 
 
 def load(stem: str | Path) -> tuple[VAE, dict]:
     """Rebuild the model from its JSON and fill it with the safetensors weights; eval mode."""
     meta = read_meta(stem)
     weights, config = paths(stem)
-    try:
-        model_config = ModelConfig(**meta["model"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{config} has an invalid model config: {e}") from e
+    model_config = _check_config(meta["model"], shown(config))
     if not weights.is_file():
-        raise CheckpointError(f"{weights} is missing: restore it, or retrain the model.")
-    _check_config(model_config, config)
+        raise CheckpointError(f"{shown(weights)} is missing: restore it, or retrain the model.")
     with torch.device("meta"):  # the shapes alone: nothing is allocated before the weights fit
         expected = VAE(model_config)
     try:
         tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(
-            f"{weights} is not a readable safetensors file ({e}); it may be truncated: "
-            "restore it, or retrain the model."
+            f"{shown(weights)} is not a readable safetensors file ({_reason(e)}); it may be "
+            "truncated: restore it, or retrain the model."
         ) from e
-    _check_tensors(tensors, expected, weights)
+    _check_tensors(tensors, expected, shown(weights))
     model = VAE(model_config)
     model.load_state_dict(tensors)
     return model.eval(), meta
 
 
-def _check_config(config: ModelConfig, where: Path) -> None:
-    """Refuse a config that cannot be built, or whose latent space cannot be drawn as a plane."""
-    widths = [("input_dim", config.input_dim), ("latent_dim", config.latent_dim)]
-    widths += [("hidden", h) for h in config.hidden] or [("hidden", [])]
-    for name, v in widths:
-        if not (type(v) is int and v > 0):  # type(): a bool is an int too
-            raise CheckpointError(
-                f"{where} has an invalid model config: {name} is {v!r:.40}; layer widths must "
-                "be positive whole numbers, with at least one hidden layer."
-            )
-    lo, hi = config.logvar_min, config.logvar_max
-    if not all(type(v) in (int, float) and math.isfinite(v) for v in (lo, hi)) or lo >= hi:
+def _check_config(raw: object, where: str) -> ModelConfig:
+    """The model config, or a refusal of one that cannot be built, would be absurdly large or
+    slow, or whose latent space cannot be drawn as a plane; checked before anything is built."""
+    bad = f"{where} has an invalid model config"
+    if not isinstance(raw, dict):
+        raise CheckpointError(f'{bad}: "model" is {_quote(raw)}, not an object.')
+    known = {f.name: f.default for f in fields(ModelConfig)}
+    if unknown := [k for k in raw if k not in known]:
         raise CheckpointError(
-            f"{where} has an invalid model config: logvar_min {lo!r:.20} and logvar_max "
-            f"{hi!r:.20} must be finite numbers, the first below the second."
+            f"{bad}: unknown key {_quote(unknown[0])}; the keys are {', '.join(known)}."
         )
-    if config.latent_dim != LATENT_DIM:
+    c = {k: v for k, v in known.items() if v is not MISSING} | raw
+    if "input_dim" not in c:
+        raise CheckpointError(f"{bad}: input_dim is missing.")
+    hidden = c["hidden"]
+    if not (isinstance(hidden, list | tuple) and 1 <= len(hidden) <= MAX_HIDDEN_LAYERS):
         raise CheckpointError(
-            f"{where} describes a {config.latent_dim}-D latent space; vae-geom draws "
+            f"{bad}: hidden is {_quote(hidden)}; it must list 1 to {MAX_HIDDEN_LAYERS} hidden "
+            "layer widths."
+        )
+    widths = [("input_dim", c["input_dim"], uploads.LIMITS.max_features)]
+    widths += [("latent_dim", c["latent_dim"], MAX_WIDTH)]
+    widths += [("hidden", h, MAX_WIDTH) for h in hidden]
+    for name, v, most in widths:
+        if not (type(v) is int and 0 < v <= most):  # type(): a bool is an int too
+            shown_v = _quote(list(hidden)) if name == "hidden" else _quote(v)
+            raise CheckpointError(
+                f"{bad}: {name} is {shown_v}; layer widths must be whole numbers from 1 to "
+                f"{most:,}."
+            )
+    if c["kind"] not in KINDS:
+        raise CheckpointError(f"{bad}: kind is {_quote(c['kind'])}, not one of {KINDS}.")
+    lo, hi = c["logvar_min"], c["logvar_max"]
+    low, high = LOGVAR_RANGE
+    if not (_number(lo) is not None and _number(hi) is not None and low <= lo < hi <= high):
+        raise CheckpointError(
+            f"{bad}: logvar_min {_quote(lo)} and logvar_max {_quote(hi)} must be numbers from "
+            f"{low:g} to {high:g}, the first below the second."
+        )
+    if c["latent_dim"] != LATENT_DIM:
+        raise CheckpointError(
+            f"{where} describes a {c['latent_dim']}-D latent space; vae-geom draws "
             f"{LATENT_DIM}-D latent planes only: retrain the model with latent_dim = {LATENT_DIM}."
         )
+    return ModelConfig(**c)
 
 
-def _check_tensors(tensors: dict, model: VAE, where: Path) -> None:
+def _check_tensors(tensors: dict, model: VAE, where: str) -> None:
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in tensors.items()}
     if set(got) != set(expected):
         missing, extra = set(expected) - set(got), set(got) - set(expected)
         raise CheckpointError(
-            f"{where} does not match its config (missing {sorted(missing)}, "
-            f"unexpected {sorted(extra)}): the two files belong to different models."
+            f"{where} does not match its config (missing {_names(missing)}, "
+            f"unexpected {_names(extra)}): the two files belong to different models."
         )
     for k, shape in expected.items():
         if got[k] != shape:
@@ -142,3 +295,9 @@ def _check_tensors(tensors: dict, model: VAE, where: Path) -> None:
             )
         if tensors[k].dtype != torch.float32 or not torch.isfinite(tensors[k]).all():
             raise CheckpointError(f"{where}: tensor {k} is not finite float32: retrain the model.")
+
+
+def _names(keys: set[str]) -> str:
+    """Tensor names for a message: the first three, each quoted as _quote does."""
+    first = ", ".join(_quote(k) for k in sorted(keys)[:3])
+    return f"[{first}{', …' if len(keys) > 3 else ''}]"

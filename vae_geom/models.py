@@ -13,6 +13,10 @@ import torch
 from torch import nn
 
 KINDS = ("vae", "ae")  # areas first: the VAE is what the app is about; the AE its contrast
+# What a model from outside may ask for (checked by vae_geom.checkpoints before anything is built):
+MAX_HIDDEN_LAYERS = 4  # the ladder has 2; a deeper MLP only makes loading slow
+MAX_WIDTH = 1024  # units per hidden layer: 4x the ladder's widest
+LOGVAR_RANGE = (-30.0, 10.0)  # sigma from 3e-7 to 148: exp(logvar) and the ellipses stay finite
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ CHECKPOINT_VARIANTS = [
     ("nan-weights", "a NaN among the weights", "not finite"),
     ("empty-hidden", "the config has no hidden layers", "invalid model config"),
     ("negative-width", "the config's input_dim is negative", "invalid model config"),
-    ("huge-widths", "the config asks for 10¹² parameters", "expects (1000000, 64)"),
+    ("huge-widths", "the config asks for 10¹² parameters", "whole numbers from 1 to 1,024"),
     ("three-latents", "a 3-D latent space", "2-D latent planes only"),
     ("other-dataset", "a model of 28×28 images", "reads 784 pixels per image"),
 ]
@@ -80,6 +80,74 @@ ZIP_ONLY = [
     ("damaged-member", "flipped bytes inside the weights", "damaged"),
 ]
 RENAMED = "good model.zip"  # a space, as a person might rename it ("x (1).zip" is accepted)
+
+# --- issue 12: records that pass the old checks yet broke pages; hostile JSON; Markdown in links
+# each is written both as a zip to upload and as a pair in the user-models folder
+RECORD_VARIANTS = [
+    ("no-test-figures", "a record without its test figures", "has no test figures"),
+    ("text-figures", "a test figure that is text", "coverage_1 is 'lots'"),
+    ("absurd-logvar", "logvar in [-800, 700]: σ = e^350", "must be numbers from -30 to 10"),
+    ("deep-layers", "10,000 hidden layers", "hidden is a list of 10,000 items"),
+    ("wide-layers", "a hidden layer 4,096 wide", "layer widths must be whole numbers from 1 to"),
+    ("huge-integer", "a 5,000-digit format_version", "not valid JSON"),
+    ("deep-nesting", "objects nested 50 deep", "nests objects more than"),
+    ("recursion-nesting", "lists nested 5,000 deep", "not valid JSON"),
+    ("markdown-json", "an image in Markdown as format_version", "format version a text of 22"),
+]
+MARKDOWN_IMAGE = "![](http://host/t.png)"  # a reader's browser would fetch it
+MARKDOWN_LINK = "[Log in again](//host)"  # a live link drawn inside the app
+# A record's test figures, as training.test_metrics writes them (fixed numbers, so the corpus
+# comes out byte for byte the same whatever torch's thread count)
+TEST_FIGURES = {
+    "recon": 30.0,
+    "kl": 3.0,
+    "elbo": -33.0,
+    "coverage_1": 0.8,
+    "coverage_2": 0.97,
+    "aggregate_kl": 0.2,
+    "aggregate_js": 0.05,
+    "holes_fraction": 0.01,
+    "code_spread": 1.4,
+    "coverage_samples": 20_000,
+}
+
+
+def _record_variants(meta: dict, weights: bytes) -> dict[str, tuple[bytes, bytes]]:
+    """(name -> (config JSON, weights)) for RECORD_VARIANTS; the good weights throughout."""
+
+    def edited(**changes) -> bytes:
+        return json.dumps({**meta, **changes}).encode()
+
+    def with_model(**changes) -> bytes:
+        return edited(model={**meta["model"], **changes})
+
+    variants = {
+        "no-test-figures": json.dumps({k: v for k, v in meta.items() if k != "test"}).encode(),
+        "text-figures": edited(test={**meta["test"], "coverage_1": "lots"}),
+        "absurd-logvar": with_model(logvar_min=-800.0, logvar_max=700.0),
+        "deep-layers": with_model(hidden=[8] * 10_000),
+        "wide-layers": with_model(hidden=[4096, 16]),
+        "huge-integer": b'{"format_version": ' + b"9" * 5000 + b"}",
+        "deep-nesting": edited(notes=json.loads("[" * 50 + "]" * 50)),
+        "recursion-nesting": b"[" * 5000 + b"]" * 5000,
+        "markdown-json": edited(format_version=MARKDOWN_IMAGE),
+    }
+    assert [v[0] for v in RECORD_VARIANTS] == list(variants), "keep the two lists in step"
+    return {name: (config, weights) for name, config in variants.items()}
+
+
+def _markdown_query_cases() -> list[Case]:
+    """Links whose values are Markdown: the notice must show them as text."""
+    return [
+        Case(
+            "markdown-dataset", "query", "is unknown", "an image", query={"dataset": MARKDOWN_IMAGE}
+        ),
+        Case("markdown-model", "query", "is unknown", "a link", query={"model": MARKDOWN_LINK}),
+        Case("markdown-z", "query", "was ignored", "an image as z", query={"z": MARKDOWN_IMAGE}),
+    ]
+
+
+# --- end of issue 12's block
 
 
 def _upload_cases() -> list[Case]:
@@ -121,8 +189,8 @@ def _query_cases() -> list[Case]:
         return Case(name, "query", message, what, query=query)
 
     return [
-        q("unknown-dataset", "dataset 'cifar10' is unknown", "no such dataset", dataset="cifar10"),
-        q("unknown-model", "model 'vae-kl-42' is unknown", "no such model", model="vae-kl-42"),
+        q("unknown-dataset", "dataset “cifar10” is unknown", "no such dataset", dataset="cifar10"),
+        q("unknown-model", "model “vae-kl-42” is unknown", "no such model", model="vae-kl-42"),
         q("path-model", "is unknown", "a path as the model", model="user:../../etc/passwd"),
         q("z-text", "z must be two numbers", "z is not numeric", z="abc,1"),
         q("z-huge", "outside the plane shown", "z = 1e308", z="1e308,1e308"),
@@ -140,7 +208,7 @@ def _query_cases() -> list[Case]:
 def cases() -> list[Case]:
     """Every case, without writing anything."""
     ckpt = []
-    for name, what, message in CHECKPOINT_VARIANTS:
+    for name, what, message in CHECKPOINT_VARIANTS + RECORD_VARIANTS:
         ckpt.append(
             Case(f"ckpt-{name}.zip", "checkpoint_zip", message, what, (f"ckpt-{name}.zip",))
         )
@@ -152,7 +220,7 @@ def cases() -> list[Case]:
         )
     ckpt.append(Case(RENAMED, "checkpoint_zip", "cannot be a model name", "a space", (RENAMED,)))
     uploads = [Case(c.name, c.kind, c.message, c.what, files=(c.name,)) for c in _upload_cases()]
-    return ckpt + uploads + _query_cases()
+    return ckpt + uploads + _query_cases() + _markdown_query_cases()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +343,8 @@ def _checkpoint_variants(
 ) -> tuple[dict[str, tuple[bytes, bytes]], tuple[bytes, bytes]]:
     """(name -> (config JSON, weights)) for CHECKPOINT_VARIANTS, and the good pair."""
     good_model = make_model(ModelConfig(INPUT_DIM, hidden=(32, 16)), seed=0)
-    checkpoints.save(good_model, scratch / "good", {"name": "good", "dataset": DATASET})
+    good_meta = {"name": "good", "dataset": DATASET, "test": TEST_FIGURES}
+    checkpoints.save(good_model, scratch / "good", good_meta)
     weights_path, config_path = checkpoints.paths(scratch / "good")
     weights, config = weights_path.read_bytes(), config_path.read_bytes()
     meta = json.loads(config)
@@ -288,7 +357,9 @@ def _checkpoint_variants(
         return safetensors_bytes({k: v.contiguous() for k, v in model.state_dict().items()})
 
     big = make_model(ModelConfig(28 * 28, hidden=(32, 16)), seed=0)
-    checkpoints.save(big, scratch / "big", {"name": "big", "dataset": "mnist"})
+    checkpoints.save(
+        big, scratch / "big", {"name": "big", "dataset": "mnist", "test": TEST_FIGURES}
+    )
     big_weights, big_config = (p.read_bytes() for p in checkpoints.paths(scratch / "big"))
     nan = {k: v.clone() for k, v in good_model.state_dict().items()}
     nan["to_mu.bias"][0] = float("nan")
@@ -308,7 +379,7 @@ def _checkpoint_variants(
         "other-dataset": (big_config, big_weights),
     }
     assert [v[0] for v in CHECKPOINT_VARIANTS] == list(variants), "keep the two lists in step"
-    return variants, (config, weights)
+    return variants | _record_variants(meta, weights), (config, weights)
 
 
 def _checkpoint_contents(rng: np.random.Generator, marker: Path, scratch: Path) -> dict[str, bytes]:

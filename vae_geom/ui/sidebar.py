@@ -12,6 +12,7 @@ import streamlit as st
 from vae_geom import ladder, probe, user_models
 from vae_geom.data import DATASETS
 from vae_geom.geometry import GeometryError
+from vae_geom.ui.literal import literal
 
 DATASET_LABELS = {
     "mnist": "MNIST digits (5,000 real, 28×28)",
@@ -21,6 +22,8 @@ DATASET_LABELS = {
 KEY_DATASET, KEY_MODEL = "sidebar.dataset", "sidebar.model"
 DEFAULT_MODEL = "vae-kl-1"  # the beta = 1 VAE: the standard KL objective
 KEY_URL_READ, KEY_URL_NOTICES, KEY_URL_Z = "url.read", "url.notices", "url.z"
+KEY_SHOWN, KEY_LOST = "sidebar.shown", "sidebar.lost"  # (dataset, model) last shown; its notice
+URL_ECHO = 40  # characters of a bad link value quoted back in its notice
 
 
 def sidebar() -> tuple[str, str]:
@@ -41,7 +44,8 @@ def sidebar() -> tuple[str, str]:
         st.header("Data and model")
         ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
         names = model_names(ds)
-        if st.session_state.get(KEY_MODEL) not in names:  # e.g. a user model of another dataset
+        if st.session_state.get(KEY_MODEL) not in names:  # deleted, or of another dataset
+            st.session_state[KEY_LOST] = (ds, _lost_notice(ds, st.session_state.get(KEY_MODEL)))
             st.session_state[KEY_MODEL] = DEFAULT_MODEL
         name = st.selectbox(
             "Model",
@@ -53,8 +57,25 @@ def sidebar() -> tuple[str, str]:
         )
         for notice in st.session_state.get(KEY_URL_NOTICES, []):
             st.warning(notice, icon=":material/link_off:")
+        lost = st.session_state.get(KEY_LOST)
+        if lost and (lost[0], DEFAULT_MODEL) == (ds, name):  # until another model is picked
+            st.warning(lost[1], icon=":material/folder_off:")
+        else:
+            st.session_state.pop(KEY_LOST, None)
+    st.session_state[KEY_SHOWN] = (ds, name)
     st.query_params.update(dataset=ds, model=name)
     return ds, name
+
+
+def _lost_notice(ds: str, name: object) -> str:
+    """Why the picked model is gone from the picker: deleted from the server (the dataset is the
+    one it was shown with), or a user model of the dataset the user has just left."""
+    shown = literal(str(name).split(":", 1)[-1], 48)  # "user:mine" -> mine
+    default = "showing the β = 1 VAE instead."
+    before = st.session_state.get(KEY_SHOWN, (ds, name))[0]
+    if before == ds:
+        return f"Your model “{shown}” is no longer available on this server: {default}"
+    return f"Your model “{shown}” belongs to the {literal(before, None)} dataset: {default}"
 
 
 def model_names(dataset_name: str) -> list[str]:
@@ -103,17 +124,20 @@ def _read_url_once() -> None:
         if ds in DATASETS:
             st.session_state[KEY_DATASET] = ds
         else:
-            notices.append(f"The link's dataset {ds[:40]!r} is unknown: showing MNIST instead.")
+            notices.append(
+                f"The link's dataset “{literal(ds, URL_ECHO)}” is unknown: showing MNIST instead."
+            )
     if (name := qp.get("model")) is not None:
         if name in model_names(st.session_state.get(KEY_DATASET, DATASETS[0])):
             st.session_state[KEY_MODEL] = name
         else:
-            notices.append(f"The link's model {name[:40]!r} is unknown: showing the β = 1 VAE.")
+            notices.append(
+                f"The link's model “{literal(name, URL_ECHO)}” is unknown: showing the β = 1 VAE."
+            )
     if (z := qp.get("z")) is not None:
         try:
             st.session_state[KEY_URL_Z] = probe.check_z(z.split(","))
         except GeometryError as e:  # its message quotes z: a very long z is cut short
-            reason = str(e) if len(str(e)) <= 120 else f"{str(e)[:119]}…"
-            notices.append(f"The link's z {z[:40]!r} was ignored: {reason}")
+            notices.append(f"The link's z “{literal(z, URL_ECHO)}” was ignored: {literal(e, 120)}")
             del st.query_params["z"]  # so the address bar no longer carries it
     st.session_state[KEY_URL_NOTICES] = notices
