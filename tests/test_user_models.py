@@ -204,3 +204,17 @@ def test_the_largest_model_the_app_trains_fits_the_cap():
     with torch.device("meta"):
         largest = make_model(ModelConfig(LIMITS.max_features), 0)
     assert user_models.weights_bytes(largest) <= user_models.MAX_MODEL_BYTES
+
+
+def test_a_crashed_saves_scratch_folder_is_swept_a_running_ones_kept(user_dir, meta):
+    import os
+    import time
+
+    crashed, running = user_dir / ".saving-crashed", user_dir / ".saving-running"
+    for folder in (crashed, running):
+        folder.mkdir(parents=True)
+        (folder / "m.safetensors").write_bytes(b"half")
+    old = time.time() - user_models.SCRATCH_MAX_AGE_S - 60
+    os.utime(crashed, (old, old))
+    user_models.save(_model(0), "digits", "m", meta, owner=ALICE)
+    assert not crashed.exists() and running.exists()

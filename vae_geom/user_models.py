@@ -23,7 +23,9 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -63,6 +65,7 @@ MAX_TOTAL_MODELS = 1_000
 MAX_TOTAL_BYTES = 1024 * zips.MB
 LOCK = ".lock"  # in the user-models folder; hidden names are never models (they start a-z, 0-9)
 SCRATCH = ".saving-"  # scratch folders of saves under way
+SCRATCH_MAX_AGE_S = 3600  # a save takes seconds: an older scratch folder is a crashed save's
 
 
 def root() -> Path:
@@ -201,6 +204,7 @@ def save(
         record["owner"] = owner_key(owner)  # counts against its sharer's quota
     try:
         root().mkdir(parents=True, exist_ok=True)
+        _sweep_scratch()
         with tempfile.TemporaryDirectory(dir=root(), prefix=SCRATCH) as tmp:
             scratch = Path(tmp) / name
             checkpoints.save(model, scratch, record)
@@ -215,6 +219,17 @@ def save(
     except (OSError, SafetensorError) as e:  # safetensors reports a full disk as its own error
         raise CheckpointError(_unwritable(target.parent, e)) from e
     return target
+
+
+def _sweep_scratch() -> None:
+    """Remove the scratch folders of saves that crashed (a killed server): they are in no quota."""
+    cutoff = time.time() - SCRATCH_MAX_AGE_S
+    for folder in root().glob(SCRATCH + "*"):
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # gone meanwhile
+            continue
 
 
 def _fsync(path: Path) -> None:
