@@ -19,12 +19,15 @@ import argparse
 import io
 import json
 import pickle
+import struct
+import warnings
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.lib import format as npy_format
 from safetensors.torch import save as safetensors_bytes
 
 from vae_geom import checkpoints, user_models
@@ -149,6 +152,72 @@ def _markdown_query_cases() -> list[Case]:
 
 # --- end of issue 12's block
 
+# --- issue 12, uploads held to memory budgets: each refused before its size is allocated
+MANY_ENTRIES = 560_000  # directory entries in 26 MB: zipfile.ZipFile took 150 MB to parse them
+
+
+def _memory_cases() -> list[Case]:
+    values, members, d = LIMITS.max_values, LIMITS.max_zip_members, LIMITS.max_features
+    return [
+        Case("wide.npz", "upload", f"values; at most {values:,}", "20,000 × 4,096 bytes, 100 kB"),
+        Case("wide-row.csv", "upload", f"{d + 1:,} values per sample", "a first row too wide"),
+        Case("over-budget.csv", "upload", f"values; at most {values:,}", "16 M values, 32 MB"),
+        Case(
+            "many-entries.zip",
+            "upload",
+            f"holds {MANY_ENTRIES:,} files; at most {members:,}",
+            f"{MANY_ENTRIES:,} empty directory entries",
+        ),
+        Case("ambiguous.npz", "upload", "not a NumPy array (.npy)", "x.npy and x (7.3 TiB)"),
+        Case("duplicate.npz", "upload", "two arrays named 'x'", "x.npy twice, one of 7.3 TiB"),
+    ]
+
+
+def _memory_contents() -> dict[str, bytes]:
+    wide = np.zeros((LIMITS.max_samples, LIMITS.max_features), np.uint8)
+    wide[::2, 0] = 1  # not constant: only its size is wrong
+    buf = io.BytesIO()
+    np.save(buf, np.linspace(0, 1, 60 * 16, dtype=np.float32).reshape(60, 16))
+    sound = buf.getvalue()
+    buf = io.BytesIO()  # a header that declares 2⁴⁰ × 2 float32 (8 TiB) and holds no data
+    npy_format.write_array_header_1_0(
+        buf, {"descr": "<f4", "fortran_order": False, "shape": (2**40, 2)}
+    )
+    huge = buf.getvalue()
+    return {
+        "wide.npz": _npz(x=wide),
+        "wide-row.csv": _csv([["0.5"] * (LIMITS.max_features + 1)] * 2),
+        "over-budget.csv": ("1," * 999 + "0\n").encode() * 16_000,
+        "many-entries.zip": _many_entries(MANY_ENTRIES),
+        "ambiguous.npz": _zip({"x.npy": sound, "x": huge}),
+        "duplicate.npz": _zip_twice("x.npy", sound, huge),
+    }
+
+
+def _many_entries(n: int) -> bytes:
+    """A zip directory of n one-letter entries (47 bytes each) and no member data, closed by
+    zip64 end records (needed past 65,535 entries)."""
+    entry = struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, *[0] * 7, 1, *[0] * 6) + b"a"
+    directory = entry * n
+    size = len(directory)
+    end64 = struct.pack("<4sQ2H2I4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n, n, size, 0)
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, size, 1)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0)
+    return directory + end64 + locator + end
+
+
+def _zip_twice(name: str, first: bytes, second: bytes) -> bytes:
+    """Two members of one name, which np.savez never writes."""
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate: that is the point
+        zf.writestr(_member(name), first)
+        zf.writestr(_member(name), second)
+    return buf.getvalue()
+
+
+# --- end of issue 12's uploads block
+
 
 def _upload_cases() -> list[Case]:
     n, lim = LIMITS.max_samples, LIMITS.max_unzipped_bytes / MB
@@ -219,7 +288,10 @@ def cases() -> list[Case]:
             Case(f"ckpt-{name}.zip", "checkpoint_zip", message, what, (f"ckpt-{name}.zip",))
         )
     ckpt.append(Case(RENAMED, "checkpoint_zip", "cannot be a model name", "a space", (RENAMED,)))
-    uploads = [Case(c.name, c.kind, c.message, c.what, files=(c.name,)) for c in _upload_cases()]
+    uploads = [
+        Case(c.name, c.kind, c.message, c.what, files=(c.name,))
+        for c in _upload_cases() + _memory_cases()
+    ]
     return ckpt + uploads + _query_cases() + _markdown_query_cases()
 
 
@@ -416,6 +488,7 @@ def build(out_dir: str | Path = DEFAULT_OUT) -> list[Case]:
     scratch.mkdir(exist_ok=True)
     with torch.random.fork_rng(devices=[]):
         contents = _upload_contents(rng, marker) | _checkpoint_contents(rng, marker, scratch)
+    contents |= _memory_contents()
     for p in scratch.iterdir():
         p.unlink()
     scratch.rmdir()
