@@ -7,15 +7,22 @@ Markdown shows it character for character: every ASCII punctuation character get
 (CommonMark lets any of them be escaped, and an escaped one starts no image, link, autolink,
 emphasis, HTML tag, heading, list, LaTeX or Streamlit directive), and characters that are not
 printable (newlines, bidi overrides) become U+FFFD.
+
+Escapes cannot stop GFM's autolinks (`http://…`, `www.…`, `a@b.c`): Streamlit's Markdown finds
+them in the text once escapes are undone (a real browser showed it). An invisible word joiner
+(U+2060) after `http`/`https`, `www` and `@` breaks the pattern without changing what is read.
 """
 
 from __future__ import annotations
 
+import re
 import string
 
 ELLIPSIS = "…"
 REPLACEMENT = "\ufffd"  # what an unprintable character is shown as
 _ESCAPED = {ord(c): "\\" + c for c in string.punctuation}  # the 32 ASCII punctuation characters
+JOINER = "\u2060"  # word joiner: invisible, and no letter, dot or colon to an autolink
+_AUTOLINK = re.compile(r"https?(?=:)|www(?=\.)|@", re.IGNORECASE)  # where GFM's autolinks start
 
 
 def literal(text: object, limit: int | None = 40) -> str:
@@ -28,4 +35,5 @@ def literal(text: object, limit: int | None = 40) -> str:
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + ELLIPSIS
     shown = "".join(c if c.isprintable() else REPLACEMENT for c in text)
+    shown = _AUTOLINK.sub(lambda m: m.group() + JOINER, shown)
     return shown.translate(_ESCAPED)
