@@ -84,14 +84,16 @@ QUEUE_POLL_S = 0.5  # how often a waiting session redraws its place (and notices
 def _wait_in_queue(ticket) -> None:
     """Until `ticket` holds a slot, with its place in the queue shown and kept up to date."""
     notice = st.empty()
-    while not ticket.wait(timeout=QUEUE_POLL_S):
+    timeout = 0.0  # the first time at once: a queued run says so without delay
+    while not ticket.wait(timeout):
         running, place = ticket.slots.running, ticket.position()
         if place:  # 0: the slot came between the wait and now
             notice.info(
                 f"{running} {'training is' if running == 1 else 'trainings are'} running; you "
-                f"are number {place} in the queue. Yours starts by itself when one ends (at most "
-                f"{ticket.slots.capacity} at once, so each gets a whole core)."
+                f"are number {place} in the queue. Yours starts by itself when one ends (this "
+                f"server runs at most {ticket.slots.capacity} at once)."
             )
+        timeout = QUEUE_POLL_S
     notice.empty()
 
 
