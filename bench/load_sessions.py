@@ -18,6 +18,11 @@ bench/click_latency.py). Server memory: VmRSS of the server process every ~2 s.
 
     PYTHONPATH=. .venv/bin/python -m bench.load_sessions --sessions 20 --seconds 60
 
+With `--hostile K` (issue 12) it runs twice, each on a fresh server: quiet, then with K raw
+websocket sessions (tests/forge.py, loopback only) that send the heaviest message the server
+still accepts, again as soon as each is answered, for the same `--seconds` (at most
+HOSTILE_MAX_MESSAGES each); it prints both and how the students' p95 and the server's RSS moved.
+
 Prints a summary and one JSON object; exits 1 if there was any error or cross-talk.
 """
 
@@ -36,12 +41,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from bench.click_latency import PROBE_JS
+from tests import forge
 from tests.devserver import CHROMIUM, CHROMIUM_ARGS, Z_TO_PIXEL_JS, streamlit_server
 from vae_geom import checkpoints, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images
+from vae_geom.ui import inbound
 
 VIEWPORT = {"width": 1400, "height": 1100}
 PATH = "/"  # the default Explorer: MNIST, beta = 1 VAE, the 1,000 test ellipses
@@ -88,6 +96,13 @@ PIXELS_JS = """() => {
   return {w: c.width, h: c.height, grey: btoa(grey)};
 }"""
 SERVER_ERROR = re.compile(r"Traceback|ERROR|Exception|Error:")
+LISTENER = "explorer.z.listener"  # app.py's click listener: the hostile sessions' target
+HOSTILE_MAX_MESSAGES = (
+    20_000  # per hostile socket: the harness's own bound, whatever the server does
+)
+MESSAGE_CAP = (
+    1_000_000  # server.maxWidgetStateSize = 1 (MB, x 1e6): a bigger frame closes the socket
+)
 
 
 def log(msg: str) -> None:
@@ -286,6 +301,51 @@ async def click_until(s: Session, decoder: Decoder, end: float, gap_ms: int, t_m
         await s.page.wait_for_timeout(gap_ms)  # a person looks at the answer
 
 
+def heaviest_message(s: forge.Session) -> dict:
+    """The heaviest rerun the server still accepts, as `forge.Session.run` arguments: a trigger
+    value of as many click events as inbound.MAX_TRIGGER_BYTES lets through (the most callback
+    calls), the listener's state and made-up widgets at inbound.MAX_VALUE_BYTES each (the most
+    parsing and storing), all in just under server.maxWidgetStateSize."""
+    trigger_id, state_id = s.trigger_id(LISTENER), s.element_id(LISTENER)
+    trigger = forge.clicks_within(inbound.MAX_TRIGGER_BYTES - len(trigger_id) - 16)
+    state = forge.state_of_size(inbound.MAX_VALUE_BYTES - len(state_id) - 16)
+    pad = "x" * (inbound.MAX_VALUE_BYTES - 32)
+    used = len(trigger) + len(state) + 4096  # ids, envelope and context, generously
+    extra = [
+        WidgetState(id=f"made-up-{i}", string_value=pad)
+        for i in range(min((MESSAGE_CAP - used) // inbound.MAX_VALUE_BYTES, 200))
+    ]
+    msg = {"widgets": {trigger_id: trigger}, "json_values": {state_id: state}, "extra": extra}
+    for w in [WidgetState(id=trigger_id, json_trigger_value=trigger), *extra]:
+        assert not inbound.oversized(w), "the heaviest message must be one the server accepts"
+    return msg
+
+
+async def hostile(url: str, end: float, stats: Counter, timeout_s: float) -> None:
+    """One raw websocket session sending the heaviest accepted message until `end`: each time the
+    server has answered the last (a closed loop, as fast as the server allows)."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"hostile sessions are for a loopback server only, not {url}")
+    async with forge.Session(url) as s:
+        await s.run(timeout=timeout_s)
+        msg = heaviest_message(s)
+        values = [*msg["widgets"].values(), *msg["json_values"].values()]
+        stats["bytes_each"] = sum(map(len, values)) + sum(w.ByteSize() for w in msg["extra"])
+        for _ in range(HOSTILE_MAX_MESSAGES):
+            if time.monotonic() >= end:
+                break
+            try:
+                status = await s.run(**msg, timeout=timeout_s)
+            except TimeoutError:
+                status = "timeout"
+            stats["messages"] += 1
+            stats[status] += 1
+            stats["exceptions"] = stats["exceptions"] + len(s.exceptions)
+            s.exceptions.clear()
+            if status == "closed":
+                break
+
+
 async def sample_rss(pid: int, samples: list, stop: asyncio.Event, every: float = 2.0) -> None:
     t0 = time.monotonic()
     while not stop.is_set():
@@ -296,7 +356,9 @@ async def sample_rss(pid: int, samples: list, stop: asyncio.Event, every: float 
             pass
 
 
-async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s: float) -> dict:
+async def _run(
+    sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s: float, n_hostile: int = 0
+) -> dict:
     from playwright.async_api import async_playwright
 
     decoder, t_ms = Decoder(*MODEL), timeout_s * 1000
@@ -325,7 +387,11 @@ async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s:
             cpu0 = cpu_now(url.pid)
             sampler = asyncio.create_task(sample_rss(url.pid, samples, stop))
             end = time.monotonic() + seconds
-            await asyncio.gather(*(click_until(s, decoder, end, gap_ms, t_ms) for s in live))
+            hostile_stats = [Counter() for _ in range(n_hostile)]
+            await asyncio.gather(
+                *(click_until(s, decoder, end, gap_ms, t_ms) for s in live),
+                *(hostile(url, end, h, timeout_s) for h in hostile_stats),
+            )
             clicking_s = seconds + max(0.0, time.monotonic() - end)
             rss["end"] = round(rss_mb(url.pid), 1)
             cpu = {k: v - cpu0[k] for k, v in cpu_now(url.pid).items()}
@@ -339,7 +405,9 @@ async def _run(sessions: int, seconds: float, seed: int, gap_ms: int, timeout_s:
         bad_lines = [x for x in stderr[n_startup_lines:] if SERVER_ERROR.search(x)]
     for line in bad_lines[:20]:
         ss[0].error("server_log", line)
-    return summarise(ss, samples, rss, cpu, ready_s, clicking_s, stderr, bad_lines, seed, gap_ms)
+    r = summarise(ss, samples, rss, cpu, ready_s, clicking_s, stderr, bad_lines, seed, gap_ms)
+    r["hostile"] = [dict(h) for h in hostile_stats]
+    return r
 
 
 def summarise(ss, samples, rss, cpu, ready_s, clicking_s, stderr, bad_lines, seed, gap_ms) -> dict:
@@ -379,10 +447,43 @@ def summarise(ss, samples, rss, cpu, ready_s, clicking_s, stderr, bad_lines, see
 
 
 def run(
-    sessions: int = 20, seconds: float = 60, seed: int = 0, gap_ms: int = 500, timeout_s=120
+    sessions: int = 20,
+    seconds: float = 60,
+    seed: int = 0,
+    gap_ms: int = 500,
+    timeout_s=120,
+    hostile: int = 0,
 ) -> dict:
-    """Open `sessions` browser sessions on one server, click in all for `seconds`; the summary."""
-    return asyncio.run(_run(sessions, seconds, seed, gap_ms, timeout_s))
+    """Open `sessions` browser sessions on one server, click in all for `seconds` (while `hostile`
+    raw sessions send the heaviest accepted message); the summary."""
+    return asyncio.run(_run(sessions, seconds, seed, gap_ms, timeout_s, hostile))
+
+
+def compare(quiet: dict, loud: dict) -> dict:
+    """Issue 12's target: the students' p95 within 1.5x of the quiet run's, the server's RSS at
+    the end within 100 MB of the quiet run's."""
+    p95 = loud["latency_ms"]["p95"] / quiet["latency_ms"]["p95"]
+    rss = loud["rss_mb"]["end"] - quiet["rss_mb"]["end"]
+    return {
+        "p95_ratio": round(p95, 2),
+        "rss_end_diff_mb": round(rss, 1),
+        "met": p95 <= 1.5 and rss <= 100,
+    }
+
+
+def hostile_report(r: dict) -> str:
+    h = r["hostile"]
+    if not h:
+        return "hostile sockets      none"
+    sent = [x.get("messages", 0) for x in h]
+    other = Counter()
+    for x in h:
+        other.update({k: v for k, v in x.items() if k not in ("messages", "bytes_each")})
+    size, rate = h[0].get("bytes_each", 0), sum(sent) / r["seconds_clicking"]
+    return (
+        f"hostile sockets     {len(h)} x the heaviest accepted message ({size:,} bytes): "
+        f"{sum(sent)} sent ({rate:.1f}/s), outcomes {dict(other)}"
+    )
 
 
 def report(r: dict) -> str:
@@ -415,11 +516,34 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gap-ms", type=int, default=500, help="pause after each answer")
     p.add_argument("--timeout", type=float, default=120, help="seconds to wait for any step")
+    p.add_argument(
+        "--hostile",
+        type=int,
+        default=0,
+        help="also run with this many raw websocket sessions sending the heaviest accepted "
+        "message (issue 12); the quiet run comes first, each on a fresh server",
+    )
     args = p.parse_args()
-    r = run(args.sessions, args.seconds, args.seed, args.gap_ms, args.timeout)
-    print(report(r))
-    print(json.dumps(r))
-    sys.exit(1 if r["errors_total"] else 0)
+    common = (args.sessions, args.seconds, args.seed, args.gap_ms, args.timeout)
+    if not args.hostile:
+        r = run(*common)
+        print(report(r))
+        print(json.dumps(r))
+        sys.exit(1 if r["errors_total"] else 0)
+    quiet = run(*common)
+    loud = run(*common, hostile=args.hostile)
+    verdict = compare(quiet, loud)
+    print("== quiet ==\n" + report(quiet))
+    print(
+        f"== with {args.hostile} hostile sockets ==\n" + report(loud) + "\n" + hostile_report(loud)
+    )
+    print(
+        f"== verdict ==\np95 hostile / quiet = {verdict['p95_ratio']} (target <= 1.5); server RSS"
+        f" at the end {verdict['rss_end_diff_mb']:+} MB vs quiet (target <= 100): "
+        + ("met" if verdict["met"] else "MISSED")
+    )
+    print(json.dumps({"quiet": quiet, "hostile": loud, "verdict": verdict}))
+    sys.exit(1 if quiet["errors_total"] or loud["errors_total"] else 0)
 
 
 if __name__ == "__main__":

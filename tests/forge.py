@@ -45,6 +45,18 @@ def forged_clicks(n: int, x: float = 0.5, y: float = -1.25) -> str:
     return json.dumps([click_event(x, y, t) for t in range(n)], separators=(",", ":"))
 
 
+def clicks_within(chars: int) -> str:
+    """As many minimal click events as fit in `chars` characters (the most callback calls)."""
+    n = (chars - 1) // len('{"event":"click"},')
+    return json.dumps([{"event": "click"}] * n, separators=(",", ":"))
+
+
+def state_of_size(chars: int) -> str:
+    """A component state (JSON object) of about `chars` characters, in many small keys."""
+    n = chars // len('"k000000":0,')
+    return json.dumps({f"k{i:06d}": 0 for i in range(n)}, separators=(",", ":"))
+
+
 class Session:
     """One websocket session on a running server (`url`: http://host:port)."""
 
@@ -72,22 +84,37 @@ class Session:
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
 
-    async def send(self, widgets: dict[str, str] | None = None, query: str = "") -> None:
-        """A rerun_script BackMsg: `widgets` maps widget ids to JSON trigger values."""
+    async def send(
+        self,
+        widgets: dict[str, str] | None = None,
+        query: str = "",
+        json_values: dict[str, str] | None = None,
+        extra: list[WidgetState] = (),
+    ) -> None:
+        """A rerun_script BackMsg: `widgets` maps widget ids to JSON trigger values, `json_values`
+        to JSON values (a component's state); `extra` widget states go as they are."""
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_script_hash = self.page_hash
-        msg.rerun_script.widget_states.SetInParent()
+        states = msg.rerun_script.widget_states
+        states.SetInParent()
         for wid, value in (widgets or {}).items():
-            msg.rerun_script.widget_states.widgets.append(
-                WidgetState(id=wid, json_trigger_value=value)
-            )
+            states.widgets.append(WidgetState(id=wid, json_trigger_value=value))
+        for wid, value in (json_values or {}).items():
+            states.widgets.append(WidgetState(id=wid, json_value=value))
+        states.widgets.extend(extra)
         await self.ws.send(msg.SerializeToString())
 
-    async def run(self, widgets: dict[str, str] | None = None, timeout: float = 120) -> str:
+    async def run(
+        self,
+        widgets: dict[str, str] | None = None,
+        timeout: float = 120,
+        json_values: dict[str, str] | None = None,
+        extra: list[WidgetState] = (),
+    ) -> str:
         """Send one rerun and read until the server says the run (or fragment run) ended; the
         ScriptFinishedStatus name, or "closed" if the server closed the socket."""
-        await self.send(widgets)
+        await self.send(widgets, json_values=json_values, extra=extra)
         return await self.until_finished(timeout)
 
     async def until_finished(self, timeout: float = 120) -> str:
@@ -128,9 +155,13 @@ class Session:
         elif kind == "exception":
             self.exceptions.append(f"{el.exception.type}: {el.exception.message}")
 
-    def trigger_id(self, key: str) -> str:
-        """The trigger aggregator widget id of the bidi component with Streamlit key `key`."""
+    def element_id(self, key: str) -> str:
+        """The widget id of the bidi component with Streamlit key `key` (its state's id)."""
         ids = [wid for wid in self.elements if wid.endswith(f"-{key}")]
         if len(ids) != 1:
             raise LookupError(f"no single component with key {key!r} among {list(self.elements)}")
-        return TRIGGER_ID.format(element_id=ids[0])
+        return ids[0]
+
+    def trigger_id(self, key: str) -> str:
+        """The trigger aggregator widget id of the bidi component with Streamlit key `key`."""
+        return TRIGGER_ID.format(element_id=self.element_id(key))

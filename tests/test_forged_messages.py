@@ -18,7 +18,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
 from tests.devserver import streamlit_server
-from tests.forge import Session, click_event, cpu_s, forged_clicks
+from tests.forge import Session, click_event, cpu_s, forged_clicks, state_of_size
 from vae_geom.geometry import GeometryError
 from vae_geom.ui import decoded, inbound
 
@@ -50,7 +50,23 @@ def test_a_trigger_value_of_thousands_of_clicks_is_dropped_and_the_rest_kept():
     sent = states(json.dumps([click_event()]), forged_clicks(1_000))
     kept = inbound.bounded(sent)
     assert [w.id for w in kept.widgets] == ["w0", "slider"]
-    assert len(forged_clicks(10)) < inbound.MAX_TRIGGER_CHARS  # a few batched clicks still pass
+    assert len(forged_clicks(10)) < inbound.MAX_TRIGGER_BYTES  # a few batched clicks still pass
+
+
+def test_a_big_value_of_any_widget_is_dropped():
+    sent = states(json.dumps([click_event()]))
+    sent.widgets.append(WidgetState(id="state", json_value=state_of_size(100_000)))
+    sent.widgets.append(WidgetState(id="name", string_value="x" * 100_000))
+    assert [w.id for w in inbound.bounded(sent).widgets] == ["w0", "slider"]
+
+
+def test_a_message_naming_more_widgets_than_any_page_has_is_ignored():
+    sent = WidgetStates()
+    for i in range(inbound.MAX_WIDGETS + 1):
+        sent.widgets.append(WidgetState(id=f"made-up-{i}", bool_value=True))
+    assert len(inbound.bounded(sent).widgets) == 0
+    del sent.widgets[-1]
+    assert inbound.bounded(sent) is sent
 
 
 def test_install_wraps_streamlit_once():
@@ -196,3 +212,14 @@ def test_a_forged_click_is_refused_quietly_and_echoed_short(server):
 
     run(go())
     assert not [line for line in server.log if "Traceback" in line or "KeyError" in line]
+
+
+def test_a_session_interacts_at_most_rate_times_a_second_after_its_burst():
+    slept = []
+    waits = [inbound.wait_for_turn("s1", now=100.0, sleep=slept.append) for _ in range(10)]
+    assert waits[: inbound.BURST] == [0.0] * inbound.BURST  # a student's clicks: never delayed
+    gaps = [b - a for a, b in zip(waits[inbound.BURST :], waits[inbound.BURST + 1 :], strict=False)]
+    assert all(abs(g - 1 / inbound.RATE) < 1e-9 for g in gaps)  # then one every 1/RATE s
+    assert inbound.wait_for_turn("s2", now=100.0, sleep=slept.append) == 0.0  # per session
+    # after a pause the budget is back
+    assert inbound.wait_for_turn("s1", now=200.0, sleep=slept.append) == 0.0

@@ -101,7 +101,7 @@ CLICK_ECHO_MAX = 40  # characters of a bad click's value quoted back, as the sid
 _MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in string.punctuation}  # CommonMark: all escapable
 _CLICK_JS = (Path(__file__).resolve().parents[2] / "assets" / "plane_click.js").read_text()
 _plane_click = st.components.v2.component("vae_geom.plane_click", js=_CLICK_JS)
-inbound.install()  # before any click's callback can run: no trigger value longer than a few clicks
+inbound.install()  # before any click's callback runs: no message carries more than a few clicks
 
 
 def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -> None:
