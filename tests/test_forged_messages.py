@@ -108,9 +108,9 @@ def test_a_bad_click_event_is_refused_with_a_short_message(event):
 
 def test_the_excerpt_of_a_bad_value_is_short_and_literal_markdown():
     shown = decoded._excerpt("![x](http://host/t.png) **bold** " + "a" * 10_000)
-    assert len(shown.replace("\\", "")) <= decoded.CLICK_ECHO_MAX
+    assert len(shown.replace("\\", "").replace("\u2060", "")) <= decoded.CLICK_ECHO_MAX
     assert "](" not in shown and "**" not in shown  # every punctuation mark is escaped
-    assert "\\!\\[x\\]\\(http\\:" in shown
+    assert "\\!\\[x\\]\\(http" in shown  # ui/literal.py: shown as typed
     assert "\n" not in decoded._excerpt("line\nbreak")
 
 

@@ -7,7 +7,6 @@ clicks on points only); the views decode z and say which posteriors cover it.
 from __future__ import annotations
 
 import reprlib
-import string
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from vae_geom.data import Dataset
 from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE
 from vae_geom.ui import inbound
+from vae_geom.ui.literal import literal
 from vae_geom.ui.sidebar import KEY_URL_Z
 
 
@@ -98,7 +98,6 @@ def _thumbnails(ds: Dataset, images: np.ndarray, idx, captions: list[str]) -> No
 
 
 CLICK_ECHO_MAX = 40  # characters of a bad click's value quoted back, as the sidebar does for links
-_MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in string.punctuation}  # CommonMark: all escapable
 _CLICK_JS = (Path(__file__).resolve().parents[2] / "assets" / "plane_click.js").read_text()
 _plane_click = st.components.v2.component("vae_geom.plane_click", js=_CLICK_JS)
 inbound.install()  # before any click's callback runs: no message carries more than a few clicks
@@ -151,14 +150,11 @@ def _click_z(event: object) -> tuple[float, float]:
 
 
 def _excerpt(value: object, limit: int = CLICK_ECHO_MAX) -> str:
-    """At most `limit` characters of value's repr, escaped so Markdown shows them as they are."""
+    """At most `limit` characters of value's repr, as Markdown that shows them as they are."""
     short = reprlib.Repr()  # never builds the repr of a whole big value, only its head
     short.maxstring = short.maxother = limit
     short.maxlist = short.maxdict = 4
-    text = short.repr(value)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    text = "".join(c if c.isprintable() else "\ufffd" for c in text)
-    return text.translate(_MARKDOWN_ESCAPES)
+    return literal(short.repr(value), limit)
 
 
 def _new_run(last_run: list) -> bool:
