@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
 from tests.plotly_data import array
+from tests.test_literal import read
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS, load_dataset
 from vae_geom.models import decode_images, posteriors
@@ -159,9 +160,9 @@ def test_a_link_reopens_the_same_view():
 @pytest.mark.parametrize(
     "query, notice",
     [
-        ({"dataset": "cifar10"}, "dataset 'cifar10' is unknown"),
-        ({"model": "../../etc/passwd"}, "model '../../etc/passwd' is unknown"),
-        ({"z": "abc,1"}, "z 'abc,1' was ignored: z must be two numbers"),
+        ({"dataset": "cifar10"}, "dataset “cifar10” is unknown"),
+        ({"model": "../../etc/passwd"}, "model “../../etc/passwd” is unknown"),
+        ({"z": "abc,1"}, "z “abc,1” was ignored: z must be two numbers"),
         ({"z": "1e308,1e308"}, "outside the plane"),
         ({"z": "nan,0"}, "finite"),
         ({"z": "1"}, "two numbers"),
@@ -169,7 +170,8 @@ def test_a_link_reopens_the_same_view():
 )
 def test_a_bad_link_falls_back_with_a_notice(query, notice):
     at = _run(query=query)
-    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+    shown = [read(w.value) for w in at.warning]  # the notice quotes the link's text literally
+    assert any(notice in text for text in shown), shown
     assert at.selectbox(key="sidebar.dataset").value == "mnist"
     assert at.selectbox(key="sidebar.model").value == "vae-kl-1"
     assert at.get("plotly_chart")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.bad_inputs import make_corpus
+from tests.test_literal import read
 from vae_geom.data import DATASETS
 
 ROOT = Path(__file__).parents[1]
@@ -80,16 +80,11 @@ def _refused(at: AppTest, case: dict) -> str:
     """The one clear message the case must produce; no exception reached the page."""
     assert not at.exception, at.exception
     shown = [e.value for e in at.error] + [w.value for w in at.warning]
-    hits = [m for m in shown if case["message"] in _read(m)]
+    hits = [m for m in shown if case["message"] in read(m)]  # as the reader sees it
     assert hits, f"{case['message']!r} not in {shown}"
     assert len(hits[0]) <= MAX_MESSAGE, f"{len(hits[0]):,} characters: {hits[0][:300]}"
     assert not any(c in hits[0] for c in MARKDOWN), hits[0]  # the body Streamlit renders
     return hits[0]
-
-
-def _read(body: str) -> str:
-    """What a reader sees of a Markdown body: CommonMark's backslash escapes undone."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
 
 
 def _upload(at: AppTest, key: str, folder: Path, name: str) -> AppTest:

@@ -29,16 +29,20 @@ def unescape(markdown: str) -> str:
     return _undo_escapes(markdown).replace(JOINER, "")
 
 
-def _undo_escapes(markdown: str) -> str:
+def read(markdown: str) -> str:
+    """What a reader sees of any Markdown message body: backslash escapes undone, joiners gone."""
+    return _undo_escapes(markdown, strict=False).replace(JOINER, "")
+
+
+def _undo_escapes(markdown: str, strict: bool = True) -> str:
     shown, i = [], 0
     while i < len(markdown):
         c = markdown[i]
-        if c == "\\":
-            assert markdown[i + 1] in string.punctuation, markdown
+        if markdown[i + 1 : i + 2] in tuple(string.punctuation) and c == "\\":
             shown.append(markdown[i + 1])
             i += 2
             continue
-        assert c not in string.punctuation, f"unescaped {c!r} in {markdown!r}"
+        assert not strict or c not in string.punctuation, f"unescaped {c!r} in {markdown!r}"
         shown.append(c)
         i += 1
     return "".join(shown)
