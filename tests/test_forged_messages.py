@@ -223,3 +223,38 @@ def test_a_session_interacts_at_most_rate_times_a_second_after_its_burst():
     assert inbound.wait_for_turn("s2", now=100.0, sleep=slept.append) == 0.0  # per session
     # after a pause the budget is back
     assert inbound.wait_for_turn("s1", now=200.0, sleep=slept.append) == 0.0
+
+
+def test_a_clients_clear_cache_message_clears_nothing():
+    """Streamlit clears every session's caches when any client asks; a student must not."""
+    import streamlit as st
+    from streamlit.runtime.app_session import AppSession
+
+    calls = []
+
+    @st.cache_data
+    def cached(x: int) -> int:
+        calls.append(x)
+        return x
+
+    inbound.install()
+    cached(1)
+    AppSession._handle_clear_cache_request(None)  # what a clear_cache BackMsg runs
+    cached(1)
+    assert calls == [1]
+
+
+@pytest.mark.browser
+def test_a_forged_clear_cache_is_refused_and_logged(server):
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    async def go():
+        s, _ = await open_explorer(server)
+        msg = BackMsg()
+        msg.clear_cache = True
+        await s.ws.send(msg.SerializeToString())
+        assert await s.run() == "FINISHED_SUCCESSFULLY"  # the socket still serves its student
+        await s.__aexit__()
+
+    run(go())
+    assert any("Refused a client's clear_cache" in line for line in server.log)

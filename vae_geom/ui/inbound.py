@@ -25,7 +25,10 @@ messages it sends meanwhile merge into one rerun, as Streamlit merges any that q
 
 `install` puts both in front of `SessionState.on_script_will_rerun`, the one door through which a
 message's widget states reach callbacks (fresh ones; replayed triggers were bounded when they
-came in).
+came in). It also refuses the `clear_cache` message: Streamlit clears st.cache_data and
+st.cache_resource for every session when any client asks (the developer menu's "Clear cache",
+hidden here by client.toolbarMode, but one forged message away), so one student could make the
+whole class reload its models and data over and over. The server's own code can still clear them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import time
 
 from streamlit import config
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.session_state import SessionState
 
@@ -114,3 +118,9 @@ def install() -> None:
 
     on_script_will_rerun.vae_geom_bounded = True
     SessionState.on_script_will_rerun = on_script_will_rerun
+    AppSession._handle_clear_cache_request = refuse_clear_cache
+
+
+def refuse_clear_cache(session: AppSession) -> None:
+    """A client's clear_cache message: logged, and nothing cleared (the caches are everyone's)."""
+    _LOGGER.warning("Refused a client's clear_cache message: the caches are shared by all sessions")
