@@ -69,7 +69,7 @@ with plane_column:
     chart.plotly_chart(fig, key="latent", width="stretch", config=plane.CLICK_CONFIG)
     st.caption(
         f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
-        f"Model: {ui.model_label(model_name)}."
+        f"Model: {ui.literal(ui.model_label(model_name), None)}."
         + (
             " Ellipses drawn as shaded areas (no outlines) at this density."
             if len(mu) > plane.OUTLINE_MAX

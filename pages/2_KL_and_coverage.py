@@ -53,7 +53,8 @@ def steps_section() -> None:
 
 
 def aggregate_section() -> None:
-    st.markdown(f"**{ui.model_label(model_name)}** (pick another model in the sidebar)")
+    label = ui.literal(ui.model_label(model_name), None)  # a user's model name: plain text
+    st.markdown(f"**{label}** (pick another model in the sidebar)")
     ui.load_or_stop(dataset_name, model_name)
     mu, sigma = ui.sample_posteriors(dataset_name, model_name)
     grid = geometry.Grid()

@@ -76,12 +76,11 @@ def ladder_section() -> None:
 
 
 def model_section() -> None:
+    ui.load_or_stop(ds_name, model_name)  # a model that cannot be read: a message, not a traceback
     mu, sigma = ui.sample_posteriors(ds_name, model_name)
     m = shapes.measures(mu)
-    st.markdown(
-        f"**{ui.model_label(model_name)}: what the measures see** (pick another model in the "
-        "sidebar)."
-    )
+    label = ui.literal(ui.model_label(model_name), None)  # a user's model name: plain text
+    st.markdown(f"**{label}: what the measures see** (pick another model in the sidebar).")
     left, right = st.columns(2)
     left.plotly_chart(
         fs.codes_figure(mu, ds.y_test, ds.label_name, "μ codes, as the encoder places them"),

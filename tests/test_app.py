@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
 from tests.plotly_data import array
-from tests.test_literal import read
+from tests.shown import read
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS, load_dataset
 from vae_geom.models import decode_images, posteriors

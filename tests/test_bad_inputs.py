@@ -22,7 +22,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.bad_inputs import make_corpus
-from tests.test_literal import read
+from tests.shown import read
 from vae_geom.data import DATASETS
 
 ROOT = Path(__file__).parents[1]
@@ -84,7 +84,7 @@ def _refused(at: AppTest, case: dict) -> str:
     assert hits, f"{case['message']!r} not in {shown}"
     assert len(hits[0]) <= MAX_MESSAGE, f"{len(hits[0]):,} characters: {hits[0][:300]}"
     assert not any(c in hits[0] for c in MARKDOWN), hits[0]  # the body Streamlit renders
-    return hits[0]
+    return read(hits[0])  # as the reader sees it
 
 
 def _upload(at: AppTest, key: str, folder: Path, name: str) -> AppTest:
@@ -108,7 +108,7 @@ def test_a_bad_upload_is_refused_then_a_good_one_trains(corpus, name):
 
     _upload(at, "train.upload", folder, manifest["good"]["upload"])
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert "samples of 4×4, 3 classes" in at.success[0].value
+    assert "samples of 4×4, 3 classes" in read(at.success[0].value)
     assert "train.go" in _keys(at.button)
 
 
@@ -124,7 +124,7 @@ def test_a_bad_model_zip_is_refused_then_a_good_one_is_stored(corpus, name, user
     assert not written  # nothing half written, among the shared models or the private ones
 
     _upload(at, "train.ckpt", folder, manifest["good"]["checkpoint_zip"])
-    assert not at.exception and "“Yours: good-model” is now in" in at.success[-1].value
+    assert not at.exception and "“Yours: good-model” is now in" in read(at.success[-1].value)
     at.run()
     assert "Yours: good-model" in at.selectbox(key="sidebar.model").options
 
@@ -139,7 +139,7 @@ def test_a_second_download_of_a_model_zip_is_stored_under_its_name(corpus, tmp_p
     at.session_state["sidebar.dataset"] = manifest["dataset"]
     at.run()
     _upload(at, "train.ckpt", tmp_path, "good-model (1).zip")
-    assert not at.exception and "“Yours: good-model” is now in" in at.success[-1].value
+    assert not at.exception and "“Yours: good-model” is now in" in read(at.success[-1].value)
     # stored as the student's own (user_models/private/KEY/DATASET/), under the zip's name
     stored = list(user_dir.rglob("good-model.safetensors"))
     assert [f.parent.name for f in stored] == [manifest["dataset"]]
@@ -172,15 +172,7 @@ PICKED_MODEL_PAGES = [  # (page, the query that opens its part drawing the picke
     ("app.py", {}),
     ("pages/2_KL_and_coverage.py", {"kl.section": "Aggregate posterior vs prior"}),
     ("pages/3_Reparameterisation.py", {}),
-    pytest.param(
-        "pages/5_Code_space_shapes.py",
-        {"shapes.section": "One model, measured"},
-        marks=pytest.mark.xfail(  # strict: the one-line fix there shows up as a pass
-            strict=True,
-            reason="pages/5's model_section calls ui.sample_posteriors on the picked model "
-            "without ui.load_or_stop first, so any unusable model raises there",
-        ),
-    ),
+    ("pages/5_Code_space_shapes.py", {"shapes.section": "One model, measured"}),
     ("pages/6_Generate_and_interpolate.py", {}),
 ]
 
@@ -222,7 +214,7 @@ def test_a_bad_link_falls_back_with_a_notice_then_the_explorer_works(corpus, nam
     at.session_state["explorer.z"] = (0.5, -0.5)  # a click (AppTest cannot click a chart)
     at.run()
     assert not at.exception and not at.error
-    assert any("z = (+0.50, -0.50)" in m.value for m in at.markdown)
+    assert any("z = (+0.50, -0.50)" in read(m.value) for m in at.markdown)
     assert at.query_params["dataset"] == manifest["dataset"]
 
 

@@ -18,6 +18,7 @@ import pytest
 import streamlit as st
 
 from tests.apptest import run_page
+from tests.shown import read
 from vae_geom import checkpoints, ladder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def models(tmp_path, monkeypatch) -> Path:
 
 
 def _warnings(at) -> list[str]:
-    return [w.value for w in at.warning]
+    return [read(w.value) for w in at.warning]
 
 
 def _ellipses_x(at) -> str:
@@ -102,7 +103,8 @@ def test_an_unreadable_model_never_loaded_stops_only_that_view(models):
     at = run_page(APP, query=DIGITS)
     at.selectbox(key="sidebar.model").set_value("vae-kl-0.3").run()
     assert not at.exception
-    assert "cannot be loaded" in at.error[0].value and "not valid JSON" in at.error[0].value
+    shown = read(at.error[0].value)
+    assert "cannot be loaded" in shown and "not valid JSON" in shown
     assert not at.get("plotly_chart")
     at.selectbox(key="sidebar.model").set_value("vae-kl-1").run()  # the app goes on working
     assert not at.exception and not at.error and at.get("plotly_chart")
@@ -112,7 +114,8 @@ def test_the_kl_page_reports_a_broken_rung_instead_of_a_traceback(models):
     (models / "digits" / "vae-kl-0.1.json").write_text('{"format_version": 99}')
     at = run_page(KL_PAGE, query=DIGITS)
     assert not at.exception
-    assert "cannot be loaded" in at.error[0].value and "vae-kl-0.1.json" in at.error[0].value
+    shown = read(at.error[0].value)
+    assert "cannot be loaded" in shown and "vae-kl-0.1.json" in shown
 
 
 def _train_and_save(name: str, share: bool = False):
@@ -133,7 +136,7 @@ def test_saving_into_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypat
     blocker.write_text("a file where the user-models folder should be")
     monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(blocker))
     at = _train_and_save("mine")
-    assert any("could not be saved" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("could not be saved" in read(e.value) for e in at.error), [e.value for e in at.error]
     assert at.session_state["train.result"]["model"] is not None  # the trained model is kept
     assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
 
@@ -168,7 +171,7 @@ def test_a_full_disk_says_so_offers_the_download_and_leaves_nothing(tmp_path, mo
     else:
         monkeypatch.setattr(Path, "write_text", full_json)
     at = _train_and_save("mine")
-    assert any("disk is full" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("disk is full" in read(e.value) for e in at.error), [e.value for e in at.error]
     assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
     assert not at.success
     left = [p for p in user_dir.rglob("*") if p.is_file() and p.name != ".lock"]

@@ -9,43 +9,12 @@ text must hold none of their patterns (test_browser_links.py checks the same in 
 
 from __future__ import annotations
 
-import re
-import string
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vae_geom.ui.literal import ELLIPSIS, JOINER, REPLACEMENT, literal
-
-AUTOLINK = re.compile(r"https?://|www\.|@[-\w]", re.IGNORECASE)  # GFM's, in the unescaped text
-
-
-def unescape(markdown: str) -> str:
-    """What a reader sees of text made only of characters and backslash escapes (word joiners are
-    invisible); fails on an unescaped punctuation character (which could start a construct) and
-    on an autolink's pattern in the text (GFM finds those after escapes are undone)."""
-    assert not AUTOLINK.search(_undo_escapes(markdown)), markdown
-    return _undo_escapes(markdown).replace(JOINER, "")
-
-
-def read(markdown: str) -> str:
-    """What a reader sees of any Markdown message body: backslash escapes undone, joiners gone."""
-    return _undo_escapes(markdown, strict=False).replace(JOINER, "")
-
-
-def _undo_escapes(markdown: str, strict: bool = True) -> str:
-    shown, i = [], 0
-    while i < len(markdown):
-        c = markdown[i]
-        if markdown[i + 1 : i + 2] in tuple(string.punctuation) and c == "\\":
-            shown.append(markdown[i + 1])
-            i += 2
-            continue
-        assert not strict or c not in string.punctuation, f"unescaped {c!r} in {markdown!r}"
-        shown.append(c)
-        i += 1
-    return "".join(shown)
+from tests.shown import unescape
+from vae_geom.ui.literal import ELLIPSIS, REPLACEMENT, literal
 
 
 @given(st.text(alphabet=st.characters().filter(str.isprintable)))

@@ -14,6 +14,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from tests.plotly_data import array
+from tests.shown import read
 from vae_geom import user_models
 from vae_geom.models import posteriors
 
@@ -80,7 +81,7 @@ def _save(at: AppTest, name: str, share: bool = False) -> AppTest:
 
 def test_a_saved_model_is_its_students_own_and_their_link_finds_it_again(user_dir):
     at = _save(_trained(1), "mine")
-    assert "Saved as “Yours: mine”" in at.success[-1].value
+    assert "Saved as “Yours: mine”" in read(at.success[-1].value)
     me = at.query_params["me"]
     assert user_models.OWNER_RE.fullmatch(me)  # the link carries the student's key
     assert "Yours: mine" in _picker({"me": me})  # a reload, or the same link next lesson
@@ -96,17 +97,17 @@ def test_a_link_naming_someone_elses_model_does_not_load_it(user_dir):
     explorer.run()
     assert not explorer.exception
     assert explorer.selectbox(key="sidebar.model").value == "vae-kl-1"  # the default instead
-    assert any("unknown" in w.value for w in explorer.warning)
+    assert any("unknown" in read(w.value) for w in explorer.warning)
     assert at.session_state["train.result"]["model"] is not None
 
 
 def test_a_shared_model_is_in_every_pickers_list_and_never_overwritten(user_dir):
     at = _save(_trained(1), "ours", share=True)
-    assert "Saved as “Shared: ours”" in at.success[-1].value
+    assert "Saved as “Shared: ours”" in read(at.success[-1].value)
     assert "Shared: ours" in _picker()  # any student's
     before = (user_dir / "digits" / "ours.safetensors").read_bytes()
     other = _save(_trained(2), "ours", share=True)  # another student, the same name
-    assert "nothing was overwritten" in other.error[0].value
+    assert "nothing was overwritten" in read(other.error[0].value)
     assert not other.success  # and no "Saved as"
     assert "train.dl_unsaved" in {b.key for b in other.get("download_button")}
     assert (user_dir / "digits" / "ours.safetensors").read_bytes() == before
@@ -114,16 +115,16 @@ def test_a_shared_model_is_in_every_pickers_list_and_never_overwritten(user_dir)
 
 def test_a_refused_save_leaves_no_stale_saved_as(user_dir):
     at = _save(_trained(1), "mine")
-    assert at.success and "Saved as" in at.success[-1].value
+    assert at.success and "Saved as" in read(at.success[-1].value)
     at = _save(at, "mine")  # the same name again: refused
-    assert "nothing was overwritten" in at.error[0].value
-    assert not [s for s in at.success if "Saved as" in s.value]
+    assert "nothing was overwritten" in read(at.error[0].value)
+    assert not [s for s in at.success if "Saved as" in read(s.value)]
 
 
 def test_a_student_who_saved_too_many_is_told_the_limit(user_dir, monkeypatch):
     monkeypatch.setattr(user_models, "MAX_OWNER_MODELS", 1)
     at = _save(_save(_trained(1), "one"), "two")
-    assert "at most 1 models" in at.error[0].value
+    assert "at most 1 models" in read(at.error[0].value)
     assert "train.dl_unsaved" in {b.key for b in at.get("download_button")}
 
 
@@ -159,7 +160,7 @@ def test_models_of_two_students_uploads_stay_apart_and_each_downloads_their_own(
         at.button(key="train.go").click().run()
         at.text_input(key="train.name").set_value("model")
         at.button(key="train.save").click().run()
-        assert not at.exception and "Saved as “Yours: model”" in at.success[-1].value
+        assert not at.exception and "Saved as “Yours: model”" in read(at.success[-1].value)
         assert at.checkbox(key="train.share").disabled  # an upload's model is never shared
         runs[student] = at
     assert not (user_dir / "uploads").exists()  # no shared "uploads" folder
@@ -178,11 +179,11 @@ def test_a_model_zip_with_a_name_in_use_does_not_replace_it(user_dir, media):
     at = _save(_trained(1), "mine")
     zipped = _zip_served(at, "train.dl", media)
     at.file_uploader(key="train.ckpt").upload("mine.zip", zipped).run()
-    assert not at.exception and "nothing was overwritten" in at.error[-1].value
+    assert not at.exception and "nothing was overwritten" in read(at.error[-1].value)
     at.file_uploader(key="train.ckpt").upload("copy.zip", zipped).run()
-    assert "“Yours: copy” is now in" in at.success[-1].value
+    assert "“Yours: copy” is now in" in read(at.success[-1].value)
     at.run()  # a rerun with the file still in the uploader does not store it again
-    assert not at.error and "“Yours: copy” is now in" in at.success[-1].value
+    assert not at.error and "“Yours: copy” is now in" in read(at.success[-1].value)
 
 
 @pytest.mark.parametrize(
@@ -237,7 +238,7 @@ def test_good_upload_trains_like_a_built_in_dataset():
     at = _upload(
         _npz(rng.random((120, 6, 6)).astype(np.float32), rng.integers(0, 3, 120)), "mine.npz"
     )
-    assert "120 samples of 6×6, 3 classes" in at.success[0].value
+    assert "120 samples of 6×6, 3 classes" in read(at.success[0].value)
     at.number_input(key="train.epochs").set_value(1)
     at.button(key="train.go").click().run()
     assert not at.exception
@@ -255,16 +256,16 @@ def test_good_upload_trains_like_a_built_in_dataset():
 )
 def test_each_bad_upload_gets_its_message_and_no_training_controls(data, name, message):
     at = _upload(data, name)
-    assert at.error and message in at.error[0].value, [e.value for e in at.error]
+    assert at.error and message in read(at.error[0].value), [e.value for e in at.error]
     assert not at.button  # nothing half-loaded: the page stops before the training controls
 
 
 def test_values_outside_0_1_offer_rescaling_and_it_works():
     x = np.random.default_rng(1).random((80, 16)) * 255
     at = _upload(_npz(x), "raw.npz")
-    assert "rescale" in at.info[0].value.lower()
+    assert "rescale" in read(at.info[0].value).lower()
     at = _upload(_npz(x), "raw.npz", rescale=True)
-    assert at.success and "80 samples" in at.success[0].value
+    assert at.success and "80 samples" in read(at.success[0].value)
 
 
 def test_a_stopped_run_saves_the_whole_record(user_dir, monkeypatch):
@@ -296,7 +297,7 @@ def test_a_stopped_run_saves_the_whole_record(user_dir, monkeypatch):
     assert not at.exception, at.exception
     assert at.session_state["train.result"]["meta"] is None  # train_one never returned
     at.run()  # the rerun a Stop click starts: the page shows what was kept
-    assert "stopped after epoch 2" in at.warning[0].value
+    assert "stopped after epoch 2" in read(at.warning[0].value)
     assert at.text_input(key="train.name").value == "vae-simple-0.3-s7-e2"
     at.text_input(key="train.name").set_value("stopped").run()
     at.button(key="train.save").click().run()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.apptest import run_page
-from tests.test_literal import unescape
+from tests.shown import unescape
 from vae_geom import checkpoints, ladder
 
 APP = str(Path(__file__).parents[1] / "app.py")

@@ -14,6 +14,7 @@ in eval mode; encoded arrays are cached with `st.cache_data`, keyed by (dataset,
 from __future__ import annotations
 
 from vae_geom.ui.decoded import click_listener, decoded_pair, decoded_view
+from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import (
     dataset,
     ladder_or_stop,
@@ -59,6 +60,7 @@ __all__ = [
     "ladder_animation",
     "ladder_or_stop",
     "ladder_slider",
+    "literal",
     "load_or_stop",
     "model_label",
     "replay_view",

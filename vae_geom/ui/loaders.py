@@ -22,6 +22,7 @@ import torch
 from vae_geom import checkpoints, ladder, user_models, zips
 from vae_geom.data import Dataset, load_dataset
 from vae_geom.models import VAE, posteriors
+from vae_geom.ui.literal import literal
 from vae_geom.ui.owner import token
 from vae_geom.ui.sidebar import model_label
 
@@ -137,12 +138,13 @@ def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     try:
         m, meta, _, problem = _current(dataset_name, model_name)
     except checkpoints.CheckpointError as e:
-        st.error(f"This model cannot be loaded. {e}")
+        st.error(f"This model cannot be loaded. {literal(e, None)}")
         st.stop()
     if problem:
         st.warning(
-            f"{model_label(model_name)}: its checkpoint changed on disk and can no longer be read "
-            f"({problem}). Showing the copy loaded earlier; it is used until the file is restored.",
+            f"{literal(model_label(model_name), None)}: its checkpoint changed on disk and can no "
+            f"longer be read ({literal(problem, None)}). Showing the copy loaded earlier; it is "
+            "used until the file is restored.",
             icon=":material/history:",
         )
     return m, meta

@@ -10,6 +10,7 @@ import streamlit as st
 
 from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
+from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import dataset
 from vae_geom.ui.owner import token
 from vae_geom.zips import MAX_UPLOAD_MB
@@ -55,11 +56,12 @@ def uploaded_dataset() -> Dataset | None:
             rescale,
         )
     except UploadError as e:
-        st.error(str(e) if str(e).startswith(up.name) else f"{up.name}: {e}")  # named once
+        message = str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
+        st.error(literal(message, None))  # it quotes the file's name: shown as plain text
         if getattr(e, "suggest_rescale", False):
             st.info("Tick **Min-max rescale** above to map your values onto [0, 1].")
         return None
-    st.success(f"{up.name}: {describe(ds)}")
+    st.success(f"{literal(up.name, 80)}: {describe(ds)}")
     return ds
 
 
@@ -202,13 +204,13 @@ def save_panel(result: dict) -> None:
             user_models.save(result["model"], result["store"], name, meta, token(), shared)
             st.session_state[KEY_SAVED] = {"name": name, "shared": shared}
         except checkpoints.CheckpointError as e:
-            st.error(str(e))
+            st.error(literal(e, None))
             if user_models.NAME_RE.fullmatch(name):  # else the name is what to fix
                 _download(
                     result, name, "Download it instead (.zip: safetensors + JSON)", KEY_DL_UNSAVED
                 )
     if saved := st.session_state.get(KEY_SAVED):
-        st.success(_saved_message(saved["name"], saved["shared"], shareable))
+        st.success(_saved_message(literal(saved["name"], None), saved["shared"], shareable))
         _download(result, saved["name"], "Download it (.zip: safetensors + JSON)", "train.dl")
 
 
@@ -230,7 +232,7 @@ def _download(result: dict, name: str, label: str, key: str) -> None:
             meta = result["meta"] or _record_after_stop(result)
             data = user_models.model_zip(result["model"], result["store"], name, meta)
         except checkpoints.CheckpointError as e:
-            st.error(str(e))
+            st.error(literal(e, None))
             return
         result["zip"] = cached = (name, data)
     st.download_button(label, cached[1], file_name=f"{name}.zip", mime="application/zip", key=key)
@@ -274,7 +276,9 @@ def _store_upload(up, dataset_name: str, share: bool) -> tuple[bool, str]:
             up.getvalue(), dataset_name, name, dataset(dataset_name).dim, token(), share
         )
     except checkpoints.CheckpointError as e:
-        return False, str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
+        message = str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
+        return False, literal(message, None)
+    name = literal(name, None)  # from the file's name: shown as plain text
     if share:
         return True, f"“Shared: {name}” is now in everyone's model picker for {dataset_name}."
     return True, (
