@@ -217,7 +217,7 @@ def save(
                 for src, dst in zip(files, checkpoints.paths(target), strict=True):
                     os.replace(src, dst)  # weights, then the JSON that lists the model
     except (OSError, SafetensorError) as e:  # safetensors reports a full disk as its own error
-        raise CheckpointError(_unwritable(target.parent, e)) from e
+        raise CheckpointError(_unwritable(e)) from e
     return target
 
 
@@ -266,7 +266,7 @@ def _check_room(target: Path, owner: str | None, shared: bool, nbytes: int) -> N
         )
 
 
-def _unwritable(folder: Path, e: Exception) -> str:
+def _unwritable(e: Exception) -> str:
     """Why a save failed on disk, and what the student can still do."""
     code = getattr(e, "errno", None)
     if code is None and (m := re.search(r"os error (\d+)", str(e))):
@@ -277,7 +277,8 @@ def _unwritable(folder: Path, e: Exception) -> str:
             "It is still in this session: download it below, and tell whoever runs the app."
         )
     return (
-        f"The model could not be saved in {folder} ({getattr(e, 'strerror', None) or e}). The "
+        f"The model could not be saved in the user-models folder "
+        f"({getattr(e, 'strerror', None) or type(e).__name__}). The "
         "trained model is still in this session: download it below, or ask whoever runs the app "
         "to make that folder writable (or to set VAE_GEOM_USER_MODELS)."
     )
@@ -362,8 +363,8 @@ def _store(
             model, meta = checkpoints.load(probe_stem)
         except CheckpointError as e:  # name the files in the zip, not the scratch copies
             message = str(e)
-            for path, member in scratch.items():
-                message = message.replace(path, member)
+            for path, member in scratch.items():  # messages name a file by its name only
+                message = message.replace(path, member).replace(Path(path).name, member)
             raise CheckpointError(message) from e
         check_fits(model, dataset, input_dim)
         meta = {k: v for k, v in meta.items() if k != "model"}
