@@ -5,10 +5,14 @@
     sidebar   the shared sidebar, the link's query parameters, page links, model names
     widgets   sections, kept widget values, codes download, coverage metrics, ladder slider
     decoded   the click listener on the latent plane and the decoded views of the clicked z
-    train     Train your own: upload, live training, replay, save, checkpoint upload
+    train     Train your own: upload, live training (queued for a slot), replay, save, upload
+    owner     the student's private key in their link (?me=), whose models are theirs
+    literal   outside text shown as plain text, never rendered as Markdown
+    inbound   the bound on what one websocket message may make the server do
 
-Models are cached with `st.cache_resource` and shared by every session, so they are used read-only
-in eval mode; encoded arrays are cached with `st.cache_data`, keyed by (dataset, model name).
+Models are cached once per process in a least-recently-used cache of at most MODEL_CACHE_BYTES of
+weights (shared by every session, so used read-only in eval mode), whose entries double as the
+last-good copies; encoded arrays are cached with `st.cache_data`, keyed by the checkpoint's path.
 """
 
 from __future__ import annotations
