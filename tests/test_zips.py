@@ -183,17 +183,25 @@ def test_a_damaged_archive_is_the_callers_error_with_the_cause_kept(data):
 
 
 def test_a_refused_archive_is_closed(monkeypatch):
-    closed = []
-    original = zipfile.ZipFile.close
+    """The archive open_archive opened is closed when it refuses it. Only archives opened during
+    the call are watched: the garbage collector may close other tests' archives meanwhile."""
+    opened, closed = [], []
+    init, close = zipfile.ZipFile.__init__, zipfile.ZipFile.close
 
-    def close(self):
+    def watched_init(self, *args, **kwargs):
+        opened.append(self)
+        init(self, *args, **kwargs)
+
+    def watched_close(self):
         closed.append(self)
-        original(self)
+        close(self)
 
-    monkeypatch.setattr(zipfile.ZipFile, "close", close)
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", watched_init)
+    monkeypatch.setattr(zipfile.ZipFile, "close", watched_close)
     with pytest.raises(Refused) as e:  # e keeps the archive alive: no __del__ closes it for us
         _open(ARCHIVES["unpacked"])  # judged after opening (a count is judged before)
-    assert len(closed) == 1 and closed[0].fp is None, e
+    assert len(opened) == 1, opened
+    assert [z for z in closed if z is opened[0]] and opened[0].fp is None, e
 
 
 # ---------------------------------------------------------------------------------------------
