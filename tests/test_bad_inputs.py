@@ -145,18 +145,27 @@ def test_a_second_download_of_a_model_zip_is_stored_under_its_name(corpus, tmp_p
     assert [f.parent.name for f in stored] == [manifest["dataset"]]
 
 
-@pytest.mark.parametrize("name", _names("checkpoint_pair"))
-def test_a_bad_model_on_disk_is_refused_then_another_model_works(corpus, name, user_dir):
+def _pick_shared_model(corpus, case: dict, user_dir: Path, page: str, query=None) -> AppTest:
+    """Put the case's files in the class's shared models folder, open `page` (with `query`) and
+    pick that model in the sidebar, as a student would."""
     folder, manifest = corpus
-    case = _case(manifest, name)
     stored = user_dir / manifest["dataset"]
     stored.mkdir(parents=True)
     for f in case["files"]:
         shutil.copy(folder / f, stored / f)
-    at = AppTest.from_file(EXPLORER, default_timeout=60)
+    at = AppTest.from_file(page, default_timeout=60)
     at.session_state["sidebar.dataset"] = manifest["dataset"]
+    at.query_params.update(query or {})
     at.run()
-    at.selectbox(key="sidebar.model").set_value(f"user:{name}").run()
+    at.selectbox(key="sidebar.model").set_value(f"user:{case['name']}").run()
+    return at
+
+
+@pytest.mark.parametrize("name", _names("checkpoint_pair"))
+def test_a_bad_model_on_disk_is_refused_then_another_model_works(corpus, name, user_dir):
+    _, manifest = corpus
+    case = _case(manifest, name)
+    at = _pick_shared_model(corpus, case, user_dir, EXPLORER)
     message = _refused(at, case)
     assert message.startswith("This model cannot be loaded.")
     assert not at.get("plotly_chart")  # the page stopped before drawing with a broken model
@@ -182,17 +191,8 @@ PICKED_MODEL_PAGES = [  # (page, the query that opens its part drawing the picke
 def test_every_page_refuses_a_model_whose_record_would_break_it(
     corpus, name, page, query, user_dir
 ):
-    folder, manifest = corpus
-    case = _case(manifest, name)
-    stored = user_dir / manifest["dataset"]
-    stored.mkdir(parents=True)
-    for f in case["files"]:
-        shutil.copy(folder / f, stored / f)
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    at.session_state["sidebar.dataset"] = manifest["dataset"]
-    at.query_params.update(query)
-    at.run()
-    at.selectbox(key="sidebar.model").set_value(f"user:{name}").run()
+    case = _case(corpus[1], name)
+    at = _pick_shared_model(corpus, case, user_dir, str(ROOT / page), query)
     assert _refused(at, case).startswith("This model cannot be loaded.")
 
 
