@@ -32,7 +32,7 @@ def test_the_draws_and_their_decodings_are_the_cores(media):
     assert not at.exception
     eps, z = generate.reparameterize(mu[7], sigma[7], 5, 11)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    zfig = next(t for t in charts[1]["data"] if t["name"] == "z = μ + ε⊗σ")
+    zfig = next(t for t in charts[1]["data"] if t["name"] == "z = μ + ε⊙σ")
     np.testing.assert_allclose(np.stack([array(zfig["x"]), array(zfig["y"])], 1), z, rtol=1e-6)
     mosaic = at.get("image")[2].proto.imgs[0]
     png = media.png(mosaic.url)

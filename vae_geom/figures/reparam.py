@@ -25,7 +25,7 @@ def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: n
     right = go.Figure()
     for k, dash in [(1.0, "solid"), (2.0, "dash")]:
         right.add_trace(outline(mu_i, sigma_i, k, f"{k:g}σ ellipse", 96, color=HOLE, dash=dash))
-    right.add_trace(_numbered(z, "z = μ + ε⊗σ", "z = (%{x:.3f}, %{y:.3f})"))
+    right.add_trace(_numbered(z, "z = μ + ε⊙σ", "z = (%{x:.3f}, %{y:.3f})"))
     right.add_trace(
         go.Scatter(
             x=[mu_i[0]],
@@ -35,7 +35,7 @@ def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: n
             marker=dict(symbol="x", size=12, color="black"),
         )
     )
-    style_plane(right, "z = μ + ε ⊗ σ: the same draws, in this sample's ellipse")
+    style_plane(right, "z = μ + ε ⊙ σ: the same draws, in this sample's ellipse")
     right.update_xaxes(range=[mu_i[0] - reach, mu_i[0] + reach])
     right.update_yaxes(range=[mu_i[1] - reach, mu_i[1] + reach])
     for f in (left, right):
