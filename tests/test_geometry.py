@@ -191,3 +191,26 @@ def test_the_grid_is_what_the_app_says_it_is():
     edges = g.Grid().edges
     assert (edges[0], edges[-1]) == (-4.0, 4.0)
     np.testing.assert_allclose(np.diff(edges), 0.1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("limit", [4.0, 2.5])
+def test_outside_view_counts_the_codes_beyond_each_side_as_a_loop_does(rng, limit):
+    mu = rng.normal(scale=3.0, size=(500, 2))
+    mu[:4] = [[limit, -limit], [limit + 1e-9, 0], [-9, 9], [0, -limit - 1]]  # edge, corner
+    oracle = {"n": 0, "outside": 0, "right": 0, "left": 0, "top": 0, "bottom": 0}
+    for z1, z2 in mu:
+        oracle["n"] += 1
+        oracle["right"] += z1 > limit
+        oracle["left"] += z1 < -limit
+        oracle["top"] += z2 > limit
+        oracle["bottom"] += z2 < -limit
+        oracle["outside"] += not (-limit <= z1 <= limit and -limit <= z2 <= limit)
+    assert g.outside_view(mu, limit) == oracle
+    assert 0 < oracle["outside"] < len(mu)
+
+
+def test_outside_view_of_codes_inside_the_view_is_zero():
+    assert g.outside_view(np.zeros((3, 2)))["outside"] == 0
+    assert g.outside_view(np.zeros((0, 2))) == dict.fromkeys(
+        ["n", "outside", "right", "left", "top", "bottom"], 0
+    )

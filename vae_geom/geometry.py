@@ -250,3 +250,23 @@ def plane_limit(mu, quantile: float = 0.99, floor: float = GRID_LIMIT, cap: floa
     """A square half-width that shows `quantile` of the codes: at least the standard [-4, 4]."""
     reach = np.quantile(np.abs(np.asarray(mu)).max(1), quantile) if len(mu) else 0.0
     return float(min(cap, max(floor, np.ceil(reach + 0.5))))
+
+
+def outside_view(mu, limit: float = GRID_LIMIT) -> dict[str, int]:
+    """How many codes mu, of shape (n, 2), lie outside the square view [-limit, limit]^2.
+
+    Returns {"n", "outside", "right", "left", "top", "bottom"}: the number of codes, those outside
+    the square, and those beyond each side (z_1 > limit, z_1 < -limit, z_2 > limit,
+    z_2 < -limit); a code beyond a corner counts on both its sides.
+    """
+    mu, _ = check_posteriors(mu, np.zeros_like(np.asarray(mu, dtype=np.float64)))
+    beyond = {
+        "right": mu[:, 0] > limit,
+        "left": mu[:, 0] < -limit,
+        "top": mu[:, 1] > limit,
+        "bottom": mu[:, 1] < -limit,
+    }
+    outside = np.logical_or.reduce(list(beyond.values()))
+    return {"n": len(mu), "outside": int(outside.sum())} | {
+        side: int(m.sum()) for side, m in beyond.items()
+    }

@@ -34,6 +34,10 @@ OUTLINE_MAX = 2_000
 # plotly takes two mousedowns < 500 ms apart as a double-click and resets the axes, redrawing
 # every ellipse before it reports the click (~390 ms instead of ~95 ms, BENCHMARKS.md).
 CLICK_CONFIG = {"displaylogo": False, "doubleClick": False}
+# Codes beyond the frame are marked on its border, snapped to steps of this many latent units: a
+# marker for every code would send tens of thousands of them for an AE's 70,000 codes.
+EDGE_STEP = 0.1
+EDGE_COLOUR = "#444"
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -150,7 +154,55 @@ def latent_figure(
         )
     for trace in prior_circles():
         fig.add_trace(trace)
+    edge = edge_markers(mu, limit)
+    if keep_empty or len(edge.x):  # animation frames need the same traces in every frame
+        fig.add_trace(edge)
     return style_plane(fig, title, limit)
+
+
+def edge_markers(mu: np.ndarray, limit: float = PLANE) -> go.Scatter:
+    """The codes mu, of shape (n, 2), beyond [-limit, limit]^2 as outward triangles on the frame,
+    at their clipped positions (snapped to EDGE_STEP, one marker per place, hover "N codes beyond
+    the edge"); no markers if every code is inside."""
+    mu = np.asarray(mu, dtype=np.float64).reshape(-1, 2)
+    out = mu[(np.abs(mu) > limit).any(1)]  # (m, 2)
+    snapped = np.clip(np.round(np.clip(out, -limit, limit) / EDGE_STEP) * EDGE_STEP, -limit, limit)
+    where, count = np.unique(snapped, axis=0, return_counts=True)  # (m, 2), (m,)
+    symbol = np.select(  # the triangle points out of the frame, across the side it sits on
+        [where[:, 0] >= limit, where[:, 0] <= -limit, where[:, 1] >= limit],
+        ["triangle-right", "triangle-left", "triangle-up"],
+        "triangle-down",
+    )
+    return go.Scatter(
+        x=where[:, 0],
+        y=where[:, 1],
+        mode="markers",
+        name=f"{len(out):,} codes beyond the edge",
+        marker=dict(symbol=symbol.tolist(), size=9, color=EDGE_COLOUR),
+        hovertext=[f"{c:,} code{'s' if c != 1 else ''} beyond the edge" for c in count],
+        hoverinfo="text",
+        showlegend=bool(len(out)),
+        cliponaxis=False,  # drawn whole on the frame, not cut in half by it
+    )
+
+
+def outside_note(mu: np.ndarray, limit: float = PLANE) -> str:
+    """A caption's sentence: how many codes lie outside the view [-limit, limit]^2, and where
+    ("" if none do)."""
+    c = geometry.outside_view(mu, limit)
+    if not c["outside"]:
+        return ""
+    sides = [
+        (f"z₁ > {limit:g}", c["right"]),
+        (f"z₁ < −{limit:g}", c["left"]),
+        (f"z₂ > {limit:g}", c["top"]),
+        (f"z₂ < −{limit:g}", c["bottom"]),
+    ]
+    where = ", ".join(f"{side}: {n:,}" for side, n in sides if n)
+    return (
+        f"{c['outside']:,} of {c['n']:,} codes lie outside this view ({where}); "
+        "the grey triangles on the frame mark where."
+    )
 
 
 def _ellipses(mu, sigma, k: float, colour: str, outline: bool, name: str, group: str):
