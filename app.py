@@ -6,7 +6,7 @@ import sys
 
 import streamlit as st
 
-from vae_geom.data import SPLITS
+from vae_geom.data import SPLITS, TRAIN
 from vae_geom.figures import plane  # plotly and numpy only: torch comes later (see below)
 
 st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
@@ -82,7 +82,9 @@ with plane_column:
 @st.fragment(key="decoder")
 def decoder_panel() -> None:
     """Reruns alone on a click: the figure on the left is neither rebuilt nor re-sent."""
-    ui.decoded_view(model, ds, mu, sigma, z_key="explorer.z", images=x)
+    # holes and the blend are judged where the decoder learned: the training split's posteriors
+    train = ui.sample_posteriors(dataset_name, model_name, TRAIN)
+    ui.decoded_view(model, ds, *train, z_key="explorer.z")
 
 
 with panel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_geom import geometry, ui
+from vae_geom.data import TRAIN
 from vae_geom.figures import plane
 
 st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
@@ -74,7 +75,9 @@ def decoded_pair() -> None:
         key="points.jump",
         on_click=lambda: st.session_state.update({"points.z": tuple(gap_centre)}),
     )
-    ui.decoded_pair(ae, vae, ds, (mu_ae, sigma_ae), (mu_vae, sigma_vae), z_key="points.z")
+    # holes are judged where each decoder learned: the training split's codes, not those drawn
+    codes = [ui.sample_posteriors(dataset_name, name, TRAIN) for name in ("ae", "vae-kl-1")]
+    ui.decoded_pair(ae, vae, ds, *codes, z_key="points.z")
 
 
 decoded_pair()

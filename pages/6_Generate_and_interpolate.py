@@ -7,6 +7,7 @@ import math
 import streamlit as st
 
 from vae_geom import generate, probe, ui
+from vae_geom.data import TRAIN
 from vae_geom.figures import generate as fg
 from vae_geom.figures import plane as plane_figures
 
@@ -15,6 +16,7 @@ ds_name, model_name = ui.sidebar()
 model, meta = ui.load_or_stop(ds_name, model_name)
 ds = ui.dataset(ds_name)
 mu, sigma = ui.sample_posteriors(ds_name, model_name)
+train = ui.sample_posteriors(ds_name, model_name, TRAIN)  # holes: where the decoder never learned
 plane = dict(mu=mu, sigma=sigma, labels=ds.y_test, label_name=ds.label_name)
 state = st.session_state
 
@@ -52,11 +54,14 @@ def samples_section() -> None:
     n = n or generate.SAMPLES_DEFAULT  # none selected: the default
     seed = c2.number_input("Seed", min_value=0, max_value=generate.SEED_MAX, key="generate.seed")
     z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
-    hole = generate.in_hole(z, mu, sigma)
+    hole = generate.in_hole(z, *train)
     left.plotly_chart(fg.samples_figure(z=z, hole=hole, **plane), key="gen_samples")
     caption = f"decoder(z), {n} draws (seed {seed}), row by row"
     show(right, z, math.isqrt(n), generate.TILE_PX, caption)
-    right.caption(f"{hole.sum()} of {n} samples land in a hole. Hover a point for its tile number.")
+    right.caption(
+        f"{hole.sum()} of {n} samples land in a hole: outside every training sample's 2σ "
+        "ellipse (the plane draws the test set's). Hover a point for its tile number."
+    )
 
 
 def grid_section() -> None:
@@ -111,7 +116,7 @@ def interpolate() -> None:
         a, b = endpoint("a", generate.DEFAULT_A), endpoint("b", generate.DEFAULT_B)
     steps = right.slider("Steps", generate.STEPS_MIN, generate.STEPS_MAX, key="generate.steps")
     path = generate.linear_path(a, b, steps)
-    hole, outside = generate.in_hole(path, mu, sigma), generate.outside_disc(path)
+    hole, outside = generate.in_hole(path, *train), generate.outside_disc(path)
     fig = fg.path_figure(path=path, hole=hole, outside=outside, **plane)
     left.plotly_chart(
         plane_figures.clickable(fig), key="gen_plane", config=plane_figures.CLICK_CONFIG

@@ -123,16 +123,71 @@ def test_a_clicked_z_is_decoded_and_shown_crisp(media):
     assert at.query_params["z"] == "0.300,-0.600"
 
 
-def test_z_inside_an_ellipse_lists_its_covering_samples_and_a_hole_says_so():
+def _inside_2sigma(z, mu, sigma) -> np.ndarray:
+    """The oracle for coverage: ((z - mu_i) / sigma_i)^2 summed over the axes <= 2^2, sample by
+    sample (a diagonal Gaussian's 2-sigma ellipse), with no call into vae_geom.geometry."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.array(
+        [
+            (((z - m) / s) ** 2).sum() <= 4.0
+            for m, s in zip(mu.astype(np.float64), sigma, strict=True)
+        ]
+    )
+
+
+def _split_posteriors(split: str):
     model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
-    mu, sigma = posteriors(model, load_dataset("mnist").x_test)
-    inside = int(geometry.covered_by(mu[0], mu, sigma, k=2.0).sum())
+    ds = load_dataset("mnist")
+    return posteriors(model, ds.x_train if split == "train" else ds.x_test)
+
+
+def test_z_inside_an_ellipse_lists_its_covering_samples_and_a_hole_says_so():
+    mu, sigma = _split_posteriors("train")  # where the decoder learned, whatever split is drawn
+    inside = int(_inside_2sigma(mu[0], mu, sigma).sum())
     at = _run(z=tuple(mu[0]))
     assert f"z lies inside {ellipses_containing(inside)}." in _text(at)
+    assert f"{inside:,} training samples' 2σ ellipses" in _text(at)
     captions = [c.caption for c in at.get("image")[-1].proto.imgs]
-    assert any(c.startswith("#0: r = ") for c in captions)
+    assert any(c.startswith("train #0: r = ") for c in captions)
     at = _run(z=(3.9, 3.9))
-    assert "z is in a hole" in _text(at)
+    assert not _inside_2sigma((3.9, 3.9), mu, sigma).any()
+    assert "z is in a hole: no training sample's 2σ ellipse contains it" in _text(at)
+
+
+# Issue 13: inside 12 training posteriors' 2-sigma ellipses, but no test posterior's
+Z_TRAIN_ONLY = (-2.51, -0.49)
+
+
+def test_coverage_and_the_blend_are_those_of_the_training_samples_whatever_is_drawn(media):
+    """The decoder learned from the training split: a z that only training ellipses cover is no
+    hole, and the blend and thumbnails are the training samples that claim z."""
+    z = np.array(Z_TRAIN_ONLY)
+    mu, sigma = _split_posteriors("train")
+    mu_test, sigma_test = _split_posteriors("test")
+    assert not _inside_2sigma(z, mu_test, sigma_test).any()  # the case of the issue
+    n = int(_inside_2sigma(z, mu, sigma).sum())
+    assert n > 1
+    # r_i = N(z; mu_i, sigma_i^2) / sum_j N(z; mu_j, sigma_j^2), written out in float64
+    var = sigma.astype(np.float64) ** 2
+    log_pdf = -0.5 * (((z - mu) ** 2 / var).sum(1) + np.log(var).sum(1)) - np.log(2 * np.pi)
+    r = np.exp(log_pdf - log_pdf.max())
+    r /= r.sum()
+    blend = (r @ load_dataset("mnist").x_train.astype(np.float64)).reshape(28, 28)
+    for split in ("test", "all"):
+        at = _run(z=Z_TRAIN_ONLY, query={"split": split})
+        text = _text(at)
+        assert f"**z lies inside {n:,} training samples' 2σ ellipses.**" in text, text
+        assert "z is in a hole" not in text
+        images = at.get("image")
+        assert images[1].proto.imgs[0].caption == (
+            "Σᵢ rᵢ xᵢ: the training samples that claim z, averaged by responsibility"
+        )
+        png = media.png(images[1].proto.imgs[0].url)
+        f = png.shape[0] // 28
+        np.testing.assert_allclose(png[::f, ::f], blend, atol=1 / 255 + 1e-6)
+        captions = [c.caption for c in images[-1].proto.imgs]
+        assert captions[0] == f"train #{np.argmax(r)}: r = {r.max():.2f}"
+        assert all(c.startswith("train #") for c in captions)
 
 
 def test_the_ae_decodes_too_but_has_no_covering_posteriors():
@@ -178,6 +233,6 @@ def test_a_bad_link_falls_back_with_a_notice(query, notice):
 
 
 def test_the_count_of_covering_ellipses_reads_as_english():
-    assert ellipses_containing(1) == "1 posterior's 2σ ellipse"
-    assert ellipses_containing(3) == "3 posteriors' 2σ ellipses"
-    assert ellipses_containing(1200) == "1,200 posteriors' 2σ ellipses"
+    assert ellipses_containing(1) == "1 training sample's 2σ ellipse"
+    assert ellipses_containing(3) == "3 training samples' 2σ ellipses"
+    assert ellipses_containing(1200) == "1,200 training samples' 2σ ellipses"

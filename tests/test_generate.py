@@ -113,8 +113,11 @@ def test_runs_and_the_path_summary():
     assert generate.runs(np.zeros(3, bool)) == []
     text = generate.path_summary(mask, np.zeros(5, bool))
     assert "3 of 5 steps (t = 0.00–0.25, 1.00) leave the prior’s 2σ circle" in text
-    assert "none of the 5 steps lie in a hole" in text and "never trained" not in text
-    assert "never trained" in generate.path_summary(mask, mask)
+    hole_words = "lie in a hole, outside every training sample’s 2σ ellipse (red ○)"
+    assert f"none of the 5 steps {hole_words}." in text and "never trained" not in text
+    text = generate.path_summary(mask, mask)
+    assert f"3 of 5 steps (t = 0.00–0.25, 1.00) {hole_words}." in text
+    assert "never trained" in text
 
 
 def test_clicks_alternate_between_a_and_b():

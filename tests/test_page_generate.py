@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from scipy.special import ndtri
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
+from tests.plotly_data import array
 from vae_geom import checkpoints, geometry, ladder, tiles
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
@@ -129,9 +131,54 @@ def test_prior_samples_are_decoded_and_their_holes_counted(media):
     mosaic = _unscale(_served(at, media, "decoder(z), 16 draws (seed 7)"), 4, 4, (28, 28))
     expected = tiles.mosaic(decode_images(_model(), z), (28, 28), 4)
     np.testing.assert_allclose(mosaic, expected, atol=ATOL)
-    mu, sigma = posteriors(_model(), load_dataset("mnist").x_test)
-    holes = int((~geometry.covered(z, mu, sigma, k=2.0)).sum())
+    holes = int((~_covered_by_training(z)).sum())
     assert any(c.value.startswith(f"{holes} of 16 samples land in a hole") for c in at.caption)
+
+
+def _covered_by_training(z, dataset="mnist", name="vae-kl-1") -> np.ndarray:
+    """The oracle: is each z inside some TRAINING posterior's 2-sigma ellipse (written out)?"""
+    mu, sigma = posteriors(_model(dataset, name), load_dataset(dataset).x_train)
+    d = (np.asarray(z, dtype=np.float64)[:, None] - mu) / sigma  # (m, n, 2)
+    return ((d**2).sum(-1) <= 4.0).any(1)
+
+
+def _samples_chart_holes(at: AppTest) -> int:
+    """How many of the samples chart's z are drawn as holes (its "in a hole" trace's points)."""
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return sum(len(array(t["x"])) for t in fig["data"] if "hole" in t.get("name", ""))
+
+
+def test_holes_are_judged_by_the_training_posteriors():
+    """Issue 13: the decoder learned from the training split, so a prior sample is in a hole only
+    outside every training sample's 2-sigma ellipse, whatever the plane draws. Seed 4's 16 draws
+    include 4 outside every test ellipse but none outside the training ones."""
+    at = _run()
+    at.segmented_control(key="generate.n").set_value(16)
+    at.number_input(key="generate.seed").set_value(4).run()
+    assert not at.exception
+    z = np.random.default_rng(4).standard_normal((16, 2))
+    mu_test, sigma_test = posteriors(_model(), load_dataset("mnist").x_test)
+    assert (~geometry.covered(z, mu_test, sigma_test, k=2.0)).sum() > 0  # holes of the test set
+    holes = int((~_covered_by_training(z)).sum())
+    assert holes == 0
+    shown = [c.value for c in at.caption if "samples land in a hole" in c.value]
+    assert shown and shown[0].startswith(
+        f"{holes} of 16 samples land in a hole: outside every training sample's 2σ ellipse"
+    )
+    assert _samples_chart_holes(at) == holes
+
+
+def test_a_path_is_in_a_hole_only_outside_the_training_ellipses():
+    z = (-2.51, -0.49)  # inside training ellipses only (no test ellipse holds it)
+    at = _run({"generate.a": z, "generate.b": z}, section=PATH)
+    at.slider(key="generate.steps").set_value(5).run()
+    assert not at.exception
+    assert _covered_by_training(np.array([z])).all()
+    summary = at.markdown[-1].value
+    assert (
+        "none of the 5 steps lie in a hole, outside every training sample’s 2σ ellipse" in summary
+    )
+    assert "never trained" not in summary
 
 
 def _strip(at: AppTest, media, steps: int) -> np.ndarray:

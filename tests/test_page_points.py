@@ -37,12 +37,45 @@ def test_one_z_is_decoded_by_both_models(media):
     assert len(at.get("plotly_chart")) == 2
 
 
+def _inside_2sigma(z, mu, sigma) -> int:
+    """The oracle: how many diagonal Gaussians' 2-sigma ellipses hold z, written out."""
+    d = (np.asarray(z, dtype=np.float64) - mu.astype(np.float64)) / sigma.astype(np.float64)
+    return int(((d**2).sum(1) <= 4.0).sum())
+
+
 def test_jumping_into_the_hole_decodes_the_largest_gap():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.button(key="points.jump").click().run()
-    mu, _ = posteriors(_model("ae"), load_dataset("mnist").x_test)
-    centre, radius = geometry.largest_gap(mu, geometry.plane_limit(mu))
+    ds = load_dataset("mnist")
+    mu, _ = posteriors(_model("ae"), ds.x_test)  # the gap is in the codes drawn: the test set's
+    centre, _ = geometry.largest_gap(mu, geometry.plane_limit(mu))
     assert at.session_state["points.z"] == tuple(centre)
+    # ... and what surrounds it is judged where each decoder learned: the training split
+    mu_train, _ = posteriors(_model("ae"), ds.x_train)
+    d = np.linalg.norm(mu_train.astype(np.float64) - centre, axis=1).min()
     caption = at.get("image")[0].proto.imgs[0].caption
-    assert caption == f"AE decoder(z) — nearest code {radius:.2f} away"
-    assert "VAE decoder(z) — z is" in at.get("image")[1].proto.imgs[0].caption
+    assert caption == f"AE decoder(z) — nearest training code {d:.2f} away"
+    n = _inside_2sigma(centre, *posteriors(_model("vae-kl-1"), ds.x_train))
+    where = (
+        f"inside {n:,} training samples' 2σ ellipses"
+        if n > 1
+        else "inside 1 training sample's 2σ ellipse"
+        if n
+        else "in a hole: no training sample's 2σ ellipse"
+    )
+    assert at.get("image")[1].proto.imgs[0].caption == f"VAE decoder(z) — z is {where}"
+
+
+def test_the_vae_is_judged_by_its_training_ellipses():
+    """Issue 13: a z that only training posteriors cover is no hole for the VAE's decoder."""
+    z = (-2.51, -0.49)
+    ds = load_dataset("mnist")
+    assert _inside_2sigma(z, *posteriors(_model("vae-kl-1"), ds.x_test)) == 0
+    n = _inside_2sigma(z, *posteriors(_model("vae-kl-1"), ds.x_train))
+    assert n > 1
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["points.z"] = z
+    at.run()
+    assert not at.exception
+    caption = at.get("image")[1].proto.imgs[0].caption
+    assert caption == f"VAE decoder(z) — z is inside {n:,} training samples' 2σ ellipses"

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 DATASETS = ("mnist", "digits", "shapes")
-SPLITS = ("test", "all")
+SPLITS = ("test", "all")  # the samples the Explorer can draw
+TRAIN = "train"  # the samples the models were trained on: where the decoder learned (holes)
 SPLIT_SEED = 0  # the train/test split never changes: shipped metrics depend on it
 TEST_FRACTION = 0.2
 
@@ -43,15 +44,18 @@ class Dataset:
         return int(self.x_train.shape[1])
 
     def samples(self, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-        """(x, y) of the test split, or of "all" samples (train then test)."""
+        """(x, y) of the test split, of the training split ("train"), or of "all" samples
+        (train then test)."""
         if split == "test":
             return self.x_test, self.y_test
+        if split == TRAIN:
+            return self.x_train, self.y_train
         if split == "all":
             return (
                 np.concatenate([self.x_train, self.x_test]),
                 np.concatenate([self.y_train, self.y_test]),
             )
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise ValueError(f"split must be one of {(*SPLITS, TRAIN)}, got {split!r}")
 
 
 def load_dataset(name: str) -> Dataset:

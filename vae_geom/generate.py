@@ -119,8 +119,9 @@ def outside_disc(z, radius: float = DISC_RADIUS) -> np.ndarray:
 def in_hole(z, mu, sigma, k: float = 2.0) -> np.ndarray:
     """Boolean (m,): is each z outside every posterior's k-sigma ellipse (a hole)?
 
-    The decoder was trained only on z drawn from the posteriors, so there it is guessing. For an
-    AE (sigma = 0) every z is in a hole: points cover nothing.
+    Pass the posteriors (mu, sigma) of the TRAINING split: the decoder was trained only on z drawn
+    from them, so outside all of them it is guessing (a test sample's ellipse taught it nothing).
+    For an AE (sigma = 0) every z is in a hole: points cover nothing.
     """
     return ~geometry.covered(z, mu, sigma, k)
 
@@ -141,11 +142,13 @@ def describe(mask: np.ndarray, what: str) -> str:
 
 
 def path_summary(outside: np.ndarray, hole: np.ndarray) -> str:
-    """One sentence on where a path leaves the prior's 2-sigma circle and where it is in a hole."""
+    """One sentence on where a path leaves the prior's 2-sigma circle and where it is in a hole
+    (`hole` from in_hole against the training split's posteriors)."""
     why = " There the decoder never trained: its images are guesses." if hole.any() else ""
+    hole_words = "lie in a hole, outside every training sample’s 2σ ellipse (red ○)"
     return (
         f"On this path {describe(outside, 'leave the prior’s 2σ circle (orange ○)')}; "
-        f"{describe(hole, 'lie in a hole (red ○)')}.{why}"
+        f"{describe(hole, hole_words)}.{why}"
     )
 
 

@@ -52,7 +52,10 @@ def probe(
     top: int = 5,
     min_weight: float = 0.01,
 ) -> Probe:
-    """Decode z and find the posteriors (of the samples `images`, shape (n, D)) that claim it."""
+    """Decode z and find the posteriors (of the samples `images`, shape (n, D)) that claim it.
+
+    To say what the decoder learned at z, pass the TRAINING split's images and posteriors: a hole
+    is where none of those reaches, and the blend is the average of the images it was taught."""
     z = check_z(z)
     img = decode_images(model, np.array([z]))[0].reshape(image_shape)
     r = geometry.responsibilities(z, mu, sigma)  # (n,), zeros for an AE

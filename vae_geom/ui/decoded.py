@@ -23,8 +23,11 @@ from vae_geom.ui.sidebar import KEY_URL_Z
 
 
 def ellipses_containing(n: int) -> str:
-    """How many posteriors' 2-sigma ellipses hold z, in words ("1 posterior's 2σ ellipse")."""
-    return f"{n} posterior's 2σ ellipse" if n == 1 else f"{n:,} posteriors' 2σ ellipses"
+    """How many training posteriors' 2-sigma ellipses hold z, in words ("1 training sample's 2σ
+    ellipse")."""
+    if n == 1:
+        return "1 training sample's 2σ ellipse"
+    return f"{n:,} training samples' 2σ ellipses"
 
 
 def decoded_view(
@@ -34,9 +37,13 @@ def decoded_view(
     sigma: np.ndarray,
     z_key: str,
     top: int = 5,
-    images: np.ndarray | None = None,
 ) -> None:
-    """What the plane says at the clicked z: decoder(z), p(z), and the posteriors that cover z."""
+    """What the plane says at the clicked z: decoder(z), p(z), and the posteriors that cover z.
+
+    mu, sigma, each of shape (n, 2), are the posteriors of the TRAINING split (ds.x_train), the
+    samples the decoder was trained on, whatever split the plane draws: a hole is where none of
+    them reaches, and the blend is what the decoder was taught to answer at z.
+    """
     if err := st.session_state.pop(f"{z_key}.error", None):
         st.warning(err)
     z = st.session_state.get(z_key)
@@ -48,7 +55,7 @@ def decoded_view(
         )
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
-    images = ds.x_test if images is None else images  # the samples whose ellipses are drawn
+    images = ds.x_train  # the samples whose posteriors mu, sigma are
     p = probe.probe(model, images, mu, sigma, z, ds.image_shape, top=top)
     st.markdown(
         f"**z = ({z[0]:+.2f}, {z[1]:+.2f})** · prior density p(z) = "
@@ -61,30 +68,39 @@ def decoded_view(
             tiles.upscale(p.blend),
             output_format="PNG",
             width=160,
-            caption="Σᵢ rᵢ xᵢ: the samples that claim z, averaged by responsibility",
+            caption="Σᵢ rᵢ xᵢ: the training samples that claim z, averaged by responsibility",
         )
-    captions = [f"#{i}: r = {w:.2f}" for i, w in zip(p.top, p.weights, strict=True)]
+    captions = [f"train #{i}: r = {w:.2f}" for i, w in zip(p.top, p.weights, strict=True)]
+    judged = (
+        f"Judged against the {len(mu):,} training samples the decoder learned from, "
+        "whichever samples the plane draws; the images below are training images."
+    )
     if model.is_ae:
         idx, dist = probe.nearest_codes(z, mu, 3)
         st.markdown(
             "An AE's codes are **points**: no posterior covers z, and the decoder was "
-            "only ever trained at the codes themselves. The nearest codes:"
+            "only ever trained at the training samples' codes themselves. The nearest "
+            "training codes:"
         )
         _thumbnails(
-            ds, images, idx, [f"#{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)]
+            ds,
+            images,
+            idx,
+            [f"train #{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)],
         )
     elif p.inside:
         st.markdown(
             f"**z lies inside {ellipses_containing(p.inside)}.** The most "
-            "responsible (rᵢ = N(z; μᵢ, σᵢ²) / Σⱼ N(z; μⱼ, σⱼ²)) are below: where "
-            "ellipses overlap the decoder must serve them all at once, so it blends "
-            "them — one reason VAE outputs look blurry."
+            "responsible (rᵢ = N(z; μᵢ, σᵢ²) / Σⱼ N(z; μⱼ, σⱼ²)) training samples are "
+            "below: where their ellipses overlap the decoder must serve them all at once, "
+            f"so it blends them — one reason VAE outputs look blurry. {judged}"
         )
         _thumbnails(ds, images, p.top, captions)
     else:
         st.markdown(
-            "**z is in a hole: no posterior's 2σ ellipse contains it.** The decoder was "
-            "never trained on a z from here, so its image is a guess. Nearest claims:"
+            "**z is in a hole: no training sample's 2σ ellipse contains it.** The decoder "
+            "was never trained on a z from here, so its image is a guess. The training "
+            f"samples with the nearest claims: {judged}"
         )
         _thumbnails(ds, images, p.top, captions)
 
@@ -180,15 +196,16 @@ def decoded_pair(
     codes_vae: tuple[np.ndarray, np.ndarray],
     z_key: str,
 ) -> None:
-    """The same z decoded by the AE and by the VAE (each a `probe`, given its (mu, sigma)), with
-    what surrounds z in each code space."""
+    """The same z decoded by the AE and by the VAE (each a `probe`, given its (mu, sigma) of the
+    TRAINING split, ds.x_train: where each decoder learned), with what surrounds z in each code
+    space."""
     z = st.session_state.get(z_key)
     if z is None:
         st.info("Click anywhere in either plane (or jump into the hole) to decode that z.")
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
     p_ae, p_vae = (
-        probe.probe(model, ds.x_test, *codes, z, ds.image_shape)
+        probe.probe(model, ds.x_train, *codes, z, ds.image_shape)
         for model, codes in ((ae, codes_ae), (vae, codes_vae))
     )
     _, d_ae = probe.nearest_codes(z, codes_ae[0], 1)
@@ -198,10 +215,14 @@ def decoded_pair(
         tiles.upscale(p_ae.image),
         width=160,
         output_format="PNG",
-        caption=f"AE decoder(z) — nearest code {d_ae[0]:.2f} away",
+        caption=f"AE decoder(z) — nearest training code {d_ae[0]:.2f} away",
     )
     inside = p_vae.inside
-    where = f"inside {ellipses_containing(inside)}" if inside else "in a hole: no 2σ ellipse"
+    where = (
+        f"inside {ellipses_containing(inside)}"
+        if inside
+        else "in a hole: no training sample's 2σ ellipse"
+    )
     cols[1].image(
         tiles.upscale(p_vae.image),
         width=160,

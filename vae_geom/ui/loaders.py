@@ -110,20 +110,24 @@ def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str 
 
 @st.cache_resource(show_spinner=False)
 def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) of the test split or of all samples; shared read-only by every session."""
+    """(x, y) of a split (test, "train" or "all"); shared read-only by every session."""
     return dataset(dataset_name).samples(split)
 
 
 def sample_posteriors(
     dataset_name: str, model_name: str, split: str = "test"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2)."""
+    """(mu, sigma) of every sample of the split (test by default), each of shape (n, 2).
+
+    data.TRAIN gives the training split's: the posteriors the decoder was trained on, against
+    which holes and the samples that claim a z are judged, whatever split a page draws."""
     m, _, version, _ = _current(dataset_name, model_name)
     return _encode(dataset_name, str(_stem(dataset_name, model_name)), split, version, m)
 
 
 # An entry is (mu, sigma) of one split: two (n, 2) float32 arrays, 80 kB for MNIST's 5,000
-# samples; 256 of them stay under 21 MB however many user models are opened.
+# samples (all; train 64 kB, test 16 kB); 256 of them stay under 21 MB however many user models
+# are opened.
 @st.cache_data(show_spinner="Encoding the samples…", max_entries=256)
 def _encode(
     dataset_name: str, stem: str, split: str, version: tuple, _m: VAE
