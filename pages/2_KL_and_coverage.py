@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import geometry, ui
+from vae_geom import collapse, geometry, ui
 from vae_geom.figures import coverage
 
 st.set_page_config(page_title="vae-geom · KL and coverage", page_icon="⭕", layout="wide")
@@ -33,7 +33,7 @@ def curves_section() -> None:
     left.caption(
         "Coverage: share of the prior's mass inside at least one ellipse (Monte Carlo, "
         f"M = {rows[0]['coverage_samples']:,}). Holes: share of the 2σ disc where "
-        "q(z) < 0.1·p(z). Test set of " + dataset_name + "."
+        "q(z) < 0.1·p(z). Test set of " + dataset_name + "." + collapse.ladder_note(rows)
     )
     right.plotly_chart(coverage.rate_distortion(rows), key="kl.rd")
     right.caption(

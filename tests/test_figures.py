@@ -62,3 +62,13 @@ def test_the_rate_distortion_labels_stay_inside_the_plot():
     (trace,) = coverage.rate_distortion(rows).data
     assert list(trace.text) == ["KL off", "β = 0.1", "β = 1"]
     assert list(trace.textposition) == ["top left", "top right", "top right"]
+
+
+def test_the_ladder_curves_mark_a_collapsed_rung_only():
+    """The digits ladder's beta = 3 rung (KL 0.0003 nats) is marked where its coverage falls."""
+    from vae_geom import ladder
+
+    rows = ladder.kl_ladder_table("digits")
+    (note,) = coverage.ladder_curves(rows).layout.annotations
+    assert (note.text, note.x, note.y) == ("collapsed", "3", rows[-1]["coverage_1"])
+    assert not coverage.ladder_curves(ladder.kl_ladder_table("mnist")).layout.annotations

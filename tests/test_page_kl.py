@@ -70,3 +70,18 @@ def test_aggregate_figures_match_the_core_for_the_selected_model():
 )
 def test_only_the_open_tab_runs(section, keys):
     assert [c.key for c in _run(section=section).get("plotly_chart")] == keys
+
+
+def test_the_curves_mark_and_explain_the_collapsed_rung():
+    """digits beta = 3 has collapsed (KL 0.0003 nats): the curve marks it, the caption says why."""
+    at = _run("digits")
+    notes = _charts(at)[0]["layout"].get("annotations", [])
+    assert [(n["text"], n["x"]) for n in notes] == [("collapsed", "3")]
+    caption = at.caption[0].value
+    assert "β = 3 the model has collapsed" in caption and "no longer depend on x" in caption
+
+
+def test_a_ladder_without_collapse_marks_and_says_nothing():
+    at = _run("mnist")
+    assert not _charts(at)[0]["layout"].get("annotations")
+    assert "collapsed" not in at.caption[0].value

@@ -7,11 +7,16 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from vae_geom import collapse
 from vae_geom.figures.plane import cells, latent_figure, prior_circles, style_plane
 
 
 def ladder_curves(rows: list[dict]) -> go.Figure:
-    """Coverage and holes against beta (a categorical axis: beta = 0 means the KL is off)."""
+    """Coverage and holes against beta (a categorical axis: beta = 0 means the KL is off).
+
+    A collapsed rung (`collapse.collapsed`) is marked "collapsed" at its coverage: there the curve
+    bends down to the prior's own 1-sigma mass, because every ellipse is the prior itself.
+    """
     x = ["off" if r["beta"] == 0 else f"{r['beta']:g}" for r in rows]
     fig = go.Figure()
     for key, name, dash in [
@@ -24,6 +29,9 @@ def ladder_curves(rows: list[dict]) -> go.Figure:
                 x=x, y=[r[key] for r in rows], name=name, mode="lines+markers", line=dict(dash=dash)
             )
         )
+    for xi, r in zip(x, rows, strict=True):
+        if collapse.collapsed(r["kl"], r["code_spread"]):
+            fig.add_annotation(x=xi, y=r["coverage_1"], text="collapsed", showarrow=True, ay=-30)
     fig.update_layout(
         height=360,
         margin=dict(l=40, r=10, t=30, b=40),

@@ -5,11 +5,12 @@ The session-state keys other parts of the ui read (KEY_DATASET, KEY_MODEL, KEY_U
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import streamlit as st
 
-from vae_geom import ladder, probe, user_models
+from vae_geom import checkpoints, collapse, ladder, probe, user_models
 from vae_geom.data import DATASETS
 from vae_geom.geometry import GeometryError
 from vae_geom.ui.literal import literal
@@ -51,7 +52,7 @@ def sidebar() -> tuple[str, str]:
             "Model",
             names,
             key=KEY_MODEL,
-            format_func=model_label,
+            format_func=functools.partial(model_label, dataset=ds),  # marks a collapsed rung
             help="The shipped ladder: an AE, VAEs with the KL term at five weights β "
             "(β = 0 switches the KL off), and a VAE with the simple regulariser.",
         )
@@ -86,13 +87,29 @@ def model_names(dataset_name: str) -> list[str]:
     return [s.name for s in ladder.SPECS] + user_models.list_models(dataset_name, token())
 
 
-def model_label(name: str) -> str:
-    """How a model is named in the picker and captions."""
+def model_label(name: str, dataset: str | None = None) -> str:
+    """How a model is named in the picker and captions. A shipped rung of `dataset` (by default
+    the one picked in the sidebar) whose record shows a collapsed posterior says so."""
     if name.startswith(user_models.PRIVATE):
         return f"Yours: {name.removeprefix(user_models.PRIVATE)}"
     if name.startswith(user_models.PREFIX):
         return f"Shared: {name.removeprefix(user_models.PREFIX)}"
-    return ladder.spec_by_name(name).label
+    label = ladder.spec_by_name(name).label
+    dataset = dataset or st.session_state.get(KEY_DATASET)
+    if dataset in DATASETS and _collapsed_rung(ladder.stem(dataset, name)):
+        return f"{label} — collapsed"
+    return label
+
+
+@functools.lru_cache(maxsize=64)  # the picker labels every rung on every run
+def _collapsed_rung(stem: Path) -> bool:
+    """Whether a shipped rung's record (its JSON) shows a collapsed posterior; False for a file
+    that cannot be read (loading it says why). Read once per process: the shipped ladder changes
+    with a deploy, and a label that changed under an open picker would no longer match it."""
+    try:
+        return collapse.is_collapsed(checkpoints.read_meta(stem))
+    except (checkpoints.CheckpointError, KeyError, TypeError):
+        return False
 
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
