@@ -32,7 +32,7 @@ chart = plane_column.empty()
 if "torch" not in sys.modules:  # the server's first run: show the prior while torch loads
     chart.plotly_chart(plane.prior_plane(), width="stretch", config=plane.CLICK_CONFIG)
 
-from vae_geom import ui  # noqa: E402 - imports torch, so only once the frame above is sent
+from vae_geom import collapse, ui  # noqa: E402 - imports torch, so only once the frame above is sent
 
 dataset_name, model_name = ui.sidebar()
 with controls:
@@ -76,6 +76,8 @@ with plane_column:
             else ""
         )
     )
+    if collapse.is_collapsed(meta):  # the plane is one unit circle: say why
+        st.info(collapse.notice(meta["test"]), icon=":material/compress:")
     ui.click_listener(["latent"], z_key="explorer.z", fragment="decoder")
 
 
