@@ -75,6 +75,7 @@ with plane_column:
             if len(mu) > plane.OUTLINE_MAX
             else ""
         )
+        + (" " + plane.outside_note(mu)).rstrip()  # codes beyond the fixed ±4 view, if any
     )
     if collapse.is_collapsed(meta):  # the plane is one unit circle: say why
         st.info(collapse.notice(meta["test"]), icon=":material/compress:")

@@ -46,7 +46,7 @@ with left:
     st.caption(
         f"The AE's codes spread far beyond the prior's circles (RMS radius "
         f"{geometry.code_spread(mu_ae):.1f}); the red dotted circle is the largest empty "
-        f"disc inside the cloud (radius {gap_radius:.2f})."
+        f"disc inside the cloud (radius {gap_radius:.2f}). {plane.outside_note(mu_ae, limit)}"
     )
 with right:
     st.plotly_chart(
@@ -63,7 +63,8 @@ with right:
         config=plane.CLICK_CONFIG,
     )
     st.caption(
-        "The VAE's ellipses overlap and tile the prior's disc: nearby z decode to similar images."
+        "The VAE's ellipses overlap and tile the prior's disc: nearby z decode to similar images. "
+        + plane.outside_note(mu_vae)
     )
 ui.click_listener(["pv_ae", "pv_vae"], z_key="points.z", fragment="points_decoder")
 
