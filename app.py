@@ -41,7 +41,7 @@ ds = ui.dataset(dataset_name)
 if "explorer.split" not in st.session_state and st.query_params.get("split") in SPLITS:
     st.session_state["explorer.split"] = st.query_params["split"]  # a link may ask for all
 split = st.session_state.get("explorer.split", "test")
-x, y = ui.samples(dataset_name, split)
+_, y = ui.samples(dataset_name, split)
 mu, sigma = ui.sample_posteriors(dataset_name, model_name, split)
 
 with controls:

@@ -53,7 +53,9 @@ def test_explorer_draws_every_test_posterior_for_each_dataset(dataset):
     ds = load_dataset(dataset)
     mu, sigma = posteriors(model, ds.x_test)
     # one mu marker per test sample, each once, at its mu, in the trace of its label
-    markers = [t for t in fig["data"] if t.get("mode") == "markers"]
+    # the μ markers: every marker trace that numbers its samples (edge markers of codes beyond
+    # the frame carry no sample numbers)
+    markers = [t for t in fig["data"] if t.get("mode") == "markers" and "customdata" in t]
     idx = np.concatenate([array(t["customdata"]).astype(int) for t in markers])
     assert len(idx) == len(ds.y_test)
     np.testing.assert_array_equal(np.sort(idx), np.arange(len(ds.y_test)))

@@ -35,8 +35,8 @@ def samples_figure(
     fig = _plane(mu, sigma, labels, label_name, "z ~ N(0, I): where the samples land", height)
     idx = np.arange(len(z))
     for mask, name, marker in [
-        (~hole, "sample inside an ellipse", dict(color="black", size=8, symbol="circle")),
-        (hole, "sample in a hole", dict(color=HOLE, size=10, symbol="x")),
+        (~hole, "sample inside a training 2σ ellipse", dict(color="black", size=8)),  # circles
+        (hole, "sample in a hole (no training 2σ ellipse)", dict(color=HOLE, size=10, symbol="x")),
     ]:
         trace = _points(z[mask], name, "sample #%{customdata}", **marker)
         trace.customdata = idx[mask]  # the sample's place in the mosaic, row by row
@@ -79,7 +79,7 @@ def path_figure(
     )
     for mask, name, marker in [
         (outside, "outside the prior's 2σ circle", dict(color=OUTSIDE, size=16)),
-        (hole, "in a hole (no 2σ ellipse)", dict(color=HOLE, size=11)),
+        (hole, "in a hole (no training 2σ ellipse)", dict(color=HOLE, size=11)),
     ]:
         fig.add_trace(
             _points(path[mask], name, "step", symbol="circle-open", line=dict(width=2), **marker)
