@@ -69,6 +69,10 @@ def test_the_ladder_curves_mark_a_collapsed_rung_only():
     from vae_geom import ladder
 
     rows = ladder.kl_ladder_table("digits")
-    (note,) = coverage.ladder_curves(rows).layout.annotations
-    assert (note.text, note.x, note.y) == ("collapsed", "3", rows[-1]["coverage_1"])
+    fig = coverage.ladder_curves(rows)
+    (note,) = fig.layout.annotations
+    # a category axis places an annotation by the category's index: the last rung, beta = 3
+    categories = list(fig.data[0].x)
+    assert (note.text, note.x, note.y) == ("collapsed", len(rows) - 1, rows[-1]["coverage_1"])
+    assert categories[note.x] == "3"
     assert not coverage.ladder_curves(ladder.kl_ladder_table("mnist")).layout.annotations

@@ -29,9 +29,13 @@ def ladder_curves(rows: list[dict]) -> go.Figure:
                 x=x, y=[r[key] for r in rows], name=name, mode="lines+markers", line=dict(dash=dash)
             )
         )
-    for xi, r in zip(x, rows, strict=True):
+    for i, r in enumerate(rows):
         if collapse.collapsed(r["kl"], r["code_spread"]):
-            fig.add_annotation(x=xi, y=r["coverage_1"], text="collapsed", showarrow=True, ay=-30)
+            # on a category axis an annotation's x is the category's index: the label "3" would
+            # be read as index 3, the rung beta = 1 (seen in a browser)
+            fig.add_annotation(  # its label up and to the left: the last rung is at the edge
+                x=i, y=r["coverage_1"], text="collapsed", showarrow=True, ax=-40, ay=-30
+            )
     fig.update_layout(
         height=360,
         margin=dict(l=40, r=10, t=30, b=40),
