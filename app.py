@@ -65,7 +65,9 @@ k = 2.0 if two_sigma else 1.0
 st.query_params["split"] = split
 
 with plane_column:
-    fig = plane.clickable(plane.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name))
+    fig = plane.clickable(
+        plane.latent_figure(mu, sigma, y, k=k, label_name=ds.label_name, class_names=ds.class_names)
+    )
     chart.plotly_chart(fig, key="latent", width="stretch", config=plane.CLICK_CONFIG)
     st.caption(
         f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "

@@ -65,7 +65,9 @@ cols[2].image(
 
 st.subheader("Pick a sample by clicking near its μ")
 fig = reparam.highlight(
-    plane.latent_figure(mu, sigma, ds.y_test, label_name=ds.label_name), mu[index], sigma[index]
+    plane.latent_figure(mu, sigma, ds.y_test, label_name=ds.label_name, class_names=ds.class_names),
+    mu[index],
+    sigma[index],
 )
 st.plotly_chart(plane.clickable(fig), key="reparam_plane", config=plane.CLICK_CONFIG)
 ui.click_listener(["reparam_plane"], z_key="reparam.z")

@@ -66,7 +66,11 @@ def models_section() -> None:
     for col, n in zip(st.columns(2), MODELS, strict=True):
         with col:
             fig = plane.latent_figure(
-                *codes[n], ds.y_test, label_name=ds.label_name, title=SAYS[n][0]
+                *codes[n],
+                ds.y_test,
+                label_name=ds.label_name,
+                class_names=ds.class_names,
+                title=SAYS[n][0],
             )
             st.plotly_chart(fig, key=f"reg.{n}")
             st.caption(

@@ -83,7 +83,13 @@ def model_section() -> None:
     st.markdown(f"**{label}: what the measures see** (pick another model in the sidebar).")
     left, right = st.columns(2)
     left.plotly_chart(
-        fs.codes_figure(mu, ds.y_test, ds.label_name, "μ codes, as the encoder places them"),
+        fs.codes_figure(
+            mu,
+            ds.y_test,
+            ds.label_name,
+            "μ codes, as the encoder places them",
+            class_names=ds.class_names,
+        ),
         key="shapes.codes",
     )
     left.caption(shapes.describe(m))

@@ -17,7 +17,9 @@ model, meta = ui.load_or_stop(ds_name, model_name)
 ds = ui.dataset(ds_name)
 mu, sigma = ui.sample_posteriors(ds_name, model_name)
 train = ui.sample_posteriors(ds_name, model_name, TRAIN)  # holes: where the decoder never learned
-plane = dict(mu=mu, sigma=sigma, labels=ds.y_test, label_name=ds.label_name)
+plane = dict(
+    mu=mu, sigma=sigma, labels=ds.y_test, label_name=ds.label_name, class_names=ds.class_names
+)
 state = st.session_state
 
 

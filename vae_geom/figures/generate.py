@@ -16,8 +16,12 @@ from vae_geom.figures.plane import HOLE
 OUTSIDE = "#ff7f0e"  # orange: a z beyond the prior's 2-sigma circle
 
 
-def _plane(mu, sigma, labels, label_name: str, title: str, height: int) -> go.Figure:
-    fig = plane.latent_figure(mu, sigma, labels, label_name=label_name, title=title)
+def _plane(
+    mu, sigma, labels, label_name: str, title: str, height: int, class_names: tuple[str, ...] = ()
+) -> go.Figure:
+    fig = plane.latent_figure(
+        mu, sigma, labels, label_name=label_name, title=title, class_names=class_names
+    )
     fig.update_layout(height=height)
     return fig
 
@@ -29,10 +33,18 @@ def _points(z: np.ndarray, name: str, hover: str, **marker) -> go.Scatter:
 
 
 def samples_figure(
-    mu, sigma, labels, z: np.ndarray, hole: np.ndarray, label_name: str = "label", height=560
+    mu,
+    sigma,
+    labels,
+    z: np.ndarray,
+    hole: np.ndarray,
+    label_name: str = "label",
+    height=560,
+    class_names: tuple[str, ...] = (),
 ) -> go.Figure:
     """Prior samples z of shape (n, 2) over the posteriors; those in a hole (bool (n,)) in red."""
-    fig = _plane(mu, sigma, labels, label_name, "z ~ N(0, I): where the samples land", height)
+    title = "z ~ N(0, I): where the samples land"
+    fig = _plane(mu, sigma, labels, label_name, title, height, class_names)
     idx = np.arange(len(z))
     for mask, name, marker in [
         (~hole, "sample inside a training 2σ ellipse", dict(color="black", size=8)),  # circles
@@ -45,10 +57,17 @@ def samples_figure(
 
 
 def grid_figure(
-    mu, sigma, labels, z: np.ndarray, spacing: str, label_name: str = "label", height=560
+    mu,
+    sigma,
+    labels,
+    z: np.ndarray,
+    spacing: str,
+    label_name: str = "label",
+    height=560,
+    class_names: tuple[str, ...] = (),
 ) -> go.Figure:
     """The manifold grid's z (shape (g*g, 2)) as small dots over the posteriors."""
-    fig = _plane(mu, sigma, labels, label_name, f"the {spacing} grid's z", height)
+    fig = _plane(mu, sigma, labels, label_name, f"the {spacing} grid's z", height, class_names)
     fig.add_trace(_points(z, "grid point", "tile #%{customdata}", color="black", size=5))
     return fig
 
@@ -61,9 +80,10 @@ def path_figure(
     hole: np.ndarray,
     outside: np.ndarray,
     label_name: str = "label",
+    class_names: tuple[str, ...] = (),
 ) -> go.Figure:
     """The linear path A -> B (shape (steps, 2)) with its steps, flagged by hole and by disc."""
-    fig = _plane(mu, sigma, labels, label_name, "z(t) = (1 − t) A + t B", 640)
+    fig = _plane(mu, sigma, labels, label_name, "z(t) = (1 − t) A + t B", 640, class_names)
     t = np.linspace(0, 1, len(path))
     fig.add_trace(
         go.Scatter(

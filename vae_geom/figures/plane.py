@@ -128,27 +128,32 @@ def latent_figure(
     show_ellipses: bool = True,
     keep_empty: bool = False,
     limit: float = PLANE,
+    class_names: tuple[str, ...] = (),
 ) -> go.Figure:
-    """Each posterior as a filled k-sigma ellipse and a mu marker coloured by label."""
+    """Each posterior as a filled k-sigma ellipse and a mu marker coloured by label; a label c
+    with a name in class_names reads "class 3 · Dress" in the legend and hover."""
     fig = go.Figure()
     outline = len(mu) <= OUTLINE_MAX
     for c in np.unique(labels):
         sel = labels == c
         colour = COLOURS[int(c) % len(COLOURS)]
+        label = f"{label_name} {c}"
+        if 0 <= c < len(class_names):
+            label += f" · {class_names[c]}"
         if show_ellipses and (keep_empty or (sigma[sel] > 0).any()):
             # keep_empty: animation frames need the same traces even where sigma is 0
-            name = f"{label_name} {c}: {k:g}σ ellipses"
+            name = f"{label}: {k:g}σ ellipses"
             fig.add_trace(_ellipses(mu[sel], sigma[sel], k, colour, outline, name, str(c)))
         fig.add_trace(
             go.Scattergl(
                 x=mu[sel, 0],
                 y=mu[sel, 1],
                 mode="markers",
-                name=f"{label_name} {c}",
+                name=label,
                 legendgroup=str(c),
                 marker=dict(color=colour, size=4),
                 customdata=np.flatnonzero(sel),
-                hovertemplate=f"sample %{{customdata}} · {label_name} {c}"
+                hovertemplate=f"sample %{{customdata}} · {label}"
                 "<br>μ = (%{x:.2f}, %{y:.2f})<extra></extra>",
             )
         )

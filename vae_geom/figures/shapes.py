@@ -35,7 +35,12 @@ def shape_figure(points: np.ndarray, title: str, height: int = 270) -> go.Figure
 
 
 def codes_figure(
-    mu: np.ndarray, labels: np.ndarray, label_name: str, title: str, height: int = 460
+    mu: np.ndarray,
+    labels: np.ndarray,
+    label_name: str,
+    title: str,
+    height: int = 460,
+    class_names: tuple[str, ...] = (),
 ) -> go.Figure:
     """A model's mu codes, coloured by label, on a plane wide enough to hold them (>= [-4, 4])."""
     fig = plane.latent_figure(
@@ -43,6 +48,7 @@ def codes_figure(
         np.zeros_like(mu),
         labels,
         label_name=label_name,
+        class_names=class_names,
         title=title,
         show_ellipses=False,
         limit=geometry.plane_limit(mu),

@@ -167,7 +167,11 @@ def replay_view(result: dict) -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(
         plane.latent_figure(
-            rec.mu[epoch], rec.sigma[epoch], result["labels"], label_name=ds.label_name
+            rec.mu[epoch],
+            rec.sigma[epoch],
+            result["labels"],
+            label_name=ds.label_name,
+            class_names=ds.class_names,
         ),
         key="train.plane",
     )
