@@ -107,3 +107,94 @@ def test_a_run_stopped_before_its_first_epoch_still_has_a_record(digits):
     )
     assert record["epochs_run"] == 0 and record["final_train"] is None
     assert record["kind"] == "ae" and record["test"]["elbo"] is None
+
+
+def _objective(model, x, config) -> float:
+    """The training objective on x with the fixed eps draw, recomputed from torch.distributions."""
+    import torch
+    from torch.distributions import Bernoulli, Normal, kl_divergence
+
+    with torch.no_grad():
+        xt = torch.as_tensor(x)
+        mu, logvar = model.encode(xt)
+        gen = torch.Generator().manual_seed(training.EVAL_SEED)
+        eps = torch.randn(mu.shape, generator=gen)
+        q = Normal(mu, torch.exp(0.5 * logvar))
+        bern = Bernoulli(logits=model.decode(mu + eps * q.scale), validate_args=False)
+        recon = -bern.log_prob(xt).sum(1)  # grey levels: the cross-entropy the loss uses
+        kl = kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)
+        return float((recon + config.beta * kl).mean())
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(digits):
+    """Overfit 36 digits on purpose: the weights left are those of the lowest validation loss,
+    and that loss, recomputed independently on the held-out indices, is the minimum seen."""
+    import copy
+
+    import numpy as np
+
+    x = digits.x_train[:60]
+    config = TrainConfig(epochs=40, lr=1e-2, batch_size=8, validation=0.4, seed=3)
+    snapshots = {}
+
+    def keep(stats, model):
+        snapshots[stats["epoch"]] = copy.deepcopy(model.state_dict())
+
+    m = make_model(ModelConfig(digits.dim, hidden=(128,)), seed=0)
+    history = fit(m, x, config, on_epoch=keep)
+    val = history.column("val_loss")
+    best = int(np.argmin(val)) + 1
+    assert history.best_epoch == best and best < len(val)  # it did overfit, and stopped earlier
+    for key, value in m.state_dict().items():
+        assert (value == snapshots[best][key]).all()
+    held_out = np.sort(np.random.default_rng(3).permutation(60)[:24])
+    assert _objective(m, x[held_out], config) == pytest.approx(min(val), rel=1e-5)
+
+
+def test_validation_is_held_out_of_the_gradient_steps(digits):
+    """The held-out samples are never trained on: with one epoch (nothing to choose between),
+    changing them leaves the trained weights unchanged; changing trained ones does not."""
+    import numpy as np
+
+    x = digits.x_train[:100].copy()
+    _, held_out = training.validation_split(100, 0.1, 0)
+    trained = np.setdiff1d(np.arange(100), held_out)
+
+    def weights(data):
+        m = make_model(ModelConfig(digits.dim, hidden=(8,)), seed=0)
+        fit(m, data, TrainConfig(epochs=1, validation=0.1, seed=0))
+        return m.state_dict()
+
+    def flip(rows):
+        changed = x.copy()
+        changed[rows] = 1 - changed[rows]
+        return changed
+
+    base = weights(x)
+    assert len(held_out) == 10
+    assert all(np.array_equal(base[k], v) for k, v in weights(flip(held_out)).items())
+    assert not all(np.array_equal(base[k], v) for k, v in weights(flip(trained[:10])).items())
+
+
+def test_augmentation_shifts_and_rotates_each_image(digits):
+    """augment_batch moves an image by at most 2 px and 10 degrees: an image of a single bright
+    pixel lands within that reach, and a blank image stays blank."""
+    import math
+
+    import numpy as np
+    import torch
+
+    side = 28
+    img = np.zeros((64, side * side), np.float32)
+    img[:, 14 * side + 20] = 1.0  # one pixel, 6 px right of the centre (13.5, 13.5)
+    out = training.augment_batch(torch.as_tensor(img), side, torch.Generator().manual_seed(0))
+    out = out.numpy().reshape(64, side, side)
+    ys, xs = np.mgrid[0:side, 0:side]
+    mass = out.sum((1, 2))
+    cy, cx = (out * ys).sum((1, 2)) / mass, (out * xs).sum((1, 2)) / mass
+    r0 = math.hypot(20 - 13.5, 14 - 13.5)
+    reach = 2 * math.sqrt(2) + r0 * math.radians(10) + 0.5
+    assert (np.hypot(cy - 14, cx - 20) <= reach).all()
+    assert np.hypot(cy - 14, cx - 20).std() > 0.3  # each image moved by its own amount
+    blank = training.augment_batch(torch.zeros(3, side * side), side, torch.Generator())
+    assert float(blank.abs().max()) == 0.0
