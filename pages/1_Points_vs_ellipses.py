@@ -6,6 +6,7 @@ import streamlit as st
 
 from vae_geom import geometry, ui
 from vae_geom.data import TRAIN
+from vae_geom.figures import judge as fj
 from vae_geom.figures import plane
 
 st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
@@ -15,14 +16,17 @@ ae, _ = ui.load_or_stop(dataset_name, "ae")
 vae, _ = ui.load_or_stop(dataset_name, "vae-kl-1")
 mu_ae, sigma_ae = ui.sample_posteriors(dataset_name, "ae")
 mu_vae, sigma_vae = ui.sample_posteriors(dataset_name, "vae-kl-1")
+judge, no_judge = ui.judge_or_none(dataset_name)
+# "a hole of the AE": the prior draw inside 2 sigma whose decode the judge finds least real
+pick = ui.judge_worst_z(dataset_name, "ae", judge) if judge else None
 
 st.title("Points cannot cover a plane; areas can")
 st.markdown(
     "Left, a plain **autoencoder**: each test image is a *point* z = E(x). Right, the β = 1 "
     "**VAE** on the same images: each is an *area*, the 1σ ellipse of q(z|x). The decoder of "
     "each was trained only on the z its encoder produced, so where the AE's points leave "
-    "**holes**, its decoder was never taught anything. **Click either plane**: the same z is "
-    "decoded by both."
+    "**holes**, its decoder was never taught anything; whether what it decodes there looks like "
+    "data is measured below, by a judge. **Click either plane**: the same z is decoded by both."
 )
 st.latex(
     r"\text{AE: } z = E(x)\qquad\text{VAE: } z \sim \mathcal{N}\big(\mu(x), "
@@ -30,7 +34,6 @@ st.latex(
 )
 
 limit = geometry.plane_limit(mu_ae)
-gap_centre, gap_radius = geometry.largest_gap(mu_ae, limit)
 left, right = st.columns(2)
 with left:
     fig = plane.latent_figure(
@@ -41,12 +44,13 @@ with left:
         limit=limit,
         title=f"AE: points (axes ±{limit:g})",
     )
-    fig = plane.clickable(plane.add_gap(fig, gap_centre, gap_radius))
-    st.plotly_chart(fig, key="pv_ae", config=plane.CLICK_CONFIG)
+    if pick:
+        fig = fj.add_pick(fig, *pick)
+    st.plotly_chart(plane.clickable(fig), key="pv_ae", config=plane.CLICK_CONFIG)
     st.caption(
         f"The AE's codes spread far beyond the prior's circles (RMS radius "
-        f"{geometry.code_spread(mu_ae):.1f}); the red dotted circle is the largest empty "
-        f"disc inside the cloud (radius {gap_radius:.2f}). {plane.outside_note(mu_ae, limit)}"
+        f"{geometry.code_spread(mu_ae):.1f}). {ui.pick_note(pick, judge)} "
+        f"{plane.outside_note(mu_ae, limit)}"
     )
 with right:
     st.plotly_chart(
@@ -72,9 +76,12 @@ ui.click_listener(["pv_ae", "pv_vae"], z_key="points.z", fragment="points_decode
 @st.fragment(key="points_decoder")
 def decoded_pair() -> None:
     st.button(
-        "Jump into the AE's largest hole",
+        "Jump to the AE's least real-looking prior draw, as the judge sees it",
         key="points.jump",
-        on_click=lambda: st.session_state.update({"points.z": tuple(gap_centre)}),
+        on_click=lambda: st.session_state.update({"points.z": tuple(map(float, pick[0]))}),
+        disabled=pick is None,
+        help="The prior draw inside the 2σ circle whose AE decode the judge finds least like "
+        "real data (of the 2,000 draws judged below).",
     )
     # holes are judged where each decoder learned: the training split's codes, not those drawn
     codes = [ui.sample_posteriors(dataset_name, name, TRAIN) for name in ("ae", "vae-kl-1")]
@@ -82,3 +89,9 @@ def decoded_pair() -> None:
 
 
 decoded_pair()
+
+st.header("Sampling the prior, judged")
+if judge is None:
+    st.info(f"No judge for this dataset, so nothing is judged here. {ui.literal(no_judge, None)}")
+else:
+    ui.judged_prior(dataset_name, ds, judge, {"AE": "ae", "β = 1 VAE": "vae-kl-1"})

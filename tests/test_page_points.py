@@ -1,4 +1,5 @@
-"""AppTest of Points vs ellipses: both models decode the same z; the hole jump is the core's."""
+"""AppTest of Points vs ellipses: both models decode the same z; the hole jump and the judged
+prior samples are the judge's (vae_geom.judge)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from vae_geom import checkpoints, geometry, ladder
+from vae_geom import checkpoints, judge, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
@@ -34,7 +35,7 @@ def test_one_z_is_decoded_by_both_models(media):
         f = png.shape[0] // 28
         expected = decode_images(_model(name), [z])[0].reshape(28, 28)
         np.testing.assert_allclose(png[::f, ::f], expected, atol=1 / 255 + 1e-6)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 4  # the two planes, the class mix, the examples
 
 
 def _inside_2sigma(z, mu, sigma) -> int:
@@ -43,14 +44,19 @@ def _inside_2sigma(z, mu, sigma) -> int:
     return int(((d**2).sum(1) <= 4.0).sum())
 
 
-def test_jumping_into_the_hole_decodes_the_largest_gap():
+def test_jumping_into_the_hole_decodes_the_judges_pick():
+    """Issue 13: 'a hole of the AE' is the prior draw inside 2 sigma whose decode the judge finds
+    least like real data, not the largest empty disc among the codes."""
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.button(key="points.jump").click().run()
-    ds = load_dataset("mnist")
-    mu, _ = posteriors(_model("ae"), ds.x_test)  # the gap is in the codes drawn: the test set's
-    centre, _ = geometry.largest_gap(mu, geometry.plane_limit(mu))
+    j = judge.load_judge(judge.judge_stem("mnist"))
+    centre = judge.worst_prior_sample(_model("ae"), j)
     assert at.session_state["points.z"] == tuple(centre)
+    assert np.linalg.norm(centre) <= 2.0
+    _, top = j.judge(decode_images(_model("ae"), centre[None]))
+    assert f"the judge is {top[0]:.0%} sure of its class" in at.caption[0].value
     # ... and what surrounds it is judged where each decoder learned: the training split
+    ds = load_dataset("mnist")
     mu_train, _ = posteriors(_model("ae"), ds.x_train)
     d = np.linalg.norm(mu_train.astype(np.float64) - centre, axis=1).min()
     caption = at.get("image")[0].proto.imgs[0].caption
@@ -64,6 +70,31 @@ def test_jumping_into_the_hole_decodes_the_largest_gap():
         else "in a hole: no training sample's 2σ ellipse"
     )
     assert at.get("image")[1].proto.imgs[0].caption == f"VAE decoder(z) — z is {where}"
+
+
+def test_sampling_the_prior_shows_the_judges_numbers():
+    """The table's figures are judge.judge_scores of each rung, computed here independently, and
+    the sentence under it is written from the AE's and the VAE's numbers."""
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    ds, j = load_dataset("mnist"), judge.load_judge(judge.judge_stem("mnist"))
+    table = at.dataframe[0].value
+    assert len(table) == len(ladder.SPECS)
+    expected = {}
+    for row, spec in zip(table.to_dict("records"), ladder.SPECS, strict=True):
+        expected[spec.name] = judge.judge_scores(_model(spec.name), ds, j)
+        got = expected[spec.name]
+        assert row["prior_class_tv"] == got["prior_class_tv"], spec.name
+        for key in ("prior_real", "agreement", "knn_mu"):  # fractions, shown as percentages
+            assert row[key] == 100 * got[key], (spec.name, key)
+    ae, vae = expected["ae"], expected["vae-kl-1"]
+    text = next(m.value for m in at.markdown if "What is true here" in m.value)
+    assert f"({ae['prior_real']:.0%} vs {vae['prior_real']:.0%})" in text
+    assert f"(TV {ae['prior_class_tv']:.2f} vs {vae['prior_class_tv']:.2f})" in text
+    assert judge.summary(ae, vae, "the β = 1 VAE") in text
+    assert any(f"right **{j.accuracy:.1%}**" in m.value for m in at.markdown)
+    assert at.get("plotly_chart")[2].proto.spec  # the class mix and the examples figures
+    assert len(at.get("plotly_chart")) == 4
 
 
 def test_the_vae_is_judged_by_its_training_ellipses():

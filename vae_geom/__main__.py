@@ -2,6 +2,7 @@
 
 python -m vae_geom train-ladder [--dataset mnist ...]     retrain the shipped ladder
 python -m vae_geom train --dataset digits --beta 1 ...   train one model into user_models/
+python -m vae_geom fit-judges [--dataset mnist ...]      refit the judges of decoded images
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         help="override every model's epochs (for a quick check; the shipped "
         "ladder uses the per-dataset defaults)",
     )
+    judges = sub.add_parser(
+        "fit-judges", help="fit and save each dataset's judge (a pixel classifier of decodes)"
+    )
+    judges.add_argument(
+        "--dataset",
+        action="append",
+        choices=DATASETS,
+        help="only this dataset (repeatable); default: all",
+    )
+    judges.add_argument(
+        "--out", type=Path, default=None, help="write here instead of the shipped assets/models"
+    )
     train = sub.add_parser("train", help="train one model and save it to the user models folder")
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", choices=DATASETS, help="a built-in dataset")
@@ -58,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return train_command(args)
+    if args.command == "fit-judges":
+        return fit_judges_command(args)
     if args.command == "train-ladder":
         from vae_geom.ladder import train_ladder
 
@@ -106,6 +121,23 @@ def train_command(args) -> int:
         f"saved {where}.safetensors (+ .json): test recon {t['recon']:.2f}, "
         f"ELBO {t['elbo']}, coverage_1 {t['coverage_1']:.3f}"
     )
+    return 0
+
+
+def fit_judges_command(args) -> int:
+    """Fit each dataset's judge on its training pixels and save it beside its models."""
+    from vae_geom.data import load_dataset
+    from vae_geom.judge import fit_judge, judge_stem, save_judge
+
+    for name in args.dataset or DATASETS:
+        judge = fit_judge(load_dataset(name))
+        stem = judge_stem(name, args.out)
+        save_judge(judge, stem, {"dataset": name})
+        print(
+            f"{name}: judge saved to {stem}.safetensors (+ .json): accuracy on real test images "
+            f"{judge.accuracy:.3f}, tau {judge.tau:.3f}",
+            flush=True,
+        )
     return 0
 
 

@@ -12,6 +12,7 @@ idea -> `figures/<idea>.py`.
     penalties  Regularisers: the two penalties over (mu, sigma), the comparison table's columns
     shapes     Code space shapes: point sets over the prior, whitened codes and gap cells
     generate   Generate and interpolate: prior samples, the manifold grid, a path
+    judge      Points vs ellipses: the judged classes of prior samples, example decodes, the pick
 
 The package imports nothing itself: `from vae_geom.figures import plane` loads only what a page
 needs (the Explorer draws its first frame before torch is imported).

@@ -5,6 +5,7 @@
     sidebar   the shared sidebar, the link's query parameters, page links, model names
     widgets   sections, kept widget values, codes download, coverage metrics, ladder slider
     decoded   the click listener on the latent plane and the decoded views of the clicked z
+    judged    the judge of decoded images: a dataset's judge, a model's judged figures, the view
     train     Train your own: upload, live training (queued for a slot), replay, save, upload
     owner     the student's private key in their link (?me=), whose models are theirs
     literal   outside text shown as plain text, never rendered as Markdown
@@ -18,6 +19,8 @@ last-good copies; encoded arrays are cached with `st.cache_data`, keyed by the c
 from __future__ import annotations
 
 from vae_geom.ui.decoded import click_listener, decoded_pair, decoded_view
+from vae_geom.ui.judged import judge_or_none, judged_prior, pick_note
+from vae_geom.ui.judged import worst_z as judge_worst_z
 from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import (
     dataset,
@@ -60,6 +63,9 @@ __all__ = [
     "dataset",
     "decoded_pair",
     "decoded_view",
+    "judge_or_none",
+    "judge_worst_z",
+    "judged_prior",
     "keep_widgets",
     "ladder_animation",
     "ladder_or_stop",
@@ -67,6 +73,7 @@ __all__ = [
     "literal",
     "load_or_stop",
     "model_label",
+    "pick_note",
     "replay_view",
     "sample_posteriors",
     "samples",

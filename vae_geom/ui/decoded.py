@@ -201,7 +201,7 @@ def decoded_pair(
     space."""
     z = st.session_state.get(z_key)
     if z is None:
-        st.info("Click anywhere in either plane (or jump into the hole) to decode that z.")
+        st.info("Click anywhere in either plane (or use the button above) to decode that z.")
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
     p_ae, p_vae = (
