@@ -125,7 +125,9 @@ def judged_prior(dataset_name: str, ds, j: judge.Judge, models: dict[str, str]) 
     they say about the AE against the VAE, the class mix, and example decodes. models: {shown
     name: model name} of the AE, then the VAE."""
     (ae_shown, ae_name), (vae_shown, vae_name) = models.items()
-    classes = "" if ds.label_name == "digit" else f" (its classes here: the {ds.label_name}s)"
+    classes = (
+        "" if ds.label_name in ("digit", "class") else f" (its classes here: {ds.label_name}s)"
+    )
     st.markdown(
         f"Decode M = {judge.PRIOR_SAMPLES:,} draws z ~ N(0, I) and ask an **independent "
         "judge** what came out: a logistic-regression classifier of the real training images' "
