@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_geom import collapse, geometry, ui
+from vae_geom import collapse, geometry, ladder, ui
 from vae_geom.figures import coverage
 
 st.set_page_config(page_title="vae-geom · KL and coverage", page_icon="⭕", layout="wide")
@@ -46,9 +46,16 @@ def steps_section() -> None:
     ui.ladder_or_stop(dataset_name)  # a bad checkpoint: a clear message, not a traceback
     st.markdown("**Watch the ellipses morph** as β goes from off to 3.")
     st.plotly_chart(ui.ladder_animation(dataset_name), key="kl.animation")
+    betas = ", ".join(f"{b:g}" for b in ladder.KL_BETAS if b)
     st.caption(
-        "Press ▶ play, or drag the slider under the plane. Every step is a separately trained "
-        "model on the same test images; the animation runs in your browser."
+        f"Press ▶ play (❚❚ pauses), or pick a rung on the slider under the plane. Only the "
+        f"rungs — KL off and β = {betas} — are trained models, each encoding the same test "
+        f"images. The {coverage.LADDER_BETWEEN} frames between two rungs are interpolated, not "
+        "trained: from rung a to rung b each sample's μ moves in a straight line and its σ "
+        r"geometrically, $\mu_t = (1-t)\,\mu_a + t\,\mu_b$ and "
+        r"$\sigma_t = \sigma_a^{1-t}\,\sigma_b^{\,t}$, so you can follow a sample as β grows. The "
+        "plane's title says whether you see a trained rung or an interpolation. The animation "
+        "runs in your browser."
     )
 
 

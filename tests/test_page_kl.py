@@ -10,9 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import run_page
+from tests.plotly_data import array
 from vae_geom import geometry, ladder
 from vae_geom.checkpoints import load
 from vae_geom.data import load_dataset
+from vae_geom.figures import coverage
 from vae_geom.models import posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "2_KL_and_coverage.py")
@@ -42,11 +44,33 @@ def test_ladder_curves_plot_the_recorded_coverage(dataset):
     assert cov1["x"] == ["off", "0.1", "0.3", "1", "3"]
 
 
-def test_animation_has_one_frame_per_kl_rung():
+def test_the_animation_morphs_between_the_trained_rungs_and_says_so():
+    """A frame per KL rung, carrying that model's own codes, with interpolated frames between
+    them; the slider names only the rungs; the titles and the caption tell the two apart."""
     at = _run(section=STEPS)
     (anim,) = _charts(at)
-    assert [f["name"] for f in anim["frames"]] == ["off", "β = 0.1", "β = 0.3", "β = 1", "β = 3"]
-    assert len(anim["layout"]["sliders"][0]["steps"]) == 5
+    frames, between = anim["frames"], coverage.LADDER_BETWEEN
+    rungs = ["off", "β = 0.1", "β = 0.3", "β = 1", "β = 3"]
+    assert len(frames) == len(rungs) + (len(rungs) - 1) * between
+    rung_frames = frames[:: between + 1]
+    assert [f["name"] for f in rung_frames] == rungs
+    assert [s["label"] for s in anim["layout"]["sliders"][0]["steps"]] == rungs
+    for i, f in enumerate(frames):
+        title = f["layout"]["title"]["text"]
+        assert title.endswith("(trained rung)" if i % (between + 1) == 0 else ": interpolated")
+    # the beta = 0.3 frame is that model's codes, class by class
+    model, _ = load(ladder.stem("mnist", "vae-kl-0.3"))
+    ds = load_dataset("mnist")
+    mu, _ = posteriors(model, ds.x_test)
+    frame, classes = rung_frames[2], np.unique(ds.y_test)
+    for j, c in enumerate(classes):  # the frame's data: each class's ellipses, then its mu
+        i = len(classes) + j
+        assert anim["data"][frame["traces"][i]]["legendgroup"] == str(c)
+        np.testing.assert_array_equal(array(frame["data"][i]["x"]), mu[ds.y_test == c, 0])
+        np.testing.assert_array_equal(array(frame["data"][i]["y"]), mu[ds.y_test == c, 1])
+    caption = at.caption[0].value
+    assert "Only the rungs" in caption and "are trained models" in caption
+    assert f"The {between} frames between two rungs are interpolated, not trained" in caption
 
 
 def test_aggregate_figures_match_the_core_for_the_selected_model():

@@ -132,16 +132,14 @@ def ladder_slider(key: str) -> None:
 
 @st.cache_data(show_spinner="Drawing every rung of the ladder…", max_entries=3)
 def ladder_animation(dataset_name: str):
-    """The KL ladder's ellipses as one animated figure (cached per dataset)."""
+    """The KL ladder's ellipses as one animated figure that morphs between the trained rungs
+    (cached per dataset)."""
     from vae_geom.figures import coverage
 
-    names = [s.name for s in ladder.SPECS if s.regulariser == "kl"]
-    frames = [
-        (
-            "off" if ladder.spec_by_name(n).beta == 0 else f"β = {ladder.spec_by_name(n).beta:g}",
-            *sample_posteriors(dataset_name, n),
-        )
-        for n in names
+    rungs = [
+        (s.beta, *sample_posteriors(dataset_name, s.name))
+        for s in ladder.SPECS
+        if s.regulariser == "kl"
     ]
     ds = dataset(dataset_name)
-    return coverage.ladder_animation(frames, ds.y_test, label_name=ds.label_name)
+    return coverage.ladder_animation(rungs, ds.y_test, label_name=ds.label_name)
