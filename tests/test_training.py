@@ -198,3 +198,26 @@ def test_augmentation_shifts_and_rotates_each_image(digits):
     assert np.hypot(cy - 14, cx - 20).std() > 0.3  # each image moved by its own amount
     blank = training.augment_batch(torch.zeros(3, side * side), side, torch.Generator())
     assert float(blank.abs().max()) == 0.0
+
+
+def test_input_dropout_hides_pixels_from_the_encoder_only(digits, monkeypatch):
+    """With input dropout the encoder reads images with about p of their pixels zeroed and the
+    rest scaled by 1/(1 - p); the reconstruction is scored against the clean images."""
+    import numpy as np
+    import torch
+
+    seen, targets = [], []
+    m = make_model(ModelConfig(digits.dim, hidden=(8,)), seed=0)
+    encode, recon = m.encode, training.recon_bernoulli
+    monkeypatch.setattr(m, "encode", lambda x: (seen.append(x.clone()), encode(x))[1])
+    monkeypatch.setattr(
+        training, "recon_bernoulli", lambda lg, x: (targets.append(x.clone()), recon(lg, x))[1]
+    )
+    x = np.ones((64, digits.dim), np.float32)
+    fit(m, x, TrainConfig(epochs=1, batch_size=64, input_dropout=0.25))
+    zeroed = float((seen[0] == 0).float().mean())
+    assert 0.2 < zeroed < 0.3
+    assert torch.allclose(seen[0][seen[0] > 0], torch.tensor(1 / 0.75))
+    assert bool((targets[0] == 1).all())
+    with pytest.raises(ValueError, match="input_dropout"):
+        TrainConfig(input_dropout=1.0)
