@@ -36,7 +36,11 @@ st.markdown(
     "Three ways to pick the z, one per tab."
 )
 if model.is_ae:
-    st.warning("An AE is never pulled toward N(0, I): prior samples mostly land in holes.")
+    st.warning(
+        "An AE's codes are points, and points cover no area: here every z counts as a hole, "
+        "whatever its decode looks like. **Points vs ellipses** measures how the AE's prior "
+        "samples look, with an independent judge."
+    )
 ui.keep_widgets(
     {
         "generate.n": generate.SAMPLES_DEFAULT,

@@ -222,6 +222,9 @@ def test_clicks_set_a_then_b():
     assert at.number_input(key="generate.b2").value == pytest.approx(-1.0)
 
 
-def test_the_ae_warns_that_its_prior_samples_land_in_holes():
+def test_the_ae_says_its_points_make_every_z_a_hole_and_where_it_is_judged():
     at = _run(model="ae")
-    assert "An AE is never pulled toward N(0, I)" in at.warning[0].value
+    assert "points cover no area: here every z counts as a hole" in at.warning[0].value
+    assert "Points vs ellipses" in at.warning[0].value
+    # and it is true: the samples section flags every draw of the AE as a hole
+    assert any(c.value.startswith("36 of 36 samples land in a hole") for c in at.caption)
