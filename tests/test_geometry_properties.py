@@ -85,8 +85,8 @@ def test_the_ellipse_oracle_matches_the_noncentral_chi_square(mu, s, k):
     assert ellipse_prior_mass(mu, (s, s), k) == pytest.approx(expected, abs=1e-9)
 
 
-# k' close to k is where fresh draws for k' would show: their Monte Carlo noise (~0.003 at
-# M = 20 000) then outweighs the true growth of the coverage
+# k' close to k is where fresh draws for k' would show: their Monte Carlo noise (~0.001 at
+# M = 200 000) then outweighs the true growth of the coverage
 FACTORS = st.one_of(st.floats(1, 1.01), st.floats(1, 3))
 
 
@@ -112,7 +112,7 @@ def test_coverage_holds_at_least_the_largest_single_ellipse(ps, k):
     # The union of the ellipses holds at least the prior mass P of its largest member. coverage_k
     # estimates the union's mass from M = COVERAGE_SAMPLES fixed draws; the share of those draws
     # inside one fixed ellipse is Binomial(M, P) / M, of standard deviation sqrt(P (1 - P) / M)
-    # (<= 0.0035 at M = 20 000). We allow 5 of them (a false alarm about 3e-7 per example), one
+    # (<= 0.0012 at M = 200 000). We allow 5 of them (a false alarm about 3e-7 per example), one
     # draw for the count being an integer, and the quadrature's error.
     mu, sigma = ps
     m = g.COVERAGE_SAMPLES
