@@ -90,7 +90,7 @@ def main():
     torch.set_num_threads(args.threads)
     ds = load_dataset("mnist")
     target = checkpoints.read_meta(ladder.stem("mnist", "vae-kl-1"))["test"]["elbo"]
-    ours_epochs = min(args.max_epochs, ladder.EPOCHS["mnist"])
+    ours_epochs = min(args.max_epochs, ladder.RECIPES["mnist"].epochs)
     runs = {"ours": [], "plain": []}
     for r in range(args.repeats):
         for side in ("ours", "plain") if r % 2 == 0 else ("plain", "ours"):

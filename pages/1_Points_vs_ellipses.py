@@ -12,7 +12,7 @@ from vae_geom.figures import plane
 st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
 dataset_name, _ = ui.sidebar()
 ds = ui.dataset(dataset_name)
-ae, _ = ui.load_or_stop(dataset_name, "ae")
+ae, ae_meta = ui.load_or_stop(dataset_name, "ae")
 vae, _ = ui.load_or_stop(dataset_name, "vae-kl-1")
 mu_ae, sigma_ae = ui.sample_posteriors(dataset_name, "ae")
 mu_vae, sigma_vae = ui.sample_posteriors(dataset_name, "vae-kl-1")
@@ -33,7 +33,8 @@ st.latex(
     r"\mathrm{diag}\,\sigma^2(x)\big)"
 )
 
-limit = geometry.plane_limit(mu_ae)
+# one scale for both planes, wide enough for the codes of either: the same z is in the same place
+limit = max(geometry.plane_limit(mu_ae), geometry.plane_limit(mu_vae))
 left, right = st.columns(2)
 with left:
     fig = plane.latent_figure(
@@ -41,6 +42,7 @@ with left:
         sigma_ae,
         ds.y_test,
         label_name=ds.label_name,
+        class_names=ds.class_names,
         limit=limit,
         title=f"AE: points (axes ±{limit:g})",
     )
@@ -48,8 +50,7 @@ with left:
         fig = fj.add_pick(fig, *pick)
     st.plotly_chart(plane.clickable(fig), key="pv_ae", config=plane.CLICK_CONFIG)
     st.caption(
-        f"The AE's codes spread far beyond the prior's circles (RMS radius "
-        f"{geometry.code_spread(mu_ae):.1f}). {ui.pick_note(pick, judge)} "
+        f"{ui.ae_codes_note(ae_meta, geometry.code_spread(mu_ae))} {ui.pick_note(pick, judge)} "
         f"{plane.outside_note(mu_ae, limit)}"
     )
 with right:
@@ -60,7 +61,9 @@ with right:
                 sigma_vae,
                 ds.y_test,
                 label_name=ds.label_name,
-                title=f"VAE: ellipses (axes ±{plane.PLANE:g})",
+                class_names=ds.class_names,
+                limit=limit,
+                title=f"VAE: ellipses (axes ±{limit:g})",
             )
         ),
         key="pv_vae",
@@ -68,7 +71,7 @@ with right:
     )
     st.caption(
         "The VAE's ellipses overlap and tile the prior's disc: nearby z decode to similar images. "
-        + plane.outside_note(mu_vae)
+        + plane.outside_note(mu_vae, limit)
     )
 ui.click_listener(["pv_ae", "pv_vae"], z_key="points.z", fragment="points_decoder")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +28,37 @@ def tiny_vae(digits):
     model = make_model(ModelConfig(digits.dim, hidden=(64, 32)), seed=0)
     history = fit(model, digits.x_train, TrainConfig(epochs=15, seed=0))
     return model, history
+
+
+@pytest.fixture(scope="session")
+def collapsed_ladder(tmp_path_factory) -> Path:
+    """A models folder holding the shipped digits ladder with a synthetic collapsed vae-kl-3
+    (tests/collapsed_ladder.py)."""
+    from tests import collapsed_ladder as build
+
+    return build.build(tmp_path_factory.mktemp("models"))
+
+
+def _clear_app_caches() -> None:
+    """The per-process caches that remember a shipped rung by dataset or path."""
+    import streamlit as st
+
+    importlib.import_module("vae_geom.ui.sidebar")._collapsed_rung.cache_clear()
+    st.cache_data.clear()  # e.g. the ladder animation, cached per dataset name
+
+
+@pytest.fixture
+def on_collapsed_ladder(collapsed_ladder, monkeypatch) -> Path:
+    """The app reads its shipped models (and judges) from `collapsed_ladder`: AppTest runs a page
+    in this process, so the patched module attributes apply to it."""
+    from vae_geom import judge, ladder
+
+    _clear_app_caches()
+    monkeypatch.setattr(ladder, "MODELS_DIR", collapsed_ladder)
+    monkeypatch.setattr(judge, "MODELS_DIR", collapsed_ladder)
+    yield collapsed_ladder
+    monkeypatch.undo()
+    _clear_app_caches()
 
 
 @pytest.fixture

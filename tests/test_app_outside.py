@@ -53,21 +53,22 @@ def test_the_explorer_says_how_many_of_the_aes_codes_lie_outside_the_plane():
 
 
 def test_the_explorer_says_nothing_when_every_code_fits():
-    at = run_page(APP, "mnist", "vae-kl-1")
-    assert _hidden(_test_codes("vae-kl-1"), 4.0)["outside"] == 0
+    at = run_page(APP, "digits", "vae-kl-1")
+    assert _hidden(_test_codes("vae-kl-1", "digits"), 4.0)["outside"] == 0
     assert not [e for e in at.caption if "outside this view" in e.value]
 
 
 def test_points_vs_ellipses_counts_the_ae_codes_beyond_its_wider_view():
-    """The AE's plane is widened (to at most ±10: 18% of MNIST's AE codes still lie beyond it);
-    the codes beyond are counted under it."""
-    at = run_page(POINTS, "mnist")
-    ae_plane = json.loads(at.get("plotly_chart")[0].proto.spec)
+    """Both planes are widened to one scale (at most ±10) for the codes of either model; the
+    digits AE's codes beyond it are counted under its plane, with their RMS radius."""
+    at = run_page(POINTS, "digits")
+    ae_plane, vae_plane = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
     limit = ae_plane["layout"]["xaxis"]["range"][1]
-    assert limit > 4
-    mu = _test_codes("ae")
+    assert limit > 4 and vae_plane["layout"]["xaxis"]["range"][1] == limit
+    mu = _test_codes("ae", "digits")
     c = _hidden(mu, limit)
     assert 0 < c["outside"] < len(mu)
     (caption,) = [e.value for e in at.caption if "outside this view" in e.value]
-    assert caption.startswith("The AE's codes spread far beyond")
+    rms = np.sqrt((mu.astype(np.float64) ** 2).sum(1).mean())
+    assert caption.startswith(f"The AE's codes have an RMS radius of {rms:.2f}")
     _assert_states(caption, c, len(mu), limit)

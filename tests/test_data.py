@@ -67,7 +67,7 @@ def test_shapes_factors_match_the_images():
 
 
 def test_unknown_dataset_names_the_choices():
-    with pytest.raises(ValueError, match="mnist, digits, shapes"):
+    with pytest.raises(ValueError, match="mnist, fashion, digits, shapes"):
         data.load_dataset("cifar")
 
 

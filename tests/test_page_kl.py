@@ -96,15 +96,53 @@ def test_only_the_open_tab_runs(section, keys):
     assert [c.key for c in _run(section=section).get("plotly_chart")] == keys
 
 
-def test_the_curves_mark_and_explain_the_collapsed_rung():
-    """digits beta = 3 has collapsed (KL 0.0003 nats): the curve marks it, the caption says why."""
-    at = _run("digits")
+def test_the_animation_says_how_far_a_sample_moves_between_rungs():
+    """The second caption's number is the largest median move of a test image's mu between
+    neighbouring KL rungs, recomputed here from the shipped weights (codes scaled to RMS 1)."""
+    at = _run(section=STEPS)
+    ds = load_dataset("mnist")
+
+    def unit_codes(beta):
+        mu, _ = posteriors(load(ladder.stem("mnist", f"vae-kl-{beta:g}"))[0], ds.x_test)
+        return mu / np.sqrt((mu.astype(np.float64) ** 2).sum(1).mean())
+
+    mu = [unit_codes(b) for b in ladder.KL_BETAS]
+    moves = [np.median(np.linalg.norm(a - b, axis=1)) for a, b in zip(mu[:-1], mu[1:], strict=True)]
+    caption = at.caption[1].value
+    assert "one model walked through β" in caption
+    assert f"moves a median of at most {max(moves):.2f}" in caption
+
+
+def test_the_curves_mark_and_explain_the_collapsed_rung(on_collapsed_ladder):
+    """On a digits ladder whose beta = 3 VAE is a synthetic collapsed model (KL 0, codes' spread
+    0; tests/collapsed_ladder.py), the curve marks that rung and the caption says why."""
+    at = run_page(PAGE, state={"kl.section": SECTIONS[CURVES]}, query={"dataset": "digits"})
     chart = _charts(at)[0]
     notes = chart["layout"].get("annotations", [])
     assert [n["text"] for n in notes] == ["collapsed"]
     assert chart["data"][0]["x"][notes[0]["x"]] == "3"  # the category at the annotation's index
+    test = json.loads((on_collapsed_ladder / "digits" / "vae-kl-3.json").read_text())["test"]
     caption = at.caption[0].value
-    assert "β = 3 the model has collapsed" in caption and "no longer depend on x" in caption
+    assert f"At β = 3 the model has collapsed (KL {test['kl']:.4f} nats per image)" in caption
+    assert "no longer depend on x" in caption
+    assert f"its coverage falls to {test['coverage_1']:.0%} (one unit circle alone: 39%)" in caption
+    assert "though the model has not collapsed" not in caption  # one sentence: the collapse
+
+
+def test_the_shipped_digits_curves_mark_the_collapsed_rung():
+    """The shipped digits beta = 3 VAE kept 0.19 nats of KL: its decoder no longer tells one
+    digit from another (the judge reads decode(mu(x)) as x's digit at chance). The curve marks
+    it, and the caption gives the JSON's figures."""
+    at = _run("digits")
+    chart = _charts(at)[0]
+    notes = chart["layout"].get("annotations", [])
+    assert [n["text"] for n in notes] == ["collapsed"]
+    assert chart["data"][0]["x"][notes[0]["x"]] == "3"
+    three = json.loads((ladder.MODELS_DIR / "digits" / "vae-kl-3.json").read_text())
+    assert three["judge"]["agreement"] < 0.2  # the judge's view: chance is 0.1
+    caption = at.caption[0].value
+    assert f"At β = 3 the model has collapsed (KL {three['test']['kl']:.4f} nats" in caption
+    assert f"its coverage falls to {three['test']['coverage_1']:.0%}" in caption
 
 
 def test_a_ladder_without_collapse_marks_and_says_nothing():

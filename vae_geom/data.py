@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATASETS = ("mnist", "digits", "shapes")
+DATASETS = ("mnist", "fashion", "digits", "shapes")
 SPLITS = ("test", "all")  # the samples the Explorer can draw
 TRAIN = "train"  # the samples the models were trained on: where the decoder learned (holes)
 SPLIT_SEED = 0  # the train/test split never changes: shipped metrics depend on it

@@ -36,7 +36,7 @@ def ladder_curves(rows: list[dict]) -> go.Figure:
             )
         )
     for i, r in enumerate(rows):
-        if collapse.collapsed(r["kl"], r["code_spread"]):
+        if collapse.collapsed(r["kl"]):
             # on a category axis an annotation's x is the category's index: the label "3" would
             # be read as index 3, the rung beta = 1 (seen in a browser)
             fig.add_annotation(  # its label up and to the left: the last rung is at the edge
@@ -219,6 +219,7 @@ def ladder_animation(
     labels: np.ndarray,
     label_name: str = "label",
     between: int = LADDER_BETWEEN,
+    class_names: tuple[str, ...] = (),
 ) -> go.Figure:
     """The KL ladder as one animation that morphs from rung to rung, with play, pause and a
     slider of the trained rungs.
@@ -233,7 +234,9 @@ def ladder_animation(
     classes = np.unique(labels)
     sels = [labels == c for c in classes]
     frames = ladder_frames(rungs, between)
-    fig = latent_figure(*rungs[-1][1:], labels, label_name=label_name, keep_empty=True)
+    fig = latent_figure(
+        *rungs[-1][1:], labels, label_name=label_name, keep_empty=True, class_names=class_names
+    )
     # the traces a frame moves, found by kind: each class's ellipses and mu markers, in class
     # order, and the edge markers latent_figure(keep_empty=True) draws last
     ellipse_at = [i for i, t in enumerate(fig.data) if t.type == "scatter" and t.fill == "toself"]

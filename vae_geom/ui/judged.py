@@ -77,6 +77,20 @@ def _prior(
     return judge.judge_prior(_m, _j)
 
 
+def ae_codes_note(meta: dict, spread: float) -> str:
+    """The AE plane's caption on where its codes are, worded from the shipped record: the AE of
+    the ladder went on training from the beta = 1 VAE, so the same images keep their places."""
+    move = meta.get("median_move_from_parent")
+    text = f"The AE's codes have an RMS radius of {spread:.2f} (samples of the prior: 1.41)."
+    if move is None or meta.get("continued_from") != "vae-kl-1":
+        return text
+    return (
+        f"{text} The same images as on the right, now as points: this AE went on training from "
+        f"the β = 1 VAE with the noise and the KL switched off, and a test image's code moved a "
+        f"median {move:.2f} (codes scaled to RMS radius 1)."
+    )
+
+
 def pick_note(pick: tuple[np.ndarray, float] | None, j: judge.Judge | None) -> str:
     """The AE plane's caption on the judge's pick (empty without a judge). A hole is chosen by
     what the decoder makes of it, not by where codes are missing: inside the prior's disc the

@@ -17,6 +17,7 @@ from vae_geom.ui.literal import literal
 
 DATASET_LABELS = {
     "mnist": "MNIST digits (5,000 real, 28×28)",
+    "fashion": "Fashion-MNIST (25,000 clothes, 28×28)",
     "digits": "scikit-learn digits (1,797, 8×8)",
     "shapes": "Bars (angle × length, 28×28)",
 }

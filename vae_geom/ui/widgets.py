@@ -142,4 +142,6 @@ def ladder_animation(dataset_name: str):
         if s.regulariser == "kl"
     ]
     ds = dataset(dataset_name)
-    return coverage.ladder_animation(rungs, ds.y_test, label_name=ds.label_name)
+    return coverage.ladder_animation(
+        rungs, ds.y_test, label_name=ds.label_name, class_names=ds.class_names
+    )
