@@ -13,7 +13,7 @@ st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕",
 dataset_name, _ = ui.sidebar()
 ds = ui.dataset(dataset_name)
 ae, ae_meta = ui.load_or_stop(dataset_name, "ae")
-vae, _ = ui.load_or_stop(dataset_name, "vae-kl-1")
+vae, vae_meta = ui.load_or_stop(dataset_name, "vae-kl-1")
 mu_ae, sigma_ae = ui.sample_posteriors(dataset_name, "ae")
 mu_vae, sigma_vae = ui.sample_posteriors(dataset_name, "vae-kl-1")
 judge, no_judge = ui.judge_or_none(dataset_name)
@@ -70,8 +70,10 @@ with right:
         config=plane.CLICK_CONFIG,
     )
     st.caption(
-        "The VAE's ellipses overlap and tile the prior's disc: nearby z decode to similar images. "
-        + plane.outside_note(mu_vae, limit)
+        f"The VAE's codes are areas: together its 1σ ellipses cover "
+        f"{vae_meta['test']['coverage_1']:.0%} of the prior's mass and its 2σ ellipses "
+        f"{vae_meta['test']['coverage_2']:.0%} (the AE's points: none). Where they overlap, "
+        "nearby z decode to similar images. " + plane.outside_note(mu_vae, limit)
     )
 ui.click_listener(["pv_ae", "pv_vae"], z_key="points.z", fragment="points_decoder")
 

@@ -150,13 +150,13 @@ def _samples_chart_holes(at: AppTest) -> int:
 
 def test_holes_are_judged_by_the_training_posteriors():
     """Issue 13: the decoder learned from the training split, so a prior sample is in a hole only
-    outside every training sample's 2-sigma ellipse, whatever the plane draws. Seed 4's 16 draws
-    include 4 outside every test ellipse but none outside the training ones."""
+    outside every training sample's 2-sigma ellipse, whatever the plane draws. Seed 21's 16 draws
+    include 7 outside every test ellipse but none outside the training ones."""
     at = _run()
     at.segmented_control(key="generate.n").set_value(16)
-    at.number_input(key="generate.seed").set_value(4).run()
+    at.number_input(key="generate.seed").set_value(21).run()
     assert not at.exception
-    z = np.random.default_rng(4).standard_normal((16, 2))
+    z = np.random.default_rng(21).standard_normal((16, 2))
     mu_test, sigma_test = posteriors(_model(), load_dataset("mnist").x_test)
     assert (~geometry.covered(z, mu_test, sigma_test, k=2.0)).sum() > 0  # holes of the test set
     holes = int((~_covered_by_training(z)).sum())
@@ -169,7 +169,7 @@ def test_holes_are_judged_by_the_training_posteriors():
 
 
 def test_a_path_is_in_a_hole_only_outside_the_training_ellipses():
-    z = (-2.51, -0.49)  # inside training ellipses only (no test ellipse holds it)
+    z = (1.09, 2.25)  # inside training ellipses only (no test ellipse holds it)
     at = _run({"generate.a": z, "generate.b": z}, section=PATH)
     at.slider(key="generate.steps").set_value(5).run()
     assert not at.exception

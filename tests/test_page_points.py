@@ -99,7 +99,7 @@ def test_sampling_the_prior_shows_the_judges_numbers():
 
 def test_the_vae_is_judged_by_its_training_ellipses():
     """Issue 13: a z that only training posteriors cover is no hole for the VAE's decoder."""
-    z = (-2.51, -0.49)
+    z = (1.09, 2.25)
     ds = load_dataset("mnist")
     assert _inside_2sigma(z, *posteriors(_model("vae-kl-1"), ds.x_test)) == 0
     n = _inside_2sigma(z, *posteriors(_model("vae-kl-1"), ds.x_train))
@@ -110,3 +110,26 @@ def test_the_vae_is_judged_by_its_training_ellipses():
     assert not at.exception
     caption = at.get("image")[1].proto.imgs[0].caption
     assert caption == f"VAE decoder(z) — z is inside {n:,} training samples' 2σ ellipses"
+
+
+def test_the_captions_quote_the_records_coverage_and_the_aes_move():
+    """What the planes' captions say is the shipped records' and the weights': the VAE's 1σ/2σ
+    coverage, the AE's RMS radius and how far a test image moved from the VAE to the AE."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["dataset"] = "mnist"
+    at.run()
+    assert not at.exception
+    vae = checkpoints.read_meta(ladder.stem("mnist", "vae-kl-1"))["test"]
+    (vae_caption,) = [c.value for c in at.caption if c.value.startswith("The VAE's codes")]
+    assert f"1σ ellipses cover {vae['coverage_1']:.0%} of the prior's mass" in vae_caption
+    assert f"2σ ellipses {vae['coverage_2']:.0%}" in vae_caption
+    ds = load_dataset("mnist")
+    mu_ae = posteriors(checkpoints.load(ladder.stem("mnist", "ae"))[0], ds.x_test)[0]
+    mu_vae = posteriors(checkpoints.load(ladder.stem("mnist", "vae-kl-1"))[0], ds.x_test)[0]
+    unit = [m / np.sqrt((m.astype(np.float64) ** 2).sum(1).mean()) for m in (mu_vae, mu_ae)]
+    move = np.median(np.linalg.norm(unit[0] - unit[1], axis=1))
+    (ae_caption,) = [c.value for c in at.caption if c.value.startswith("The AE's codes")]
+    assert f"moved a median {move:.2f}" in ae_caption
+    assert f"RMS radius of {np.sqrt((mu_ae.astype(np.float64) ** 2).sum(1).mean()):.2f}" in (
+        ae_caption
+    )

@@ -73,7 +73,14 @@ def rate_distortion(rows: list[dict]) -> go.Figure:
         margin=dict(l=40, r=10, t=30, b=40),
         title="Reconstruction resists: less KL, sharper codes",
     )
-    fig.update_xaxes(title="KL(q(z|x) ‖ p(z)) per image (nats, log scale)", type="log")
+    # plotly's own log ticks label 0.2 and 2 alike ("2"): name the values outright
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    fig.update_xaxes(
+        title="KL(q(z|x) ‖ p(z)) per image (nats, log scale)",
+        type="log",
+        tickvals=ticks,
+        ticktext=[f"{t:g}" for t in ticks],
+    )
     fig.update_yaxes(title="reconstruction −log p(x|z) (nats)")
     return fig
 
