@@ -71,7 +71,11 @@ def ladder_section() -> None:
     st.caption(
         "The μ of every test image, per model. Spread is the RMS radius ‖μ‖ (1.41 for codes "
         "drawn from N(0, I)): the measures ignore size, so an AE's vast cloud can still be a "
-        "'disc'."
+        "'disc'. The shipped AE went on training from the β = 1 VAE (so that every page shows "
+        "the same images in the same places), and its codes kept the VAE's shape: nothing in an "
+        "AE's loss pushes codes apart, and nothing pulls them together either. An AE trained from "
+        "scratch puts its codes wherever its first steps sent them: train one on **Train your "
+        "own** (kind AE) and open it here to see which shape it finds."
     )
 
 

@@ -307,8 +307,9 @@ def test_a_stopped_run_saves_the_whole_record(user_dir, monkeypatch):
     model, meta = checkpoints.load(user_models.stem("digits", "me:stopped", me))
     assert set(meta) == {
         *("format_version", "model", "name", "dataset", "kind", "train", "train_seconds"),
-        *("epochs_run", "final_train", "test", "code_version"),
+        *("epochs_run", "final_train", "best_epoch", "test", "code_version"),
     }
+    assert meta["best_epoch"] is None  # a student's run holds nothing out: its last epoch stays
     chosen = training.TrainConfig(regulariser="simple", beta=0.3, epochs=10, seed=7)
     assert meta["train"] == chosen.to_dict()  # beta, seed, regulariser; the planned epochs
     assert (meta["name"], meta["dataset"], meta["kind"]) == ("me:stopped", "digits", "vae")
