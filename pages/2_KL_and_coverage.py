@@ -42,6 +42,15 @@ def curves_section() -> None:
     )
 
 
+def _subset_note(n: int) -> str:
+    if n <= coverage.ANIMATION_MAX:
+        return ""
+    return (
+        f" To keep every frame light it draws {coverage.ANIMATION_MAX:,} of the {n:,} test "
+        "images, picked at random (the same ones at every rung)."
+    )
+
+
 def steps_section() -> None:
     ui.ladder_or_stop(dataset_name)  # a bad checkpoint: a clear message, not a traceback
     st.markdown("**Watch the ellipses morph** as β goes from off to 3.")
@@ -55,7 +64,7 @@ def steps_section() -> None:
         r"geometrically, $\mu_t = (1-t)\,\mu_a + t\,\mu_b$ and "
         r"$\sigma_t = \sigma_a^{1-t}\,\sigma_b^{\,t}$, so you can follow a sample as β grows. The "
         "plane's title says whether you see a trained rung or an interpolation. The animation "
-        "runs in your browser."
+        "runs in your browser." + _subset_note(len(ui.dataset(dataset_name).y_test))
     )
     move = ladder.largest_kl_move(dataset_name)
     if move is not None:

@@ -208,3 +208,13 @@ def test_the_ladder_animation_morphs_between_the_trained_rungs(rng):
     for i, d in zip(last["traces"], last["data"], strict=True):
         np.testing.assert_array_equal(array(data[i]["x"]), array(d["x"]))
     assert fig["layout"]["title"]["text"] == "β = 3 (trained rung)"
+
+
+def test_the_animation_draws_at_most_its_cap_of_samples_the_same_each_time():
+    from vae_geom.figures import coverage
+
+    np.testing.assert_array_equal(coverage.animation_subset(10, cap=20), np.arange(10))
+    keep = coverage.animation_subset(5_000)
+    assert len(keep) == coverage.ANIMATION_MAX == len(np.unique(keep))
+    assert (np.diff(keep) > 0).all() and keep.max() < 5_000
+    np.testing.assert_array_equal(keep, coverage.animation_subset(5_000))

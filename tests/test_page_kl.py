@@ -149,3 +149,22 @@ def test_a_ladder_without_collapse_marks_and_says_nothing():
     at = _run("mnist")
     assert not _charts(at)[0]["layout"].get("annotations")
     assert "collapsed" not in at.caption[0].value
+
+
+def test_a_large_test_set_is_animated_through_a_fixed_subset_and_the_caption_says_so():
+    """Fashion-MNIST has 5,000 test images: the animation draws 1,000 of them, the same at every
+    rung, and says so; its beta = 1 frame holds those images' own codes."""
+    at = _run("fashion", section=STEPS)
+    (anim,) = _charts(at)
+    frames, between = anim["frames"], coverage.LADDER_BETWEEN
+    ds = load_dataset("fashion")
+    keep = coverage.animation_subset(len(ds.y_test))
+    mu, _ = posteriors(load(ladder.stem("fashion", "vae-kl-1"))[0], ds.x_test[keep])
+    frame, classes = frames[3 * (between + 1)], np.unique(ds.y_test)
+    shown = sum(len(array(frame["data"][len(classes) + j]["x"])) for j in range(len(classes)))
+    assert shown == coverage.ANIMATION_MAX == len(mu)
+    c = classes[0]
+    np.testing.assert_array_equal(
+        array(frame["data"][len(classes)]["x"]), mu[ds.y_test[keep] == c, 0]
+    )
+    assert "draws 1,000 of the 5,000 test images, picked at random" in at.caption[0].value

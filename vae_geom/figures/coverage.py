@@ -221,6 +221,17 @@ def ladder_frames(
     return frames
 
 
+ANIMATION_MAX = 1_000  # samples per frame: 21 frames of 5,000 ellipses would be ~17 MB of JSON
+
+
+def animation_subset(n: int, cap: int = ANIMATION_MAX, seed: int = 0) -> np.ndarray:
+    """Indices of the samples the animation draws: all n, or `cap` of them picked at random
+    (the same ones every time), in their original order."""
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).permutation(n)[:cap])
+
+
 def ladder_animation(
     rungs: list[tuple[float, np.ndarray, np.ndarray]],
     labels: np.ndarray,

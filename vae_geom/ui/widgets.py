@@ -136,12 +136,13 @@ def ladder_animation(dataset_name: str):
     (cached per dataset)."""
     from vae_geom.figures import coverage
 
+    ds = dataset(dataset_name)
+    keep = coverage.animation_subset(len(ds.y_test))  # the same samples in every rung
     rungs = [
-        (s.beta, *sample_posteriors(dataset_name, s.name))
+        (s.beta, *(a[keep] for a in sample_posteriors(dataset_name, s.name)))
         for s in ladder.SPECS
         if s.regulariser == "kl"
     ]
-    ds = dataset(dataset_name)
     return coverage.ladder_animation(
-        rungs, ds.y_test, label_name=ds.label_name, class_names=ds.class_names
+        rungs, ds.y_test[keep], label_name=ds.label_name, class_names=ds.class_names
     )
