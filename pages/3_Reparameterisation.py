@@ -14,6 +14,8 @@ dataset_name, model_name = ui.sidebar()
 model, meta = ui.load_or_stop(dataset_name, model_name)
 ds = ui.dataset(dataset_name)
 mu, sigma = ui.sample_posteriors(dataset_name, model_name)
+# open on a sample the model reconstructs as itself (the judge's reading), not on a failure
+st.session_state.setdefault("reparam.index", ui.recognised_sample(dataset_name, model_name))
 if (clicked := st.session_state.pop("reparam.z", None)) is not None:  # a click picks the nearest μ
     st.session_state["reparam.index"] = int(probe.nearest_codes(clicked, mu, 1)[0][0])
 

@@ -185,3 +185,25 @@ def test_the_shipped_judges_load_and_match_their_records(name):
     ds, j = load_dataset(name), judge.load_judge(judge.judge_stem(name))
     labels, _ = j.judge(ds.x_test)
     assert np.mean(labels == ds.y_test) == pytest.approx(j.accuracy)
+
+
+def test_first_recognised_is_the_first_sample_the_judge_reads_as_itself():
+    """On the collapsed digits beta = 3 VAE (its decodes are one blurred digit) most samples
+    fail: put three failures before one success and the success's index, 3, is returned; with
+    only failures, 0."""
+    import numpy as np
+
+    from vae_geom import checkpoints, judge, ladder
+    from vae_geom.data import load_dataset
+    from vae_geom.models import decode_images, posteriors
+
+    ds = load_dataset("digits")
+    j = judge.load_judge(judge.judge_stem("digits"))
+    model, _ = checkpoints.load(ladder.stem("digits", "vae-kl-3"))
+    labels, top = j.judge(decode_images(model, posteriors(model, ds.x_test)[0]))
+    ok = (labels == ds.y_test) & (top >= j.tau)
+    order = np.concatenate([np.flatnonzero(~ok)[:3], np.flatnonzero(ok)[:1]])
+    assert len(order) == 4
+    assert judge.first_recognised(model, ds.x_test[order], ds.y_test[order], j) == 3
+    fails = np.flatnonzero(~ok)[:5]
+    assert judge.first_recognised(model, ds.x_test[fails], ds.y_test[fails], j) == 0

@@ -57,3 +57,24 @@ def test_the_ae_gets_a_clear_notice():
     at.selectbox(key="sidebar.model").set_value("ae").run()
     assert not at.exception
     assert "σ ≡ 0" in at.warning[0].value
+
+
+def test_the_page_opens_on_a_sample_the_model_reconstructs_as_itself():
+    """Issue 13: the default sample is one whose reconstruction decode(mu(x)) a classifier that
+    never saw the model (fitted here on the training pixels) reads as x's own digit."""
+    from sklearn.linear_model import LogisticRegression
+
+    from vae_geom import checkpoints, ladder
+    from vae_geom.data import load_dataset
+    from vae_geom.models import decode_images, posteriors
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    i = at.number_input(key="reparam.index").value
+    ds = load_dataset("mnist")
+    model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
+    mu, _ = posteriors(model, ds.x_test[i : i + 1])
+    clf = LogisticRegression(max_iter=2000).fit(ds.x_train, ds.y_train)
+    assert clf.predict(decode_images(model, mu))[0] == ds.y_test[i]
+    assert f"Sample #{i} (digit {ds.y_test[i]})" in " ".join(c.value for c in at.caption)

@@ -112,6 +112,16 @@ def knn_accuracy(mu_train, y_train, mu_test, y_test, k: int = KNN_K) -> float:
     return float(knn.score(mu_test, y_test))
 
 
+def first_recognised(model: VAE, x: np.ndarray, y: np.ndarray, judge: Judge) -> int:
+    """The first sample whose reconstruction decode(mu(x)) the judge reads as x's own class, and
+    surely (top probability >= tau): a page's default sample, so that what it shows first is a
+    model doing its job. 0 if there is none."""
+    mu, _ = posteriors(model, x)
+    labels, top = judge.judge(decode_images(model, mu))
+    good = np.flatnonzero((labels == y) & (top >= judge.tau))
+    return int(good[0]) if len(good) else 0
+
+
 def judge_scores(
     model: VAE, ds, judge: Judge, m: int = PRIOR_SAMPLES, seed: int = PRIOR_SEED
 ) -> dict:

@@ -19,7 +19,13 @@ last-good copies; encoded arrays are cached with `st.cache_data`, keyed by the c
 from __future__ import annotations
 
 from vae_geom.ui.decoded import click_listener, decoded_pair, decoded_view
-from vae_geom.ui.judged import ae_codes_note, judge_or_none, judged_prior, pick_note
+from vae_geom.ui.judged import (
+    ae_codes_note,
+    judge_or_none,
+    judged_prior,
+    pick_note,
+    recognised_sample,
+)
 from vae_geom.ui.judged import worst_z as judge_worst_z
 from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import (
@@ -75,6 +81,7 @@ __all__ = [
     "model_label",
     "pick_note",
     "ae_codes_note",
+    "recognised_sample",
     "replay_view",
     "sample_posteriors",
     "samples",

@@ -32,6 +32,23 @@ def _judge(stem: str, version: tuple) -> judge.Judge:
     return judge.load_judge(stem)
 
 
+def recognised_sample(dataset_name: str, model_name: str) -> int:
+    """The test sample a page opens on: the first the judge reads as its own class once
+    reconstructed (0 without a judge)."""
+    j, _ = judge_or_none(dataset_name)
+    if j is None:
+        return 0
+    m, _, version, _ = _current(dataset_name, model_name)
+    return _recognised(dataset_name, str(_stem(dataset_name, model_name)), version, m, j)
+
+
+# keyed like the encodings: by the checkpoint's path and file version, never by a model's name
+@st.cache_data(show_spinner=False, max_entries=64)
+def _recognised(dataset_name: str, stem: str, version: tuple, _m: VAE, _j: judge.Judge) -> int:
+    ds = dataset(dataset_name)
+    return judge.first_recognised(_m, ds.x_test, ds.y_test, _j)
+
+
 def scores(dataset_name: str, model_name: str, j: judge.Judge) -> dict:
     """judge.judge_scores of a model: agreement, knn_mu, prior_real, prior_class_tv."""
     m, key = _model(dataset_name, model_name)
