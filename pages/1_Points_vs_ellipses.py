@@ -100,3 +100,11 @@ if judge is None:
     st.info(f"No judge for this dataset, so nothing is judged here. {ui.literal(no_judge, None)}")
 else:
     ui.judged_prior(dataset_name, ds, judge, {"AE": "ae", "β = 1 VAE": "vae-kl-1"})
+    if ae_meta.get("continued_from") == "vae-kl-1":
+        st.caption(
+            "Why the AE does so well here: this AE went on training from the β = 1 VAE (so that "
+            "both planes show the same images in the same places), and it kept the VAE's code "
+            "space, already shaped like the prior. Nothing in an AE's own loss would put its codes "
+            "there: an AE trained from scratch on **Train your own** need not land anywhere near "
+            "N(0, I)."
+        )

@@ -133,3 +133,6 @@ def test_the_captions_quote_the_records_coverage_and_the_aes_move():
     assert f"RMS radius of {np.sqrt((mu_ae.astype(np.float64) ** 2).sum(1).mean()):.2f}" in (
         ae_caption
     )
+    assert any(
+        "this AE went on training from the β = 1 VAE" in c.value for c in at.caption
+    )  # the judged section says why the AE's samples fare as well as the VAE's
