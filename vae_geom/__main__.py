@@ -17,19 +17,24 @@ from vae_geom.objectives import REGULARISERS
 from vae_geom.training import TrainConfig
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae_geom", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    ladder = sub.add_parser("train-ladder", help="retrain every shipped model from scratch")
-    ladder.add_argument(
+def _shipped_options(command: argparse.ArgumentParser) -> None:
+    """--dataset and --out of the commands that write the shipped assets."""
+    command.add_argument(
         "--dataset",
         action="append",
         choices=DATASETS,
         help="only this dataset (repeatable); default: all",
     )
-    ladder.add_argument(
+    command.add_argument(
         "--out", type=Path, default=None, help="write here instead of the shipped assets/models"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vae_geom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ladder = sub.add_parser("train-ladder", help="retrain every shipped model")
+    _shipped_options(ladder)
     ladder.add_argument(
         "--epochs",
         type=int,
@@ -40,15 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     judges = sub.add_parser(
         "fit-judges", help="fit and save each dataset's judge (a pixel classifier of decodes)"
     )
-    judges.add_argument(
-        "--dataset",
-        action="append",
-        choices=DATASETS,
-        help="only this dataset (repeatable); default: all",
-    )
-    judges.add_argument(
-        "--out", type=Path, default=None, help="write here instead of the shipped assets/models"
-    )
+    _shipped_options(judges)
     train = sub.add_parser("train", help="train one model and save it to the user models folder")
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", choices=DATASETS, help="a built-in dataset")
