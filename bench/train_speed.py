@@ -1,4 +1,4 @@
-"""Time to train the beta = 1 MNIST VAE to its shipped test ELBO: vae_geom.fit vs a plain loop.
+"""Time to train the beta = 1 MNIST VAE to a fixed test ELBO: vae_geom.fit vs a plain loop.
 
 The plain loop is the usual way (pytorch/examples vae/main.py): a DataLoader over a TensorDataset,
 batch 128, shuffled, Adam at 1e-3. Both train the same network from the same initial weights and
@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from vae_geom import checkpoints, ladder
+from vae_geom import ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import ModelConfig, make_model
 from vae_geom.objectives import kl_divergence, recon_bernoulli
@@ -43,6 +43,9 @@ class Clock:
 
     def elapsed(self):
         return time.perf_counter() - self.start - self.paused
+
+
+PLAIN_RECIPE_ELBO = -159.35  # nats: the beta = 1 VAE of the ladder before issue 13
 
 
 def run_ours(ds, target, max_epochs):
@@ -89,8 +92,12 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     ds = load_dataset("mnist")
-    target = checkpoints.read_meta(ladder.stem("mnist", "vae-kl-1"))["test"]["elbo"]
-    ours_epochs = min(args.max_epochs, ladder.RECIPES["mnist"].epochs)
+    # The target is the test ELBO of the beta = 1 VAE trained by this recipe (no validation, no
+    # input dropout, 80 epochs): the ladder shipped until issue 13. The shipped ladder now trains
+    # with input dropout for 300 epochs (-146.3), which no plain loop reaches: that would make
+    # this a comparison of recipes, not of training loops.
+    target = PLAIN_RECIPE_ELBO
+    ours_epochs = args.max_epochs
     runs = {"ours": [], "plain": []}
     for r in range(args.repeats):
         for side in ("ours", "plain") if r % 2 == 0 else ("plain", "ours"):
