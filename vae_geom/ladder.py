@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae_geom import checkpoints
+from vae_geom import checkpoints, geometry
 from vae_geom.data import DATASETS, load_dataset
 from vae_geom.judge import (
     Judge,
@@ -168,7 +168,7 @@ def median_move(mu_a: np.ndarray, mu_b: np.ndarray) -> float:
 
     def unit(mu):
         mu = np.asarray(mu, dtype=np.float64)
-        return mu / max(float(np.sqrt((mu**2).sum(1).mean())), 1e-12)
+        return mu / max(geometry.code_spread(mu), 1e-12)
 
     return float(np.median(np.linalg.norm(unit(mu_a) - unit(mu_b), axis=1)))
 
@@ -195,16 +195,16 @@ def train_ladder(
         ds = load_dataset(name)
         judge = _judge(ds, root)
         trained: dict[str, VAE] = {}
+        codes: dict[str, np.ndarray] = {}  # each rung's test mu, encoded once
         for spec in training_order():
             parent_name = PARENT.get(spec.name)
             parent = trained.get(parent_name) if parent_name else None
             model, meta = train_rung(ds, spec, spec.ladder_config(RECIPES[name], epochs), parent)
             trained[spec.name] = model
+            codes[spec.name] = posteriors(model, ds.x_test)[0]
             meta["continued_from"] = parent_name
             if parent is not None:
-                meta["median_move_from_parent"] = median_move(
-                    posteriors(parent, ds.x_test)[0], posteriors(model, ds.x_test)[0]
-                )
+                meta["median_move_from_parent"] = median_move(codes[parent_name], codes[spec.name])
             meta["judge"] = judge_scores(model, ds, judge)
             checkpoints.save(model, stem(name, spec.name, root), meta)
             written.append(stem(name, spec.name, root))

@@ -38,8 +38,8 @@ def recognised_sample(dataset_name: str, model_name: str) -> int:
     j, _ = judge_or_none(dataset_name)
     if j is None:
         return 0
-    m, _, version, _ = _current(dataset_name, model_name)
-    return _recognised(dataset_name, str(_stem(dataset_name, model_name)), version, m, j)
+    m, key = _model(dataset_name, model_name)
+    return _recognised(dataset_name, *key, m, j)
 
 
 # keyed like the encodings: by the checkpoint's path and file version, never by a model's name
