@@ -57,5 +57,9 @@ def test_an_open_session_recovers_its_view_after_a_server_restart():
             assert "β = 0.3" in page.inner_text(".st-key-explorer-ladder")  # the same model
             assert "model=vae-kl-0.3" in page.url
             page.wait_for_selector('[data-testid="stDialog"]', state="hidden", timeout=30_000)
+            # the reconnected page may redraw the plane once more after the dialog closes: click
+            # the chart that carries the listener (a CI run once clicked one it had replaced)
+            wait_for_app(page)
+            wait_for_listener(page)
             click_plane(page, (-Z[0], -Z[1]))  # and it answers clicks again
             page.wait_for_function(SHOWS_Z, arg=[-Z[0], -Z[1]], timeout=30_000)
