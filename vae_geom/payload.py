@@ -7,20 +7,26 @@ One container for both:
     n bytes                the header: UTF-8 JSON, padded with spaces so the arrays start 8-aligned
     the arrays             little-endian, row-major, each at its "offset" (from the buffer's start)
 
-The header says {"format": FORMAT, "kind": "decoder" | "posteriors", "dtype": ...,
-"arrays": [{"name", "shape", "offset"}, ...]}. A decoder's arrays are the Linear layers in order,
-"W0", "b0", "W1", ... with W as torch holds it (out × in: y = W x + b); ReLU between layers and the
-sigmoid at the end are implied (models.mlp, models.decode_images). The weights go as float32 by
-default: float16 halves the bytes but, measured on the MNIST β = 1 decoder at 300 z, moves pixels
-by up to 1.1e-3 near the codes and 5.9e-3 (1.5 grey levels) at |z| ≈ 10, past the 1e-3 the
-browser's plane must stay within (tests/test_browser_parity.py); no single layer can go float16
-without passing 1e-3 somewhere. Posteriors are "mu" and "sigma", each (n, 2) float32.
+The header says {"format": FORMAT, "kind": "decoder" | "posteriors" | "plane", "dtype": ...,
+"arrays": [{"name", "shape", "offset"}, ...]}; an array entry may name its own "dtype" (uint8
+images, int16 labels) and "encoding": "deflate" (zlib-compressed bytes of "nbytes" length, which the
+browser inflates with its built-in DecompressionStream).
+
+A decoder's arrays are the Linear layers in order, "W0", "b0", "W1", ... with W as torch holds it
+(out × in: y = W x + b); ReLU between layers and the sigmoid at the end are implied (models.mlp,
+models.decode_images). The weights go as float32 by default: float16 halves the bytes but, measured
+on the MNIST β = 1 decoder at 300 z, moves pixels by up to 1.1e-3 near the codes and 5.9e-3 (1.5
+grey levels) at |z| ≈ 10, past the 1e-3 the browser's plane must stay within
+(tests/test_browser_parity.py); no single layer can go float16 without passing 1e-3 somewhere.
+Posteriors are "mu" and "sigma", each (n, 2) float32.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
+import zlib
 
 import numpy as np
 from torch import nn
@@ -29,7 +35,12 @@ from vae_geom import uploads
 from vae_geom.models import MAX_HIDDEN_LAYERS, MAX_WIDTH, VAE
 
 FORMAT = "vae-geom-payload/1"
-DTYPES = {"float16": "<f2", "float32": "<f4"}
+DTYPES = {"float16": "<f2", "float32": "<f4", "uint8": "u1", "int16": "<i2"}
+WEIGHT_DTYPES = ("float16", "float32")
+# Training images go to the browser (for the hover's thumbnails and blend) only up to this many
+# compressed bytes: MNIST's 4,000 are 0.65 MB deflated; Fashion's 20,000 would be 8.7 MB, more than
+# a whole class should download per student, so there the pinned z's panel (server) shows them.
+IMAGES_MAX_BYTES = 1_500_000
 ALIGN = 8  # every array starts on a multiple of 8 bytes, so the browser can view it in place
 MAX_POSTERIORS = uploads.LIMITS.max_samples  # a training split holds at most this many
 MAX_PIXELS = uploads.LIMITS.max_features
@@ -42,8 +53,12 @@ class PayloadError(ValueError):
 def decoder_payload(model: VAE, dtype: str = "float32") -> bytes:
     """The decoder's Linear layers as one payload (MNIST's 234,896 numbers: 0.94 MB as float32,
     0.47 MB as float16)."""
-    if dtype not in DTYPES:
-        raise PayloadError(f"dtype must be one of {tuple(DTYPES)}, got {dtype!r}.")
+    return _pack("decoder", dtype, _decoder_arrays(model, dtype))
+
+
+def _decoder_arrays(model: VAE, dtype: str) -> list[tuple[str, np.ndarray]]:
+    if dtype not in WEIGHT_DTYPES:
+        raise PayloadError(f"dtype must be one of {WEIGHT_DTYPES}, got {dtype!r}.")
     linears = [m for m in model.decoder if isinstance(m, nn.Linear)]
     widths = [linears[0].in_features, *(m.out_features for m in linears)] if linears else []
     # The same bounds vae_geom.checkpoints puts on a model from outside, checked again here
@@ -58,11 +73,15 @@ def decoder_payload(model: VAE, dtype: str = "float32") -> bytes:
     for i, m in enumerate(linears):
         arrays.append((f"W{i}", m.weight.detach().cpu().numpy()))  # (out, in)
         arrays.append((f"b{i}", m.bias.detach().cpu().numpy()))  # (out,)
-    return _pack("decoder", dtype, arrays)
+    return arrays
 
 
 def posteriors_payload(mu, sigma) -> bytes:
     """The posteriors (each (n, 2)) as float32: 32 kB per 1,000 samples."""
+    return _pack("posteriors", "float32", _posterior_arrays(mu, sigma))
+
+
+def _posterior_arrays(mu, sigma, prefix: str = "") -> list[tuple[str, np.ndarray]]:
     mu, sigma = np.asarray(mu), np.asarray(sigma)
     if mu.ndim != 2 or mu.shape[1:] != (2,) or sigma.shape != mu.shape:
         raise PayloadError(f"mu and sigma must be (n, 2) each; got {mu.shape}, {sigma.shape}.")
@@ -71,14 +90,68 @@ def posteriors_payload(mu, sigma) -> bytes:
     finite = np.isfinite(mu).all() and np.isfinite(sigma).all()
     if not finite or (sigma < 0).any():
         raise PayloadError("mu and sigma must be finite, with sigma >= 0.")
-    return _pack("posteriors", "float32", [("mu", mu), ("sigma", sigma)])
+    return [(f"{prefix}mu", mu), (f"{prefix}sigma", sigma)]
 
 
-def _pack(kind: str, dtype: str, arrays: list[tuple[str, np.ndarray]]) -> bytes:
-    """Header + arrays, as the module docstring lays them out."""
-    raw = [np.ascontiguousarray(a, dtype=DTYPES[dtype]) for _, a in arrays]
-    entries = [{"name": n, "shape": list(a.shape)} for (n, _), a in zip(arrays, raw, strict=True)]
+def plane_payload(
+    model: VAE,
+    train: tuple[np.ndarray, np.ndarray, np.ndarray],
+    shown: tuple[np.ndarray, np.ndarray, np.ndarray],
+    meta: dict,
+    dtype: str = "float32",
+) -> bytes:
+    """Everything the browser's plane needs for one model and one set of drawn samples, sent once.
+
+    train = (mu, sigma, images): the TRAINING posteriors and their images in [0, 1], shape (n, D),
+    against which the hover weighs z (as vae_geom.probe does on the server); the images go as
+    deflated uint8 (exact for 8-bit data) unless they exceed IMAGES_MAX_BYTES, and then not at all
+    (the header's meta says so: "images": false). shown = (mu, sigma, labels): what the plane
+    draws. meta: JSON the component reads as given (texts, colours, classes, view), plus "id",
+    a digest of the whole content, so the browser can tell a new model from a rerun's copy.
+    """
+    train_mu, train_sigma, images = train
+    mu, sigma, labels = shown
+    labels = np.asarray(labels)
+    if labels.shape != (len(np.asarray(mu)),) or (len(labels) and np.abs(labels).max() > 32767):
+        raise PayloadError("labels must be one small integer per drawn sample.")
+    images = np.asarray(images)
+    if images.shape[:1] != (len(np.asarray(train_mu)),) or images.ndim != 2:
+        raise PayloadError("one training image (a row of pixels) per training posterior.")
+    arrays = _decoder_arrays(model, dtype)
+    arrays += _posterior_arrays(train_mu, train_sigma, "train_")
+    arrays += _posterior_arrays(mu, sigma)
+    extra = [("labels", labels.astype(np.int16), "int16", None)]
+    pixels = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
+    deflated = zlib.compress(pixels.tobytes(), 6)
+    sent = len(deflated) <= IMAGES_MAX_BYTES
+    if sent:
+        extra.append(("train_images", pixels, "uint8", deflated))
+    meta = {**meta, "images": sent, "imageBytes": len(deflated)}
+    typed = [(n, a, dtype if n[0] in "Wb" else "float32", None) for n, a in arrays] + extra
+    blob = _pack("plane", dtype, typed, meta)
+    return blob
+
+
+def _pack(kind: str, dtype: str, arrays: list, meta: dict | None = None) -> bytes:
+    """Header + arrays, as the module docstring lays them out. `arrays` holds (name, array) in
+    `dtype`, or (name, array, its dtype, its deflated bytes or None)."""
+    arrays = [a if len(a) == 4 else (*a, dtype, None) for a in arrays]
+    raw, entries = [], []
+    for name, a, kind_dtype, deflated in arrays:
+        a = np.ascontiguousarray(a, dtype=DTYPES[kind_dtype])
+        entry = {"name": name, "shape": list(a.shape)}
+        if kind_dtype != dtype:
+            entry["dtype"] = kind_dtype
+        if deflated is not None:
+            entry.update(encoding="deflate", nbytes=len(deflated))
+        raw.append(a if deflated is None else np.frombuffer(deflated, np.uint8))
+        entries.append(entry)
     header = {"format": FORMAT, "kind": kind, "dtype": dtype, "arrays": entries}
+    if meta is not None:
+        digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+        for a in raw:
+            digest.update(a.tobytes())
+        header["meta"] = {**meta, "id": digest.hexdigest()[:16]}
     # The offsets depend on the header's length, which depends on the offsets' digits: make room
     # for a header whose offsets all have 12 digits, then lay the arrays out after that room.
     widest = json.dumps({**header, "arrays": [{**e, "offset": 10**11} for e in entries]})

@@ -16,7 +16,8 @@ function halfToFloat(h) {
 }
 
 // The container: uint32 header length, JSON header, then arrays at their byte offsets.
-// Returns the header and {name: {shape, data: Float32Array}}.
+// Returns the header and {name: {shape, data}}: Float32Array for float16/float32 arrays, the
+// matching typed array for uint8/int16. A "deflate" array is not read here (see parsePlane).
 function unpack(buffer, kind) {
   const view = new DataView(buffer);
   const n = view.getUint32(0, true);
@@ -25,31 +26,62 @@ function unpack(buffer, kind) {
     throw new Error(`not a ${kind} payload (${header.format}, ${header.kind})`);
   }
   const arrays = {};
-  for (const { name, shape, offset } of header.arrays) {
+  for (const entry of header.arrays) {
+    const { name, shape, offset } = entry;
     const size = shape.reduce((a, b) => a * b, 1);
+    const dtype = entry.dtype || header.dtype;
     let data;
-    if (header.dtype === "float32") {
+    if (entry.encoding === "deflate") {
+      data = new Uint8Array(buffer, offset, entry.nbytes); // inflated by parsePlane
+    } else if (dtype === "float32") {
       data = new Float32Array(buffer.slice(offset, offset + 4 * size)); // a copy: little-endian
-    } else if (header.dtype === "float16") {
+    } else if (dtype === "float16") {
       data = new Float32Array(size);
       for (let i = 0; i < size; i++) data[i] = halfToFloat(view.getUint16(offset + 2 * i, true));
+    } else if (dtype === "uint8") {
+      data = new Uint8Array(buffer.slice(offset, offset + size));
+    } else if (dtype === "int16") {
+      data = new Int16Array(buffer.slice(offset, offset + 2 * size));
     } else {
-      throw new Error(`unknown dtype ${header.dtype}`);
+      throw new Error(`unknown dtype ${dtype}`);
     }
-    arrays[name] = { shape, data };
+    arrays[name] = { shape, data, encoding: entry.encoding };
   }
   return { header, arrays };
 }
 
-// Decoder payload -> [{W, b, nIn, nOut}], the Linear layers in order (W: nOut × nIn, row-major).
-export function parsePayload(buffer) {
-  const { arrays } = unpack(buffer, "decoder");
+function layersOf(arrays) {
   const layers = [];
   for (let i = 0; `W${i}` in arrays; i++) {
     const [nOut, nIn] = arrays[`W${i}`].shape;
     layers.push({ W: arrays[`W${i}`].data, b: arrays[`b${i}`].data, nIn, nOut });
   }
   return layers;
+}
+
+// A plane payload (vae_geom.payload.plane_payload) -> {meta, layers, train: {n, mu, sigma,
+// images}, shown: {n, mu, sigma, labels}}. Async: deflated arrays are inflated by the browser's
+// own DecompressionStream. images is a Uint8Array (n × D, grey levels 0-255) or null.
+export async function parsePlane(buffer) {
+  const { header, arrays } = unpack(buffer, "plane");
+  for (const a of Object.values(arrays)) {
+    if (a.encoding !== "deflate") continue;
+    const stream = new Blob([a.data]).stream().pipeThrough(new DecompressionStream("deflate"));
+    a.data = new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  const meta = header.meta || {};
+  const images = arrays.train_images ? arrays.train_images.data : null;
+  return {
+    meta,
+    layers: layersOf(arrays),
+    train: { n: arrays.train_mu.shape[0], mu: arrays.train_mu.data, sigma: arrays.train_sigma.data, images },
+    shown: { n: arrays.mu.shape[0], mu: arrays.mu.data, sigma: arrays.sigma.data, labels: arrays.labels.data },
+  };
+}
+
+// Decoder payload -> [{W, b, nIn, nOut}], the Linear layers in order (W: nOut × nIn, row-major).
+export function parsePayload(buffer) {
+  return layersOf(unpack(buffer, "decoder").arrays);
 }
 
 // Posteriors payload -> {n, mu, sigma}, mu and sigma interleaved (z1, z2, z1, z2, ...).
@@ -131,4 +163,37 @@ export function topK(values, k) {
     if (top.length > k) top.pop();
   }
   return top;
+}
+
+// How many posteriors' k-sigma ellipses contain z (vae_geom.geometry.covered_by(...).sum()).
+export function coveredBy(z, mu, sigma, k) {
+  let count = 0;
+  for (let i = 0; i < mu.length / 2; i++) {
+    const s1 = sigma[2 * i], s2 = sigma[2 * i + 1];
+    if (!(s1 > 0 && s2 > 0)) continue;
+    const t1 = (z[0] - mu[2 * i]) / s1, t2 = (z[1] - mu[2 * i + 1]) / s2;
+    if (t1 * t1 + t2 * t2 <= k * k) count++;
+  }
+  return count;
+}
+
+// sum_i r_i x_i over the posteriors with r_i > 1e-12 (vae_geom.probe._blend), images as uint8
+// grey levels (n × D): returns a Float32Array of D values in [0, 1].
+export function blend(r, images, D, out) {
+  out = out || new Float32Array(D);
+  out.fill(0);
+  for (let i = 0; i < r.length; i++) {
+    const w = r[i] / 255;
+    if (!(r[i] > 1e-12)) continue;
+    for (let j = 0, row = i * D; j < D; j++) out[j] += w * images[row + j];
+  }
+  return out;
+}
+
+// The k training codes nearest to z, nearest first, with their distances (probe.nearest_codes).
+export function nearest(z, mu, k) {
+  const negd = new Float64Array(mu.length / 2);
+  for (let i = 0; i < negd.length; i++) negd[i] = -Math.hypot(mu[2 * i] - z[0], mu[2 * i + 1] - z[1]);
+  const idx = topK(negd, k);
+  return { idx, dist: idx.map((i) => -negd[i]) };
 }

@@ -4,7 +4,8 @@
     loaders   cached datasets, models and posteriors; load_or_stop / ladder_or_stop guards
     sidebar   the shared sidebar, the link's query parameters, page links, model names
     widgets   sections, kept widget values, codes download, coverage metrics, ladder slider
-    decoded   the click listener on the latent plane and the decoded views of the clicked z
+    plane     the latent plane component: decodes under the pointer in the browser, pins z
+    decoded   the click callback, the plotly click listener and the server's views of a z
     judged    the judge of decoded images: a dataset's judge, a model's judged figures, the view
     train     Train your own: upload, live training (queued for a slot), replay, save, upload
     owner     the student's private key in their link (?me=), whose models are theirs
@@ -35,6 +36,7 @@ from vae_geom.ui.loaders import (
     sample_posteriors,
     samples,
 )
+from vae_geom.ui.plane import latent_plane
 from vae_geom.ui.sidebar import (
     DATASET_LABELS,
     model_label,
@@ -72,6 +74,7 @@ __all__ = [
     "judge_or_none",
     "judge_worst_z",
     "judged_prior",
+    "latent_plane",
     "keep_widgets",
     "ladder_animation",
     "ladder_or_stop",

@@ -127,6 +127,25 @@ def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -
     leaves z alone and puts a short message in st.session_state[f"{z_key}.error"].
     """
     key = f"{z_key}.listener"
+    restore_url_z(z_key)
+    z = st.session_state.get(z_key)
+    _plane_click(
+        key=key,
+        data={"charts": charts, "z": list(z) if z else None},
+        on_click_change=click_callback(key, z_key, fragment),
+    )
+
+
+def restore_url_z(z_key: str) -> None:
+    """A link's z (?z=…, read and checked by the sidebar) becomes this plane's z, once."""
+    if z_key not in st.session_state and KEY_URL_Z in st.session_state:
+        st.session_state[z_key] = st.session_state[KEY_URL_Z]
+
+
+def click_callback(key: str, z_key: str, fragment: str | None = None):
+    """The callback of a component (mounted with `key`) whose trigger "click" carries {x, y}: it
+    stores z in st.session_state[z_key] (or a short message in f"{z_key}.error") and reruns
+    `fragment`, or the whole page if None."""
     last_run: list = [None]  # the run whose click this listener has read (see _new_run)
 
     def on_click() -> None:
@@ -148,12 +167,7 @@ def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -
         if fragment:
             st.rerun(fragment)
 
-    if z_key not in st.session_state and KEY_URL_Z in st.session_state:
-        st.session_state[z_key] = st.session_state[KEY_URL_Z]  # the link's z, once
-    z = st.session_state.get(z_key)
-    _plane_click(
-        key=key, data={"charts": charts, "z": list(z) if z else None}, on_click_change=on_click
-    )
+    return on_click
 
 
 def _click_z(event: object) -> tuple[float, float]:

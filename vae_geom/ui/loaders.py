@@ -108,6 +108,12 @@ def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str 
     return m, meta, version, None
 
 
+def model_and_version(dataset_name: str, model_name: str) -> tuple[VAE, str, tuple]:
+    """(model, checkpoint path, file version): what a cache of things derived from it keys on."""
+    m, _, version, _ = _current(dataset_name, model_name)
+    return m, str(_stem(dataset_name, model_name)), version
+
+
 @st.cache_resource(show_spinner=False)
 def samples(dataset_name: str, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of a split (test, "train" or "all"); shared read-only by every session."""

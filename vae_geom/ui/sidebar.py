@@ -36,6 +36,9 @@ def sidebar() -> tuple[str, str]:
     copied link reopens the same view.
     """
     _read_url_once()
+    # Streamlit's default 6rem above the title would push each page's figure below the fold of
+    # a projector's 1280 × 720; 2rem keeps the title clear of the (hidden) toolbar.
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2rem}</style>")
     st.session_state.setdefault(KEY_DATASET, DATASETS[0])  # defaults live in session state only,
     st.session_state.setdefault(KEY_MODEL, DEFAULT_MODEL)  # so a link or slider may overwrite them
     for key in (KEY_DATASET, KEY_MODEL):  # keep the choice when the user switches pages

@@ -1,0 +1,511 @@
+// The latent plane as one st.components.v2 component (issue 14): a Canvas 2D plane of posteriors
+// that decodes z under the pointer in the browser, at display rate, with no message to the server.
+//
+// vae_geom/ui/plane.py prepends assets/plane/decode.js (the maths, tested against torch) to this
+// file and mounts it twice per plane:
+//   - with `data` = bytes (vae_geom.payload.plane_payload): the model, the training posteriors and
+//     images, and the drawn samples. Sent once per model: Python sends the same bytes on a rerun
+//     and this module ignores a payload whose meta.id it already holds;
+//   - with `data` = JSON {plane, z, k}: the small state Python owns (the pinned z from a link or
+//     the number inputs, 1σ or 2σ), kept apart so a new z never re-sends the megabyte above.
+// A click pins z and sends {x, y, t} back as the trigger "click" (the same event the plotly
+// listener sent, so vae_geom/ui/inbound.py bounds it the same way).
+//
+// Two canvases: `base` holds the ellipses (redrawn only when the model, k or the size changes,
+// ~50 ms for 5,000 ellipses); `over` holds the cursor, the pinned z and the ellipses that claim z,
+// redrawn each frame. Streamlit keeps this module loaded across reruns, so state lives here.
+
+const planes = new Map(); // plane key -> Plane
+const states = new Map(); // plane key -> the latest {z, k} Python sent
+const MORPH_MS = 600; // a change of β animates the ellipses for this long
+const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
+const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
+const LEGEND_W = 132;
+// for benchmarks and tests: frame times and the plane objects, read with page.evaluate
+const stats = (window.__vaeGeomPlane = window.__vaeGeomPlane || { planes, hover: [], frames: [], draws: [] });
+
+const STYLE = `
+.vg { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; font: 14px/1.35 "Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", sans-serif; color: #262730; }
+.vg-stage { position: relative; flex: none; }
+.vg-stage canvas { position: absolute; left: 0; top: 0; }
+.vg-over { cursor: crosshair; outline: none; }
+.vg-over:focus-visible { outline: 3px solid #1f77b4; outline-offset: 2px; }
+.vg-panel { flex: 1 1 230px; min-width: 230px; max-width: 360px; }
+.vg-pair { display: flex; gap: 10px; }
+.vg-pair figure, .vg-thumbs figure { margin: 0; text-align: center; }
+.vg-pair canvas { width: 112px; height: 112px; image-rendering: pixelated; border: 1px solid #ccc; background: #000; }
+.vg-thumbs { display: flex; gap: 6px; flex-wrap: wrap; }
+.vg-thumbs canvas { width: 52px; height: 52px; image-rendering: pixelated; border: 1px solid #ccc; }
+figcaption { font-size: 12px; color: #555; max-width: 120px; }
+.vg-readout { font-weight: 600; margin: 6px 0 2px; font-variant-numeric: tabular-nums; }
+.vg-where { margin: 2px 0 6px; }
+.vg-hint { color: #555; font-size: 13px; margin: 4px 0; }
+.vg-buttons button { font: inherit; font-size: 13px; margin: 6px 6px 0 0; padding: 3px 10px; border: 1px solid #bbb; border-radius: 6px; background: #fff; cursor: pointer; }
+.vg-error { color: #a00; }
+`;
+
+function fill(text, values) {
+  return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+}
+
+function fmt(v, digits = 2) {
+  return (v < 0 ? "−" : "+") + Math.abs(v).toFixed(digits);
+}
+
+// A grey image (values in [0, 1], or 0-255 with scale 1) into a small canvas, pixel for pixel.
+function paintGrey(canvas, values, h, w, scale = 255) {
+  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < h * w; i++) {
+    const g = Math.max(0, Math.min(255, Math.round(values[i] * scale)));
+    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+class Plane {
+  constructor(key, send) {
+    this.key = key;
+    this.send = send;
+    this.data = null; // parsePlane's result
+    this.mu = null; // what is drawn now (morphs between payloads)
+    this.sigma = null;
+    this.k = 1;
+    this.pinned = null; // [z1, z2]
+    this.cursor = null; // under the pointer, or moved by the keys
+    this.pending = false;
+    this.el = document.createElement("div");
+    this.el.className = "vg";
+    this.el.innerHTML = `
+      <div class="vg-stage"><canvas class="vg-base"></canvas><canvas class="vg-over" tabindex="0" role="img"></canvas></div>
+      <div class="vg-panel">
+        <div class="vg-pair">
+          <figure><canvas class="vg-decoded"></canvas><figcaption class="vg-cap-decoded"></figcaption></figure>
+          <figure class="vg-blend-fig"><canvas class="vg-blend"></canvas><figcaption class="vg-cap-blend"></figcaption></figure>
+        </div>
+        <p class="vg-readout" aria-live="polite"></p>
+        <p class="vg-where"></p>
+        <div class="vg-thumbs"></div>
+        <p class="vg-hint"></p>
+        <div class="vg-buttons"><button class="vg-png"></button><button class="vg-csv"></button></div>
+      </div>`;
+    const q = (c) => this.el.querySelector(c);
+    Object.assign(this, {
+      base: q(".vg-base"), over: q(".vg-over"), stage: q(".vg-stage"), decoded: q(".vg-decoded"),
+      blendCanvas: q(".vg-blend"), blendFig: q(".vg-blend-fig"), readout: q(".vg-readout"),
+      where: q(".vg-where"), thumbs: q(".vg-thumbs"), hint: q(".vg-hint"),
+    });
+    this.over.addEventListener("pointermove", (e) => this.pointer(e));
+    this.over.addEventListener("pointerleave", () => { this.cursor = null; this.schedule(); });
+    this.over.addEventListener("pointerdown", (e) => { this.pointer(e); if (this.cursor) this.pin(this.cursor); });
+    this.over.addEventListener("keydown", (e) => this.key_(e));
+    q(".vg-png").addEventListener("click", () => this.downloadPng());
+    q(".vg-csv").addEventListener("click", () => this.downloadCsv());
+    this.resizer = new ResizeObserver(() => this.layout());
+  }
+
+  attach(parent) {
+    if (this.el.parentNode !== parent) {
+      if (!parent.querySelector("style.vg-style")) {
+        const style = document.createElement("style");
+        style.className = "vg-style";
+        style.textContent = STYLE;
+        parent.appendChild(style);
+      }
+      parent.appendChild(this.el);
+      this.resizer.disconnect();
+      this.resizer.observe(this.el);
+    }
+  }
+
+  async load(bytes) {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const t0 = performance.now();
+    const data = await parsePlane(buffer);
+    if (this.data && this.data.meta.id === data.meta.id) return; // a rerun's copy
+    const old = this.data;
+    this.data = data;
+    this.texts = data.meta.texts || {};
+    this.classIndex = new Map((data.meta.classes || []).map((c, i) => [c.label, i]));
+    this.over.setAttribute("aria-label", this.texts.aria || "latent plane");
+    this.el.querySelector(".vg-png").textContent = this.texts.png || "PNG";
+    this.el.querySelector(".vg-csv").textContent = this.texts.csv || "CSV";
+    this.hint.textContent = this.texts.hint || "";
+    this.blendFig.style.display = data.meta.is_ae ? "none" : "";
+    const same = old && old.meta.order && old.meta.order === data.meta.order && old.shown.n === data.shown.n;
+    this.layout();
+    if (same && this.mu) this.morph(this.mu, this.sigma, data.shown.mu, data.shown.sigma);
+    else { this.mu = data.shown.mu; this.sigma = data.shown.sigma; this.drawBase(); }
+    stats.draws.push({ key: this.key, ms: performance.now() - t0, n: data.shown.n, morph: !!same });
+    this.schedule();
+    document.dispatchEvent(new CustomEvent("vae-geom-plane-ready", { detail: this.key }));
+  }
+
+  setState(s) {
+    if (!s) return;
+    const k = s.k === 2 ? 2 : 1;
+    const z = Array.isArray(s.z) && s.z.length === 2 && s.z.every(Number.isFinite) ? s.z : null;
+    if (k !== this.k) { this.k = k; if (this.data) this.drawBase(); }
+    this.pinned = z;
+    this.schedule();
+  }
+
+  // Size: a square plane as wide as the column allows, but never taller than ~70% of the window
+  // (the projector's 1280 × 720 shows the plane and its panel without scrolling).
+  layout() {
+    const width = this.el.clientWidth || 600;
+    const room = width >= 640 ? width - 250 : width;
+    const side = Math.round(Math.max(280, Math.min(room - LEGEND_W, window.innerHeight * 0.62, 640)));
+    const P = side - MARGIN.top - MARGIN.bottom; // the plot area: a square, 1:1 latent units
+    const w = MARGIN.left + P + MARGIN.right + LEGEND_W, h = side;
+    if (this.cssW === w && this.cssH === h) return;
+    this.cssW = w; this.cssH = h;
+    const dpr = window.devicePixelRatio || 1;
+    this.stage.style.width = `${w}px`; this.stage.style.height = `${h}px`;
+    for (const c of [this.base, this.over]) {
+      c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+      c.style.width = `${w}px`; c.style.height = `${h}px`;
+      c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
+    }
+    const R = (this.data && this.data.meta.range) || 4;
+    this.R = this.R2 = R;
+    this.scale = P / (2 * R); // px per latent unit, the same on both axes
+    this.plot = { x0: MARGIN.left, y0: MARGIN.top, w: P, h: P };
+    this.ox = MARGIN.left + P / 2;
+    this.oy = MARGIN.top + P / 2;
+    if (this.data) this.drawBase();
+    this.schedule();
+  }
+
+  px(z1, z2) { return [this.ox + z1 * this.scale, this.oy - z2 * this.scale]; }
+  zOf(x, y) { return [(x - this.ox) / this.scale, (this.oy - y) / this.scale]; }
+
+  drawBase() {
+    const t0 = performance.now();
+    const ctx = this.base.getContext("2d");
+    const { meta, shown } = this.data;
+    const classes = meta.classes || [];
+    const { x0, y0, w, h } = this.plot;
+    ctx.clearRect(0, 0, this.cssW, this.cssH);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, this.cssW, this.cssH);
+    this.drawAxes(ctx);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(x0, y0, w, h); ctx.clip();
+    const mu = this.mu, sigma = this.sigma, k = this.k, s = this.scale;
+    const byClass = classes.map(() => []);
+    for (let i = 0; i < shown.n; i++) {
+      const c = this.classIndex.get(shown.labels[i]);
+      (byClass[c === undefined ? 0 : c] || byClass[0]).push(i);
+    }
+    const outline = shown.n <= (meta.outline_max || 2000);
+    if (!meta.is_ae) {
+      classes.forEach((cls, c) => {
+        ctx.beginPath();
+        for (const i of byClass[c]) {
+          const [x, y] = this.px(mu[2 * i], mu[2 * i + 1]);
+          const rx = Math.max(0.3, k * sigma[2 * i] * s), ry = Math.max(0.3, k * sigma[2 * i + 1] * s);
+          ctx.moveTo(x + rx, y);
+          ctx.ellipse(x, y, rx, ry, 0, 0, 2 * Math.PI);
+        }
+        ctx.globalAlpha = 0.22; ctx.fillStyle = cls.colour; ctx.fill();
+        if (outline) { ctx.globalAlpha = 0.55; ctx.lineWidth = 0.7; ctx.strokeStyle = cls.colour; ctx.stroke(); }
+        ctx.globalAlpha = 1;
+      });
+    }
+    // the prior N(0, I) at 1σ and 2σ, over the ellipses
+    ctx.strokeStyle = "#000"; ctx.lineWidth = 1.6;
+    for (const [r, dash] of [[1, []], [2, [6, 4]]]) {
+      ctx.setLineDash(dash); ctx.beginPath(); ctx.arc(this.ox, this.oy, r * s, 0, 2 * Math.PI); ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    const dot = meta.is_ae ? 2 : 1.2; // μ: small beside its ellipse; an AE's point is all it has
+    classes.forEach((cls, c) => {
+      ctx.fillStyle = cls.colour;
+      for (const i of byClass[c]) {
+        const [x, y] = this.px(mu[2 * i], mu[2 * i + 1]);
+        ctx.fillRect(x - dot, y - dot, 2 * dot, 2 * dot);
+      }
+    });
+    ctx.restore();
+    // codes beyond the frame: a grey tick on the border where they leave it
+    ctx.fillStyle = "#444";
+    for (let i = 0; i < shown.n; i++) {
+      const z1 = mu[2 * i], z2 = mu[2 * i + 1];
+      if (Math.abs(z1) <= this.R && Math.abs(z2) <= this.R2) continue;
+      const [x, y] = this.px(Math.max(-this.R, Math.min(this.R, z1)), Math.max(-this.R2, Math.min(this.R2, z2)));
+      ctx.fillRect(x - 2, y - 2, 4, 4);
+    }
+    this.drawLegend(ctx, classes);
+    stats.frames.push(performance.now() - t0);
+  }
+
+  drawAxes(ctx) {
+    const { x0, y0, w, h } = this.plot;
+    ctx.strokeStyle = "#e6e6e6"; ctx.lineWidth = 1;
+    ctx.fillStyle = "#444"; ctx.font = "12px sans-serif";
+    for (let v = -Math.floor(this.R); v <= this.R; v++) {
+      const [x] = this.px(v, 0);
+      ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y0 + h); ctx.stroke();
+      ctx.textAlign = "center"; ctx.fillText(String(v).replace("-", "−"), x, y0 + h + 14);
+      if (Math.abs(v) <= this.R2) {
+        const [, y] = this.px(0, v);
+        ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x0 + w, y); ctx.stroke();
+        ctx.textAlign = "right"; ctx.fillText(String(v).replace("-", "−"), x0 - 6, y + 4);
+      }
+    }
+    ctx.strokeStyle = "#999"; ctx.strokeRect(x0, y0, w, h);
+    ctx.font = "italic 14px serif"; ctx.fillStyle = "#222";
+    ctx.textAlign = "center"; ctx.fillText((this.texts && this.texts.x) || "z₁", x0 + w / 2, y0 + h + 32);
+    ctx.save(); ctx.translate(14, y0 + h / 2); ctx.rotate(-Math.PI / 2);
+    ctx.fillText((this.texts && this.texts.y) || "z₂", 0, 0); ctx.restore();
+  }
+
+  drawLegend(ctx, classes) {
+    const x = this.cssW - LEGEND_W + 10;
+    let y = MARGIN.top + 6;
+    ctx.font = "12px sans-serif"; ctx.textAlign = "left";
+    if (this.texts.legend) { ctx.fillStyle = "#222"; ctx.fillText(this.texts.legend, x, y + 4); y += 18; }
+    for (const cls of classes) {
+      ctx.fillStyle = cls.colour; ctx.fillRect(x, y - 5, 10, 10);
+      ctx.fillStyle = "#222"; ctx.fillText(String(cls.name).slice(0, 18), x + 16, y + 4);
+      y += 17;
+    }
+    y += 6;
+    ctx.strokeStyle = "#000"; ctx.lineWidth = 1.6;
+    for (const [dash, label] of [[[], this.texts.prior1], [[6, 4], this.texts.prior2]]) {
+      if (!label) continue;
+      ctx.setLineDash(dash); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 12, y); ctx.stroke();
+      ctx.setLineDash([]); ctx.fillStyle = "#222"; ctx.fillText(label, x + 16, y + 4); y += 17;
+    }
+  }
+
+  // A change of model on the same samples (a β rung, trained aligned with its neighbour): μ moves
+  // linearly and σ geometrically, as figures.coverage.interpolate_posteriors does on the server.
+  morph(mu0, sig0, mu1, sig1) {
+    const n = mu1.length, mu = new Float32Array(n), sigma = new Float32Array(n);
+    const start = performance.now();
+    const token = (this.morphing = {});
+    const step = (now) => {
+      if (this.morphing !== token) return;
+      const t = Math.min(1, (now - start) / MORPH_MS);
+      const e = t * t * (3 - 2 * t); // ease in and out
+      for (let i = 0; i < n; i++) {
+        mu[i] = mu0[i] + e * (mu1[i] - mu0[i]);
+        sigma[i] = sig0[i] > 0 && sig1[i] > 0 ? sig0[i] * Math.pow(sig1[i] / sig0[i], e) : sig0[i] + e * (sig1[i] - sig0[i]);
+      }
+      this.mu = mu; this.sigma = sigma;
+      this.drawBase();
+      if (t < 1) requestAnimationFrame(step);
+      else { this.mu = mu1; this.sigma = sig1; this.drawBase(); this.morphing = null; }
+    };
+    requestAnimationFrame(step);
+  }
+
+  pointer(e) {
+    const rect = this.over.getBoundingClientRect();
+    const x = e.clientX - rect.left, y = e.clientY - rect.top;
+    const { x0, y0, w, h } = this.plot;
+    this.cursor = x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h ? this.zOf(x, y) : null;
+    this.eventTime = e.timeStamp;
+    this.schedule();
+  }
+
+  key_(e) {
+    const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (steps[e.key]) {
+      const d = e.shiftKey ? 0.5 : 0.1;
+      const z = this.cursor || this.pinned || [0, 0];
+      const clamp = (v, r) => Math.max(-r, Math.min(r, v));
+      this.cursor = [clamp(z[0] + d * steps[e.key][0], this.R), clamp(z[1] + d * steps[e.key][1], this.R2)];
+      this.schedule();
+      e.preventDefault();
+    } else if ((e.key === "Enter" || e.key === " ") && (this.cursor || this.pinned)) {
+      this.pin(this.cursor || this.pinned);
+      e.preventDefault();
+    }
+  }
+
+  pin(z) {
+    this.pinned = [z[0], z[1]];
+    this.schedule();
+    this.send("click", { x: z[0], y: z[1], chart: this.key, t: Date.now() }); // t: repeats count
+  }
+
+  schedule() {
+    if (this.pending || !this.data) return;
+    this.pending = true;
+    requestAnimationFrame((now) => { this.pending = false; this.frame(now); });
+  }
+
+  // One display frame: the overlay and the panel for the z under the pointer (or the pinned z).
+  frame(now) {
+    const z = this.cursor || this.pinned;
+    const ctx = this.over.getContext("2d");
+    ctx.clearRect(0, 0, this.cssW, this.cssH);
+    const info = z ? this.probe(z) : null;
+    if (info && info.top.length && !this.data.meta.is_ae) {
+      ctx.strokeStyle = "#111"; ctx.lineWidth = 1.5;
+      const t = this.data.train;
+      for (const i of info.top) {
+        const [x, y] = this.px(t.mu[2 * i], t.mu[2 * i + 1]);
+        ctx.beginPath();
+        ctx.ellipse(x, y, Math.max(1, 2 * t.sigma[2 * i] * this.scale), Math.max(1, 2 * t.sigma[2 * i + 1] * this.scale), 0, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+    }
+    if (this.pinned) this.cross(ctx, this.pinned, "#d00", 9, 3);
+    if (this.cursor) this.cross(ctx, this.cursor, "#111", 7, 1.5);
+    this.panel(z, info);
+    if (this.cursor && this.eventTime !== undefined) {
+      stats.hover.push({ compute: performance.now() - now, sinceEvent: now - this.eventTime });
+      this.eventTime = undefined;
+    }
+  }
+
+  cross(ctx, z, colour, r, width) {
+    const [x, y] = this.px(z[0], z[1]);
+    ctx.strokeStyle = colour; ctx.lineWidth = width;
+    ctx.beginPath(); ctx.moveTo(x - r, y); ctx.lineTo(x + r, y); ctx.moveTo(x, y - r); ctx.lineTo(x, y + r); ctx.stroke();
+  }
+
+  // What vae_geom.probe.probe computes on the server, here for every frame.
+  probe(z) {
+    const { layers, train, meta } = this.data;
+    const image = decode(layers, z[0], z[1], this.image);
+    this.image = image;
+    const density = Math.exp(-0.5 * (z[0] * z[0] + z[1] * z[1])) / (2 * Math.PI);
+    if (meta.is_ae) return { z, image, density, top: [], weights: [], inside: 0, near: nearest(z, train.mu, 3) };
+    const r = responsibilities(z, train.mu, train.sigma);
+    const top = topK(r, TOP).filter((i) => r[i] >= 0.01);
+    const claimed = top.length > 0 || r.some((v) => v > 0);
+    const mix = train.images && claimed ? blend(r, train.images, image.length, this.mix) : null;
+    this.mix = mix || this.mix;
+    return { z, image, density, top, weights: top.map((i) => r[i]), inside: coveredBy(z, train.mu, train.sigma, 2), mix };
+  }
+
+  panel(z, info) {
+    const T = this.texts, [h, w] = this.data.meta.image_shape;
+    if (!info) {
+      this.readout.textContent = T.idle || "";
+      this.where.textContent = "";
+      this.thumbs.replaceChildren();
+      return;
+    }
+    paintGrey(this.decoded, info.image, h, w);
+    this.el.querySelector(".vg-cap-decoded").textContent = T.decoded || "decoder(z)";
+    const state = z === this.pinned && !this.cursor ? T.pinned || "" : "";
+    this.readout.textContent = fill(T.readout || "z = ({z1}, {z2}) · p(z) = {p}", {
+      z1: fmt(z[0]), z2: fmt(z[1]), p: info.density.toPrecision(3), norm: Math.hypot(z[0], z[1]).toFixed(2),
+    }) + (state ? ` ${state}` : "");
+    let captions;
+    let idx;
+    if (this.data.meta.is_ae) {
+      this.where.textContent = T.ae || "";
+      idx = info.near.idx;
+      captions = info.near.dist.map((d, j) => fill(T.near || "#{i}: {d} away", { i: idx[j], d: d.toFixed(2) }));
+    } else {
+      this.where.textContent = info.inside
+        ? fill(info.inside === 1 ? T.inside1 : T.insideN, { n: info.inside.toLocaleString("en") })
+        : T.hole || "";
+      idx = info.top;
+      captions = info.weights.map((r, j) => fill(T.claim || "#{i}: r = {r}", { i: idx[j], r: r.toFixed(2) }));
+      if (info.mix) paintGrey(this.blendCanvas, info.mix, h, w);
+      this.el.querySelector(".vg-cap-blend").textContent = info.mix ? T.blend || "" : T.no_images || "";
+      if (!info.mix) this.blendCanvas.getContext("2d").clearRect(0, 0, this.blendCanvas.width, this.blendCanvas.height);
+    }
+    this.thumbnails(idx, captions, h, w);
+  }
+
+  thumbnails(idx, captions, h, w) {
+    const images = this.data.train.images;
+    const key = images ? idx.join(",") + captions.join("|") : captions.join("|");
+    if (key === this.thumbKey) return;
+    this.thumbKey = key;
+    const figs = idx.map((i, j) => {
+      const fig = document.createElement("figure");
+      if (images) {
+        const c = document.createElement("canvas");
+        paintGrey(c, images.subarray(i * h * w, (i + 1) * h * w), h, w, 1);
+        fig.appendChild(c);
+      }
+      const cap = document.createElement("figcaption");
+      cap.textContent = captions[j];
+      fig.appendChild(cap);
+      return fig;
+    });
+    this.thumbs.replaceChildren(...figs);
+  }
+
+  save(blob, name) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  downloadPng() {
+    const c = document.createElement("canvas");
+    c.width = this.base.width; c.height = this.base.height;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(this.base, 0, 0);
+    ctx.drawImage(this.over, 0, 0);
+    c.toBlob((b) => this.save(b, `${this.data.meta.filename || "latent-plane"}.png`), "image/png");
+  }
+
+  downloadCsv() {
+    const { shown, meta } = this.data;
+    const rows = ["index,label,mu1,mu2,sigma1,sigma2"];
+    for (let i = 0; i < shown.n; i++) {
+      rows.push([i, shown.labels[i], shown.mu[2 * i], shown.mu[2 * i + 1], shown.sigma[2 * i], shown.sigma[2 * i + 1]].join(","));
+    }
+    this.save(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }), `${meta.filename || "codes"}.csv`);
+  }
+}
+
+// Python's fallback (two number inputs and a note) sits in a container keyed `<plane>-fallback`;
+// once the plane has drawn, a page-wide style hides it. If this module never runs (an old
+// browser, a script error), nothing hides it and the page still works through the server.
+function hideFallback(key) {
+  const id = `vg-hide-${key}`;
+  if (document.getElementById(id)) return;
+  const style = document.createElement("style");
+  style.id = id;
+  style.textContent = `.st-key-${CSS.escape(key)}-fallback { display: none !important; }`;
+  document.head.appendChild(style);
+}
+
+// The plane's name (Python's key) from the payload's header: Streamlit hands the module an
+// instance id, not the key, and the state mount names the plane it is for.
+function planeName(bytes) {
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n))).meta.plane;
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    const key = planeName(bytes);
+    let plane = planes.get(key);
+    if (!plane) planes.set(key, (plane = new Plane(key, setTriggerValue)));
+    plane.send = setTriggerValue; // the latest call's: Streamlit may hand a new one on a rerun
+    plane.attach(parentElement);
+    plane.setState(states.get(key));
+    plane.load(bytes).then(() => hideFallback(key), (err) => {
+      plane.readout.textContent = `${err}`;
+      plane.readout.className = "vg-readout vg-error";
+    });
+    return () => {}; // the plane and its data outlive reruns; a remount re-attaches it
+  }
+  if (data && typeof data.plane === "string") {
+    states.set(data.plane, data);
+    const plane = planes.get(data.plane);
+    if (plane) plane.setState(data);
+  }
+  return () => {};
+}

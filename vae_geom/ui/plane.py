@@ -1,0 +1,188 @@
+"""The latent plane in the browser (assets/plane/plane.js, issue 14): one component for every page.
+
+The browser is sent, once per model and samples, everything it needs to answer a hover by itself
+(vae_geom.payload.plane_payload: the decoder's weights, the training posteriors and images, the
+drawn posteriors), and decodes z under the pointer at display rate: no message reaches the server
+until a click pins z. The pin arrives as the same bounded "click" trigger the plotly listener sent
+(decoded.click_callback), so z lands in st.session_state[z_key], the URL and the server's panels.
+
+Python owns a little state beside the bytes (the pinned z, 1σ or 2σ), sent as a second, tiny
+mount of the same component so that changing it never re-sends the payload; a rerun sends the
+payload's same bytes, which Streamlit answers from the browser's cache (BENCHMARKS.md measures the
+bytes). If the component never starts, the fallback under it (two number inputs) stays visible.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae_geom import payload, probe
+from vae_geom.data import TRAIN
+from vae_geom.figures.plane import COLOURS, OUTLINE_MAX, PLANE
+from vae_geom.models import VAE
+from vae_geom.ui import loaders
+from vae_geom.ui.decoded import click_callback, restore_url_z
+
+_ASSETS = Path(__file__).resolve().parents[2] / "assets" / "plane"
+# decode.js is an ES module with exports (the parity test imports it); the component is one
+# inline module, so its functions are pasted in front of plane.js with the `export`s removed.
+_JS = (_ASSETS / "decode.js").read_text().replace("export function", "function").replace(
+    "export async function", "async function"
+) + (_ASSETS / "plane.js").read_text()
+_component = st.components.v2.component("vae_geom.plane", js=_JS)
+
+TEXTS = {  # what the plane's own panel says; {placeholders} are filled in the browser
+    "aria": "Latent plane. Move the pointer, or focus it and use the arrow keys, to decode z; "
+    "click or press Enter to pin z.",
+    "hint": "Hover to decode any z · click (or Enter) to pin it · arrow keys move z "
+    "(Shift: bigger steps).",
+    "idle": "Point anywhere in the plane, on an ellipse or in empty space, to decode that z.",
+    "readout": "z = ({z1}, {z2}) · p(z) = {p} · ‖z‖ = {norm}",
+    "pinned": "(pinned)",
+    "inside1": "z lies inside 1 training sample's 2σ ellipse. The most responsible:",
+    "insideN": "z lies inside {n} training samples' 2σ ellipses. The most responsible:",
+    "hole": "z is in a hole: no training sample's 2σ ellipse contains it, so the decoder never "
+    "trained here. The nearest claims:",
+    "claim": "#{i}: r = {r}",
+    "near": "#{i}: {d} away",
+    "ae": "An AE's codes are points: nothing covers z. The nearest training codes:",
+    "decoded": "decoder(z)",
+    "blend": "Σᵢ rᵢ xᵢ: the training images that claim z, blended",
+    "no_images": "(the training images are not sent for this dataset; pin z to see them below)",
+    "prior1": "prior 1σ",
+    "prior2": "prior 2σ",
+    "png": "⬇ PNG",
+    "csv": "⬇ codes (CSV)",
+    "x": "z₁",
+    "y": "z₂",
+}
+
+
+def classes(labels: np.ndarray, label_name: str, class_names: tuple[str, ...]) -> list[dict]:
+    """The legend: one entry per label present, named as figures.plane.latent_figure names them."""
+    out = []
+    for c in np.unique(labels):
+        name = f"{label_name} {c}"
+        if 0 <= c < len(class_names):
+            name += f" · {class_names[c]}"
+        out.append({"label": int(c), "name": name, "colour": COLOURS[int(c) % len(COLOURS)]})
+    return out
+
+
+def build_payload(
+    key: str,
+    model: VAE,
+    train: tuple[np.ndarray, np.ndarray, np.ndarray],
+    shown: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    order: str,
+    image_shape: tuple[int, int],
+    label_name: str = "label",
+    class_names: tuple[str, ...] = (),
+    filename: str = "latent-plane",
+    texts: dict | None = None,
+) -> bytes:
+    """The bytes the plane named `key` is sent. `order` names the drawn samples (dataset and
+    split): a new model over the same order morphs from the last one instead of redrawing."""
+    meta = {
+        "plane": key,
+        "order": order,
+        "is_ae": bool(model.is_ae),
+        "image_shape": list(image_shape),
+        "range": PLANE,
+        "outline_max": OUTLINE_MAX,
+        "classes": classes(np.asarray(shown[2]), label_name, class_names),
+        "filename": filename,
+        "texts": {**TEXTS, **(texts or {})},
+    }
+    return payload.plane_payload(model, train, shown, meta)
+
+
+@st.cache_data(show_spinner="Packing the plane for your browser…", max_entries=64)
+def _cached_payload(
+    key: str,
+    dataset_name: str,
+    model_name: str,
+    stem: str,
+    split: str,
+    version: tuple,
+    texts: str,
+    _m: VAE,
+) -> bytes:
+    # keyed like loaders._encode: by the checkpoint's path and file version
+    ds = loaders.dataset(dataset_name)
+    mu_t, sigma_t = loaders.sample_posteriors(dataset_name, model_name, TRAIN)
+    mu, sigma = loaders.sample_posteriors(dataset_name, model_name, split)
+    _, y = loaders.samples(dataset_name, split)
+    return build_payload(
+        key,
+        _m,
+        (mu_t, sigma_t, ds.x_train),
+        (mu, sigma, y),
+        order=f"{dataset_name}/{split}",
+        image_shape=ds.image_shape,
+        label_name=ds.label_name,
+        class_names=ds.class_names,
+        filename=f"{dataset_name}-{Path(stem).name}-{split}",
+        texts=json.loads(texts),
+    )
+
+
+def latent_plane(
+    key: str,
+    dataset_name: str,
+    model_name: str,
+    split: str = "test",
+    *,
+    z_key: str,
+    fragment: str | None = None,
+    k: float = 1.0,
+    texts: dict | None = None,
+) -> None:
+    """The plane of `model_name`'s posteriors over `split`, decoding under the pointer.
+
+    A click (or Enter) pins z: st.session_state[z_key] = (z1, z2), then `fragment` reruns (or the
+    whole page, if None). The pinned z also shows as a marker when it comes from elsewhere (a link,
+    the fallback's number inputs)."""
+    restore_url_z(z_key)
+    m, stem, version = loaders.model_and_version(dataset_name, model_name)
+    texts_json = json.dumps(texts or {}, sort_keys=True)
+    blob = _cached_payload(key, dataset_name, model_name, stem, split, version, texts_json, m)
+    z = st.session_state.get(z_key)
+    _component(
+        key=key,
+        data=blob,
+        on_click_change=click_callback(key, z_key, fragment),
+        height="content",
+    )
+    _component(
+        key=f"{key}.state",
+        data={"plane": key, "z": list(z) if z else None, "k": 2 if k == 2 else 1},
+    )
+    _fallback(key, z_key)
+
+
+def _fallback(key: str, z_key: str) -> None:
+    """Two number inputs that pin z on the server: hidden by the plane's script once it draws."""
+    with st.container(key=f"{key}-fallback"):
+        st.warning(
+            "The interactive plane has not started in this browser (it needs a recent browser "
+            "with JavaScript). Type z here instead; the server decodes it below.",
+            icon=":material/warning:",
+        )
+        z = st.session_state.get(z_key) or (0.0, 0.0)
+        left, right, go = st.columns([2, 2, 1], vertical_alignment="bottom")
+        left.number_input("z₁", -probe.Z_LIMIT, probe.Z_LIMIT, float(z[0]), 0.1, key=f"{key}.z1")
+        right.number_input("z₂", -probe.Z_LIMIT, probe.Z_LIMIT, float(z[1]), 0.1, key=f"{key}.z2")
+        go.button("Decode z", key=f"{key}.go", on_click=_typed_z, args=(key, z_key))
+
+
+def _typed_z(key: str, z_key: str) -> None:
+    """The fallback's button: its two numbers become the pinned z (bounded by the inputs)."""
+    st.session_state[z_key] = probe.check_z(
+        (st.session_state[f"{key}.z1"], st.session_state[f"{key}.z2"])
+    )
