@@ -6,8 +6,8 @@ import streamlit as st
 
 from vae_geom import geometry, ui
 from vae_geom.data import TRAIN
-from vae_geom.figures import judge as fj
 from vae_geom.figures import plane
+from vae_geom.figures.plane import HOLE
 
 st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
 dataset_name, _ = ui.sidebar()
@@ -26,7 +26,8 @@ st.markdown(
     "**VAE** on the same images: each is an *area*, the 1σ ellipse of q(z|x). The decoder of "
     "each was trained only on the z its encoder produced, so where the AE's points leave "
     "**holes**, its decoder was never taught anything; whether what it decodes there looks like "
-    "data is measured below, by a judge. **Click either plane**: the same z is decoded by both."
+    "data is measured below, by a judge. **Point anywhere in either plane**: the same z is "
+    "decoded by both; click to pin it."
 )
 st.latex(
     r"\text{AE: } z = E(x)\qquad\text{VAE: } z \sim \mathcal{N}\big(\mu(x), "
@@ -35,47 +36,43 @@ st.latex(
 
 # one scale for both planes, wide enough for the codes of either: the same z is in the same place
 limit = max(geometry.plane_limit(mu_ae), geometry.plane_limit(mu_vae))
+# the judge's pick, marked on the AE's plane (a star labelled "least real")
+marks = [{"kind": "star", "z": [float(v) for v in pick[0]], "colour": HOLE}] if pick else []
 left, right = st.columns(2)
 with left:
-    fig = plane.latent_figure(
-        mu_ae,
-        sigma_ae,
-        ds.y_test,
-        label_name=ds.label_name,
-        class_names=ds.class_names,
+    st.markdown(f"**AE: points** (axes ±{limit:g})")
+    ui.latent_plane(
+        "pv_ae",
+        dataset_name,
+        "ae",
+        z_key="points.z",
+        fragment="points_decoder",
         limit=limit,
-        title=f"AE: points (axes ±{limit:g})",
+        marks=marks,
+        link="points",
     )
-    if pick:
-        fig = fj.add_pick(fig, *pick)
-    st.plotly_chart(plane.clickable(fig), key="pv_ae", config=plane.CLICK_CONFIG)
     st.caption(
         f"{ui.ae_codes_note(ae_meta, geometry.code_spread(mu_ae))} {ui.pick_note(pick, judge)} "
         f"{plane.outside_note(mu_ae, limit)}"
     )
 with right:
-    st.plotly_chart(
-        plane.clickable(
-            plane.latent_figure(
-                mu_vae,
-                sigma_vae,
-                ds.y_test,
-                label_name=ds.label_name,
-                class_names=ds.class_names,
-                limit=limit,
-                title=f"VAE: ellipses (axes ±{limit:g})",
-            )
-        ),
-        key="pv_vae",
-        config=plane.CLICK_CONFIG,
+    st.markdown(f"**VAE: ellipses** (axes ±{limit:g})")
+    ui.latent_plane(
+        "pv_vae",
+        dataset_name,
+        "vae-kl-1",
+        z_key="points.z",
+        fragment="points_decoder",
+        limit=limit,
+        link="points",
     )
     st.caption(
         f"The VAE's codes are areas: together its 1σ ellipses cover "
         f"{vae_meta['test']['coverage_1']:.0%} of the prior's mass and its 2σ ellipses "
         f"{vae_meta['test']['coverage_2']:.0%} (the AE's points: none). Where they overlap, "
-        "nearby z decode to similar images. " + plane.outside_note(mu_vae, limit)
+        "nearby z decode to similar images. The two planes share the pointer: one z, decoded "
+        "by each model. " + plane.outside_note(mu_vae, limit)
     )
-ui.click_listener(["pv_ae", "pv_vae"], z_key="points.z", fragment="points_decoder")
 
 
 @st.fragment(key="points_decoder")

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from vae_geom import generate, probe, tiles, ui
-from vae_geom.figures import plane, reparam
+from vae_geom.figures import reparam
 from vae_geom.models import decode_images
 
 st.set_page_config(page_title="vae-geom · Reparameterisation", page_icon="⭕", layout="wide")
@@ -66,10 +66,13 @@ cols[2].image(
 )
 
 st.subheader("Pick a sample by clicking near its μ")
-fig = reparam.highlight(
-    plane.latent_figure(mu, sigma, ds.y_test, label_name=ds.label_name, class_names=ds.class_names),
-    mu[index],
-    sigma[index],
+# the chosen sample's ellipse at 1σ and 2σ, and where its K draws of z landed
+marks = [
+    {"kind": "ellipse", "z": mu[index].tolist(), "sigma": sigma[index].tolist(), "k": k_sigma}
+    for k_sigma in (1, 2)
+] + [{"kind": "points", "z": z[:256].tolist(), "colour": "#d00"}]
+ui.latent_plane("reparam_plane", dataset_name, model_name, z_key="reparam.z", marks=marks)
+st.caption(
+    f"Red: sample #{index}'s ellipse at 1σ and 2σ and its {k} draws z. Point inside the ellipse: "
+    "the decoder should return x there too. A click picks the sample whose μ is nearest."
 )
-st.plotly_chart(plane.clickable(fig), key="reparam_plane", config=plane.CLICK_CONFIG)
-ui.click_listener(["reparam_plane"], z_key="reparam.z")

@@ -9,7 +9,6 @@ import streamlit as st
 from vae_geom import generate, probe, ui
 from vae_geom.data import TRAIN
 from vae_geom.figures import generate as fg
-from vae_geom.figures import plane as plane_figures
 
 st.set_page_config(page_title="vae-geom · Generate and interpolate", layout="wide")
 ds_name, model_name = ui.sidebar()
@@ -123,17 +122,34 @@ def interpolate() -> None:
     steps = right.slider("Steps", generate.STEPS_MIN, generate.STEPS_MAX, key="generate.steps")
     path = generate.linear_path(a, b, steps)
     hole, outside = generate.in_hole(path, *train), generate.outside_disc(path)
-    fig = fg.path_figure(path=path, hole=hole, outside=outside, **plane)
-    left.plotly_chart(
-        plane_figures.clickable(fig), key="gen_plane", config=plane_figures.CLICK_CONFIG
-    )
+    # the path's steps: red in a hole, orange outside the prior's 2σ circle, black otherwise
+    colours = [
+        fg.HOLE if h else fg.OUTSIDE if o else "#000" for h, o in zip(hole, outside, strict=True)
+    ]
+    marks = [
+        {"kind": "path", "z": path.tolist(), "colour": "#000", "colours": colours},
+        {"kind": "star", "z": list(a), "colour": "#fff", "label": "A"},
+        {"kind": "star", "z": list(b), "colour": "#fff", "label": "B"},
+    ]
+    with left:
+        ui.latent_plane(
+            "gen_plane",
+            ds_name,
+            model_name,
+            z_key="generate.click",
+            fragment="interpolate",
+            marks=marks,
+        )
+        st.caption(
+            "The path z(t) from A to B: a step is red in a hole (no training sample's 2σ "
+            "ellipse holds it), orange outside the prior's 2σ circle. Point anywhere to decode."
+        )
     show(right, path, steps, generate.STRIP_PX // steps, "decoder(z(t)), t = 0 (A) … 1 (B)")
     right.markdown(generate.path_summary(outside, hole))
 
 
 def path_section() -> None:
     st.latex(r"z(t) = (1 - t)\,A + t\,B,\qquad t \in [0, 1]")
-    ui.click_listener(["gen_plane"], z_key="generate.click", fragment="interpolate")
     interpolate()
 
 

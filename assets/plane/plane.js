@@ -98,7 +98,7 @@ class Plane {
       where: q(".vg-where"), thumbs: q(".vg-thumbs"), hint: q(".vg-hint"),
     });
     this.over.addEventListener("pointermove", (e) => this.pointer(e));
-    this.over.addEventListener("pointerleave", () => { this.cursor = null; this.schedule(); });
+    this.over.addEventListener("pointerleave", () => this.moveTo(null));
     this.over.addEventListener("pointerdown", (e) => { this.pointer(e); if (this.cursor) this.pin(this.cursor); });
     this.over.addEventListener("keydown", (e) => this.key_(e));
     q(".vg-png").addEventListener("click", () => this.downloadPng());
@@ -135,9 +135,15 @@ class Plane {
     this.hint.textContent = this.texts.hint || "";
     this.blendFig.style.display = data.meta.is_ae ? "none" : "";
     const same = old && old.meta.order && old.meta.order === data.meta.order && old.shown.n === data.shown.n;
-    this.layout();
-    if (same && this.mu) this.morph(this.mu, this.sigma, data.shown.mu, data.shown.sigma);
-    else { this.mu = data.shown.mu; this.sigma = data.shown.sigma; this.drawBase(); }
+    if (same && this.mu) {
+      this.layout();
+      this.morph(this.mu, this.sigma, data.shown.mu, data.shown.sigma);
+    } else {
+      this.mu = data.shown.mu; this.sigma = data.shown.sigma;
+      this.morphing = null;
+      this.layout();
+      this.drawBase();
+    }
     stats.draws.push({ key: this.key, ms: performance.now() - t0, n: data.shown.n, morph: !!same });
     this.schedule();
     document.dispatchEvent(new CustomEvent("vae-geom-plane-ready", { detail: this.key }));
@@ -149,7 +155,21 @@ class Plane {
     const z = Array.isArray(s.z) && s.z.length === 2 && s.z.every(Number.isFinite) ? s.z : null;
     if (k !== this.k) { this.k = k; if (this.data) this.drawBase(); }
     this.pinned = z;
+    this.marks = Array.isArray(s.marks) ? s.marks.slice(0, 64) : [];
+    this.link = typeof s.link === "string" ? s.link : null;
     this.schedule();
+  }
+
+  // Planes in one link group (Points vs ellipses: the AE's and the VAE's) share the cursor, so
+  // one pointer decodes the same z with both models side by side.
+  linked() {
+    return this.link ? [...planes.values()].filter((p) => p !== this && p.link === this.link) : [];
+  }
+
+  moveTo(z) {
+    this.cursor = z;
+    this.schedule();
+    for (const p of this.linked()) { p.cursor = z; p.eventTime = undefined; p.schedule(); }
   }
 
   // Size: a square plane as wide as the column allows, but never taller than ~70% of the window
@@ -160,16 +180,17 @@ class Plane {
     const side = Math.round(Math.max(280, Math.min(room - LEGEND_W, window.innerHeight * 0.62, 640)));
     const P = side - MARGIN.top - MARGIN.bottom; // the plot area: a square, 1:1 latent units
     const w = MARGIN.left + P + MARGIN.right + LEGEND_W, h = side;
-    if (this.cssW === w && this.cssH === h) return;
-    this.cssW = w; this.cssH = h;
-    const dpr = window.devicePixelRatio || 1;
-    this.stage.style.width = `${w}px`; this.stage.style.height = `${h}px`;
-    for (const c of [this.base, this.over]) {
-      c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
-      c.style.width = `${w}px`; c.style.height = `${h}px`;
-      c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
-    }
     const R = (this.data && this.data.meta.range) || 4;
+    if (this.cssW !== w || this.cssH !== h) {
+      this.cssW = w; this.cssH = h;
+      const dpr = window.devicePixelRatio || 1;
+      this.stage.style.width = `${w}px`; this.stage.style.height = `${h}px`;
+      for (const c of [this.base, this.over]) {
+        c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+        c.style.width = `${w}px`; c.style.height = `${h}px`;
+        c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
+      }
+    } else if (this.R === R) return; // nothing changed
     this.R = this.R2 = R;
     this.scale = P / (2 * R); // px per latent unit, the same on both axes
     this.plot = { x0: MARGIN.left, y0: MARGIN.top, w: P, h: P };
@@ -183,6 +204,7 @@ class Plane {
   zOf(x, y) { return [(x - this.ox) / this.scale, (this.oy - y) / this.scale]; }
 
   drawBase() {
+    if (!this.data || !this.mu || !this.plot) return; // before the first payload is in
     const t0 = performance.now();
     const ctx = this.base.getContext("2d");
     const { meta, shown } = this.data;
@@ -246,7 +268,8 @@ class Plane {
     const { x0, y0, w, h } = this.plot;
     ctx.strokeStyle = "#e6e6e6"; ctx.lineWidth = 1;
     ctx.fillStyle = "#444"; ctx.font = "12px sans-serif";
-    for (let v = -Math.floor(this.R); v <= this.R; v++) {
+    const step = this.R > 6 ? 2 : 1;
+    for (let v = -Math.floor(this.R / step) * step; v <= this.R; v += step) {
       const [x] = this.px(v, 0);
       ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y0 + h); ctx.stroke();
       ctx.textAlign = "center"; ctx.fillText(String(v).replace("-", "−"), x, y0 + h + 14);
@@ -308,9 +331,8 @@ class Plane {
     const rect = this.over.getBoundingClientRect();
     const x = e.clientX - rect.left, y = e.clientY - rect.top;
     const { x0, y0, w, h } = this.plot;
-    this.cursor = x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h ? this.zOf(x, y) : null;
     this.eventTime = e.timeStamp;
-    this.schedule();
+    this.moveTo(x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h ? this.zOf(x, y) : null);
   }
 
   key_(e) {
@@ -319,8 +341,7 @@ class Plane {
       const d = e.shiftKey ? 0.5 : 0.1;
       const z = this.cursor || this.pinned || [0, 0];
       const clamp = (v, r) => Math.max(-r, Math.min(r, v));
-      this.cursor = [clamp(z[0] + d * steps[e.key][0], this.R), clamp(z[1] + d * steps[e.key][1], this.R2)];
-      this.schedule();
+      this.moveTo([clamp(z[0] + d * steps[e.key][0], this.R), clamp(z[1] + d * steps[e.key][1], this.R2)]);
       e.preventDefault();
     } else if ((e.key === "Enter" || e.key === " ") && (this.cursor || this.pinned)) {
       this.pin(this.cursor || this.pinned);
@@ -331,6 +352,7 @@ class Plane {
   pin(z) {
     this.pinned = [z[0], z[1]];
     this.schedule();
+    for (const p of this.linked()) { p.pinned = this.pinned; p.schedule(); }
     this.send("click", { x: z[0], y: z[1], chart: this.key, t: Date.now() }); // t: repeats count
   }
 
@@ -356,12 +378,57 @@ class Plane {
         ctx.stroke();
       }
     }
+    this.drawMarks(ctx);
     if (this.pinned) this.cross(ctx, this.pinned, "#d00", 9, 3);
     if (this.cursor) this.cross(ctx, this.cursor, "#111", 7, 1.5);
     this.panel(z, info);
     if (this.cursor && this.eventTime !== undefined) {
       stats.hover.push({ compute: performance.now() - now, sinceEvent: now - this.eventTime });
       this.eventTime = undefined;
+    }
+  }
+
+  // What a page marks on its plane (Python sends them with the state): "ellipse" (z: its centre,
+  // sigma: its semi-axes, k: how many σ), "path" (z: points joined by a line), "points" (z: dots,
+  // each coloured by colours[i] if given), "star" (z: one point). Bounded: 64 marks of at most
+  // 256 points each are drawn, whatever arrives.
+  drawMarks(ctx) {
+    for (const m of this.marks || []) {
+      const pts = (Array.isArray(m.z) ? (Array.isArray(m.z[0]) ? m.z : [m.z]) : []).slice(0, 256)
+        .filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+      if (!pts.length) continue;
+      const colour = typeof m.colour === "string" ? m.colour : "#d00";
+      ctx.strokeStyle = ctx.fillStyle = colour; ctx.lineWidth = 2.5; ctx.setLineDash([]);
+      if (m.kind === "ellipse" && Array.isArray(m.sigma)) {
+        const [x, y] = this.px(pts[0][0], pts[0][1]), kk = Number(m.k) || 1;
+        ctx.beginPath();
+        ctx.ellipse(x, y, Math.max(1, kk * m.sigma[0] * this.scale), Math.max(1, kk * m.sigma[1] * this.scale), 0, 0, 2 * Math.PI);
+        ctx.stroke();
+      } else if (m.kind === "path") {
+        ctx.beginPath();
+        pts.forEach((p, i) => { const [x, y] = this.px(p[0], p[1]); if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
+        ctx.stroke();
+      }
+      if (m.kind === "points" || m.kind === "path") {
+        pts.forEach((p, i) => {
+          const [x, y] = this.px(p[0], p[1]);
+          ctx.fillStyle = (Array.isArray(m.colours) && typeof m.colours[i] === "string") ? m.colours[i] : colour;
+          ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.fill();
+        });
+      } else if (m.kind === "star") {
+        const [x, y] = this.px(pts[0][0], pts[0][1]);
+        ctx.beginPath();
+        for (let i = 0; i < 10; i++) {
+          const r = i % 2 ? 4 : 10, a = -Math.PI / 2 + (i * Math.PI) / 5;
+          ctx.lineTo(x + r * Math.cos(a), y + r * Math.sin(a));
+        }
+        ctx.closePath(); ctx.fill(); ctx.strokeStyle = "#000"; ctx.lineWidth = 1; ctx.stroke();
+      }
+      if (typeof m.label === "string" && m.label) {
+        const [x, y] = this.px(pts[0][0], pts[0][1]);
+        ctx.fillStyle = "#000"; ctx.font = "bold 13px sans-serif"; ctx.textAlign = "left";
+        ctx.fillText(m.label.slice(0, 40), x + 8, y - 8);
+      }
     }
   }
 

@@ -85,6 +85,7 @@ def build_payload(
     class_names: tuple[str, ...] = (),
     filename: str = "latent-plane",
     texts: dict | None = None,
+    limit: float = PLANE,
 ) -> bytes:
     """The bytes the plane named `key` is sent. `order` names the drawn samples (dataset and
     split): a new model over the same order morphs from the last one instead of redrawing."""
@@ -93,7 +94,7 @@ def build_payload(
         "order": order,
         "is_ae": bool(model.is_ae),
         "image_shape": list(image_shape),
-        "range": PLANE,
+        "range": float(limit),
         "outline_max": OUTLINE_MAX,
         "classes": classes(np.asarray(shown[2]), label_name, class_names),
         "filename": filename,
@@ -111,6 +112,7 @@ def _cached_payload(
     split: str,
     version: tuple,
     texts: str,
+    limit: float,
     _m: VAE,
 ) -> bytes:
     # keyed like loaders._encode: by the checkpoint's path and file version
@@ -129,6 +131,7 @@ def _cached_payload(
         class_names=ds.class_names,
         filename=f"{dataset_name}-{Path(stem).name}-{split}",
         texts=json.loads(texts),
+        limit=limit,
     )
 
 
@@ -142,16 +145,23 @@ def latent_plane(
     fragment: str | None = None,
     k: float = 1.0,
     texts: dict | None = None,
+    limit: float = PLANE,
+    marks: list[dict] | None = None,
+    link: str | None = None,
 ) -> None:
     """The plane of `model_name`'s posteriors over `split`, decoding under the pointer.
 
     A click (or Enter) pins z: st.session_state[z_key] = (z1, z2), then `fragment` reruns (or the
     whole page, if None). The pinned z also shows as a marker when it comes from elsewhere (a link,
-    the fallback's number inputs)."""
+    the fallback's number inputs). `limit`: the axes span ±limit latent units. `marks`: what the
+    page draws over the plane (see drawMarks in plane.js). `link`: planes with the same link
+    share the pointer, decoding one z with each plane's model."""
     restore_url_z(z_key)
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
     texts_json = json.dumps(texts or {}, sort_keys=True)
-    blob = _cached_payload(key, dataset_name, model_name, stem, split, version, texts_json, m)
+    blob = _cached_payload(
+        key, dataset_name, model_name, stem, split, version, texts_json, float(limit), m
+    )
     z = st.session_state.get(z_key)
     _component(
         key=key,
@@ -161,7 +171,13 @@ def latent_plane(
     )
     _component(
         key=f"{key}.state",
-        data={"plane": key, "z": list(z) if z else None, "k": 2 if k == 2 else 1},
+        data={
+            "plane": key,
+            "z": list(z) if z else None,
+            "k": 2 if k == 2 else 1,
+            "marks": marks or [],
+            "link": link,
+        },
     )
     _fallback(key, z_key)
 
