@@ -184,11 +184,11 @@ def latent_plane(
 
 def _fallback(key: str, z_key: str) -> None:
     """Two number inputs that pin z on the server: hidden by the plane's script once it draws."""
-    with st.container(key=f"{key}-fallback"):
-        st.warning(
-            "The interactive plane has not started in this browser (it needs a recent browser "
-            "with JavaScript). Type z here instead; the server decodes it below.",
-            icon=":material/warning:",
+    # an expander, not a warning: it is on screen for the second before the plane's script hides it
+    with st.container(key=f"{key}-fallback"), st.expander("No plane above? Type z instead"):
+        st.caption(
+            "The interactive plane needs a recent browser with JavaScript. Without it, type z "
+            "here and the server decodes it."
         )
         z = st.session_state.get(z_key) or (0.0, 0.0)
         left, right, go = st.columns([2, 2, 1], vertical_alignment="bottom")
