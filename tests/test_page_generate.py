@@ -10,6 +10,7 @@ import pytest
 from scipy.special import ndtri
 from streamlit.testing.v1 import AppTest
 
+from tests import plane_data
 from tests.apptest import run_page
 from tests.plotly_data import array
 from vae_geom import checkpoints, geometry, ladder, tiles
@@ -73,7 +74,9 @@ def test_the_first_tab_opens_by_default():
 def test_only_the_open_tab_runs_each_its_plane_mosaic_and_formula(section):
     at = _run(section=section)
     charts = [c.key for c in at.get("plotly_chart")]
-    assert charts == [["gen_samples", "gen_grid", "gen_plane"][section]]
+    assert charts == [["gen_samples", "gen_grid"][section]] if section != PATH else not charts
+    planes = [c.key for c in at.get("bidi_component")]  # the path's plane is the browser's
+    assert planes == (["gen_plane", "gen_plane.state"] if section == PATH else [])
     assert len(at.get("image")) == 1 and len(at.latex) == 1
 
 
@@ -220,6 +223,20 @@ def test_clicks_set_a_then_b():
     assert at.session_state["generate.b"] == (1.0, -1.0)
     assert at.session_state["generate.a"] == (0.5, 0.5)
     assert at.number_input(key="generate.b2").value == pytest.approx(-1.0)
+    # the plane marks the path from A to B, its steps coloured, and the ends labelled
+    marks = plane_data.state(at, "gen_plane")["marks"]
+    t = np.linspace(0, 1, at.slider(key="generate.steps").value)[:, None]
+    path = (1 - t) * np.array([0.5, 0.5]) + t * np.array([1.0, -1.0])  # z(t), written out
+    np.testing.assert_allclose(marks[0]["z"], path, atol=1e-12)
+    assert [(m["label"], m["z"]) for m in marks[1:]] == [("A", [0.5, 0.5]), ("B", [1.0, -1.0])]
+
+
+def test_a_click_on_the_plane_sets_the_next_end():
+    """The click as the plane's script sends it, through the bounded websocket path."""
+    at = _run(section=PATH)
+    plane_data.click(at, 0.25, -0.75, key="gen_plane")
+    assert not at.exception
+    assert at.session_state["generate.a"] == (0.25, -0.75)
 
 
 def test_the_ae_says_its_points_make_every_z_a_hole_and_where_it_is_judged():

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from vae_geom import checkpoints, judge, ladder
+from tests import plane_data
+from vae_geom import checkpoints, geometry, judge, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images, posteriors
 
@@ -35,7 +36,26 @@ def test_one_z_is_decoded_by_both_models(media):
         f = png.shape[0] // 28
         expected = decode_images(_model(name), [z])[0].reshape(28, 28)
         np.testing.assert_allclose(png[::f, ::f], expected, atol=1 / 255 + 1e-6)
-    assert len(at.get("plotly_chart")) == 4  # the two planes, the class mix, the examples
+    assert len(at.get("plotly_chart")) == 2  # the class mix and the examples
+    # the two planes in the browser: each model's own decoder, over the same test images, on one
+    # scale, sharing the pointer; the pinned z is marked on both
+    ds = load_dataset("mnist")
+    ranges = set()
+    for key, name in (("pv_ae", "ae"), ("pv_vae", "vae-kl-1")):
+        p = plane_data.plane(at, key)
+        mu, sigma = posteriors(_model(name), ds.x_test)
+        np.testing.assert_allclose(p["mu"], mu, atol=1e-6)
+        np.testing.assert_array_equal(p["labels"], ds.y_test)
+        assert p.meta["is_ae"] == (name == "ae")
+        np.testing.assert_allclose(
+            plane_data.decode(p.arrays, z)[0], decode_images(_model(name), [z])[0], atol=1e-5
+        )
+        assert p.state["z"] == list(z) and p.state["link"] == "points"
+        ranges.add(p.meta["range"])
+    limit = max(
+        geometry.plane_limit(posteriors(_model(n), ds.x_test)[0]) for n in ("ae", "vae-kl-1")
+    )
+    assert ranges == {limit}
 
 
 def _inside_2sigma(z, mu, sigma) -> int:
@@ -54,7 +74,7 @@ def test_jumping_into_the_hole_decodes_the_judges_pick():
     assert at.session_state["points.z"] == tuple(centre)
     assert np.linalg.norm(centre) <= 2.0
     _, top = j.judge(decode_images(_model("ae"), centre[None]))
-    assert f"the judge is {top[0]:.0%} sure of its class" in at.caption[0].value
+    assert any(f"the judge is {top[0]:.0%} sure of its class" in c.value for c in at.caption)
     # ... and what surrounds it is judged where each decoder learned: the training split
     ds = load_dataset("mnist")
     mu_train, _ = posteriors(_model("ae"), ds.x_train)
@@ -93,8 +113,13 @@ def test_sampling_the_prior_shows_the_judges_numbers():
     assert f"(TV {ae['prior_class_tv']:.2f} vs {vae['prior_class_tv']:.2f})" in text
     assert judge.summary(ae, vae, "the β = 1 VAE") in text
     assert any(f"right **{j.accuracy:.1%}**" in m.value for m in at.markdown)
-    assert at.get("plotly_chart")[2].proto.spec  # the class mix and the examples figures
-    assert len(at.get("plotly_chart")) == 4
+    assert at.get("plotly_chart")[0].proto.spec  # the class mix and the examples figures
+    assert len(at.get("plotly_chart")) == 2
+    # the judge's pick is starred on the AE's plane
+    centre = judge.worst_prior_sample(_model("ae"), j)
+    [star] = plane_data.state(at, "pv_ae")["marks"]
+    assert star["kind"] == "star"
+    np.testing.assert_allclose(star["z"], centre, atol=1e-6)
 
 
 def test_the_vae_is_judged_by_its_training_ellipses():

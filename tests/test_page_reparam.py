@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests import plane_data
 from tests.plotly_data import array
 from vae_geom import checkpoints, generate, ladder
 from vae_geom.data import load_dataset
@@ -48,6 +49,23 @@ def test_a_click_picks_the_nearest_sample():
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["reparam.z"] = tuple(mu[42] + 0.001)
     at.run()
+    assert at.number_input(key="reparam.index").value == 42
+    # the plane marks the picked sample's 1σ and 2σ ellipses and its draws
+    marks = plane_data.state(at, "reparam_plane")["marks"]
+    assert [(m["kind"], m.get("k")) for m in marks] == [
+        ("ellipse", 1),
+        ("ellipse", 2),
+        ("points", None),
+    ]
+    np.testing.assert_allclose(marks[0]["z"], mu[42], atol=1e-6)
+
+
+def test_a_click_on_the_plane_picks_the_nearest_sample():
+    """The click as the plane's script sends it, through the bounded websocket path."""
+    _, mu, _ = _setup()
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    plane_data.click(at, *map(float, mu[42] + 0.001), key="reparam_plane")
+    assert not at.exception
     assert at.number_input(key="reparam.index").value == 42
 
 
