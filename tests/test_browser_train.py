@@ -34,10 +34,19 @@ def test_two_epochs_on_digits_then_the_replay(tmp_path, monkeypatch):
     with streamlit_server() as url, chromium() as browser:
         page = start_training(browser, url, epochs=2)
         page.get_by_text("Done: 2 epochs").wait_for(timeout=120_000)
-        slider = page.locator('.st-key-train-epoch input[type="range"]')  # key "train.epoch"
+        slider = page.locator("input.vg-epoch")  # the replay's slider, inside the plane
         slider.wait_for(timeout=30_000)
-        assert slider.get_attribute("max") == "2"
-        page.wait_for_selector(".st-key-train-plane .js-plotly-plot", timeout=30_000)
+        assert slider.get_attribute("max") == "2"  # frames: epochs 0 (untrained), 1, 2
+        label = page.locator(".vg-epoch-label")
+        assert label.inner_text() == "after epoch 2"
+        slider.evaluate("(e) => { e.value = '0'; e.dispatchEvent(new Event('input')); }")
+        assert label.inner_text() == "after epoch 0"
+        # the untrained model's ellipses are drawn, and no z decodes with the last decoder there
+        page.locator(".vg-readout", has_text="last epoch").wait_for(timeout=5_000)
+        assert page.evaluate(
+            "() => { const p = window.__vaeGeomPlane.planes.get('train.plane');"
+            " return p.mu === p.frameArrays(0)[0] || p.mu[0] === p.frameArrays(0)[0][0]; }"
+        )
         page.screenshot(path=str(tmp_path / "train.png"))
         if os.environ.get("VAE_GEOM_SCREENSHOTS"):
             page.screenshot(path=os.environ["VAE_GEOM_SCREENSHOTS"] + "/train.png")
@@ -55,7 +64,10 @@ def test_stop_keeps_the_epochs_done(tmp_path, monkeypatch):
         page.get_by_role("button", name="Stop").click()
         page.get_by_text("Training was stopped after epoch").wait_for(timeout=30_000)
         wait_for_app(page)
-        last = int(page.locator('.st-key-train-epoch input[type="range"]').get_attribute("max"))
+        last = page.evaluate(  # the epochs recorded: the replay's frames (at most 51 are sent)
+            "() => { const f = window.__vaeGeomPlane.planes.get('train.plane').data.frames;"
+            " return f.epochs[f.epochs.length - 1]; }"
+        )
         assert 3 <= last < 200
 
 

@@ -4,7 +4,6 @@ within quotas), downloads of the session's own model, and checkpoint uploads."""
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -13,10 +12,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.plotly_data import array
+from tests import plane_data
 from tests.shown import read
 from vae_geom import user_models
-from vae_geom.models import posteriors
+from vae_geom.models import decode_images, posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "7_Train_your_own.py")
 
@@ -42,17 +41,16 @@ def test_a_short_run_drives_progress_and_replay():
     result = at.session_state["train.result"]
     rec = result["recorder"]
     assert [r["epoch"] for r in rec.rows] == [0, 1, 2]  # epoch 0: before training
-    assert at.slider(key="train.epoch").value == 2
-    plane = json.loads(at.get("plotly_chart")[0].proto.spec)
-    mu_shown = np.concatenate(
-        [
-            np.stack([array(t["x"]), array(t["y"])], 1)
-            for t in plane["data"]
-            if t["type"] == "scattergl"
-        ]
-    )
-    mu_model, _ = posteriors(result["model"], result["dataset"].x_test)
-    np.testing.assert_allclose(np.sort(mu_shown, 0), np.sort(mu_model, 0), atol=1e-5)
+    # the replay's plane carries every epoch's ellipses (the frames) and the last epoch's model
+    p = plane_data.plane(at, "train.plane")
+    np.testing.assert_array_equal(p["frame_epochs"], [0, 1, 2])
+    mu_model, sigma_model = posteriors(result["model"], result["dataset"].x_test)
+    np.testing.assert_allclose(p["frames_mu"][-1], mu_model, atol=1e-5)
+    np.testing.assert_allclose(p["frames_sigma"][-1], sigma_model, atol=1e-5)
+    np.testing.assert_allclose(p["mu"], mu_model, atol=1e-5)
+    z = (0.3, -0.2)  # and it decodes with the trained decoder
+    expected = decode_images(result["model"], [z])[0]
+    np.testing.assert_allclose(plane_data.decode(p.arrays, z)[0], expected, atol=1e-5)
     assert result["meta"]["epochs_run"] == 2
     # the replay moves: epoch 0 is not epoch 2
     assert not np.allclose(rec.mu[0], rec.mu[2])

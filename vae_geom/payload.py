@@ -41,6 +41,9 @@ WEIGHT_DTYPES = ("float16", "float32")
 # compressed bytes: MNIST's 4,000 are 0.65 MB deflated; Fashion's 20,000 would be 8.7 MB, more than
 # a whole class should download per student, so there the pinned z's panel (server) shows them.
 IMAGES_MAX_BYTES = 1_500_000
+# A replay sends the drawn posteriors of at most this many epochs (evenly spaced, the first and the
+# last kept): 51 x 2,000 samples x 16 B = 1.6 MB, whatever the number of epochs trained (<= 200).
+FRAMES_MAX = 51
 ALIGN = 8  # every array starts on a multiple of 8 bytes, so the browser can view it in place
 MAX_POSTERIORS = uploads.LIMITS.max_samples  # a training split holds at most this many
 MAX_PIXELS = uploads.LIMITS.max_features
@@ -99,6 +102,7 @@ def plane_payload(
     shown: tuple[np.ndarray, np.ndarray, np.ndarray],
     meta: dict,
     dtype: str = "float32",
+    frames: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> bytes:
     """Everything the browser's plane needs for one model and one set of drawn samples, sent once.
 
@@ -108,6 +112,8 @@ def plane_payload(
     (the header's meta says so: "images": false). shown = (mu, sigma, labels): what the plane
     draws. meta: JSON the component reads as given (texts, colours, classes, view), plus "id",
     a digest of the whole content, so the browser can tell a new model from a rerun's copy.
+    frames = (epochs, mu, sigma), shapes (E,), (E, n, 2), (E, n, 2): a replay of the drawn
+    posteriors over training (Train your own), thinned to FRAMES_MAX; the model is the last one.
     """
     train_mu, train_sigma, images = train
     mu, sigma, labels = shown
@@ -121,6 +127,8 @@ def plane_payload(
     arrays += _posterior_arrays(train_mu, train_sigma, "train_")
     arrays += _posterior_arrays(mu, sigma)
     extra = [("labels", labels.astype(np.int16), "int16", None)]
+    if frames is not None:
+        extra += _frame_arrays(*frames, n=len(labels))
     pixels = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
     deflated = zlib.compress(pixels.tobytes(), 6)
     sent = len(deflated) <= IMAGES_MAX_BYTES
@@ -130,6 +138,20 @@ def plane_payload(
     typed = [(n, a, dtype if n[0] in "Wb" else "float32", None) for n, a in arrays] + extra
     blob = _pack("plane", dtype, typed, meta)
     return blob
+
+
+def _frame_arrays(epochs, mu, sigma, n: int) -> list:
+    epochs, mu, sigma = np.asarray(epochs), np.asarray(mu), np.asarray(sigma)
+    if mu.shape != sigma.shape or mu.shape[1:] != (n, 2) or epochs.shape != mu.shape[:1]:
+        raise PayloadError("frames must be (epochs, (E, n, 2), (E, n, 2)) over the drawn samples.")
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()) or (sigma < 0).any():
+        raise PayloadError("frames must be finite, with sigma >= 0.")
+    keep = np.unique(np.round(np.linspace(0, len(epochs) - 1, FRAMES_MAX)).astype(int))
+    return [
+        ("frame_epochs", epochs[keep].astype(np.int16), "int16", None),
+        ("frames_mu", mu[keep].astype(np.float32), "float32", None),
+        ("frames_sigma", sigma[keep].astype(np.float32), "float32", None),
+    ]
 
 
 def _pack(kind: str, dtype: str, arrays: list, meta: dict | None = None) -> bytes:

@@ -76,6 +76,10 @@ export async function parsePlane(buffer) {
     layers: layersOf(arrays),
     train: { n: arrays.train_mu.shape[0], mu: arrays.train_mu.data, sigma: arrays.train_sigma.data, images },
     shown: { n: arrays.mu.shape[0], mu: arrays.mu.data, sigma: arrays.sigma.data, labels: arrays.labels.data },
+    // a replay (Train your own): the drawn posteriors after each of `epochs`, frame-major
+    frames: arrays.frames_mu
+      ? { epochs: arrays.frame_epochs.data, mu: arrays.frames_mu.data, sigma: arrays.frames_sigma.data }
+      : null,
   };
 }
 

@@ -42,6 +42,9 @@ figcaption { font-size: 12px; color: #555; max-width: 120px; }
 .vg-hint { color: #555; font-size: 13px; margin: 4px 0; }
 .vg-buttons button { font: inherit; font-size: 13px; margin: 6px 6px 0 0; padding: 3px 10px; border: 1px solid #bbb; border-radius: 6px; background: #fff; cursor: pointer; }
 .vg-error { color: #a00; }
+.vg-frames { display: flex; align-items: center; gap: 8px; margin-top: 4px; }
+.vg-frames input { flex: 1; }
+.vg-frames button { font: inherit; padding: 2px 10px; border: 1px solid #bbb; border-radius: 6px; background: #fff; cursor: pointer; }
 `;
 
 function fill(text, values) {
@@ -79,7 +82,8 @@ class Plane {
     this.el = document.createElement("div");
     this.el.className = "vg";
     this.el.innerHTML = `
-      <div class="vg-stage"><canvas class="vg-base"></canvas><canvas class="vg-over" tabindex="0" role="img"></canvas></div>
+      <div class="vg-left"><div class="vg-stage"><canvas class="vg-base"></canvas><canvas class="vg-over" tabindex="0" role="img"></canvas></div>
+        <div class="vg-frames" hidden><button class="vg-play" type="button"></button><input class="vg-epoch" type="range" min="0" step="1"><span class="vg-epoch-label"></span></div></div>
       <div class="vg-panel">
         <div class="vg-pair">
           <figure><canvas class="vg-decoded"></canvas><figcaption class="vg-cap-decoded"></figcaption></figure>
@@ -102,6 +106,9 @@ class Plane {
     this.over.addEventListener("pointerdown", (e) => { this.pointer(e); if (this.cursor) this.pin(this.cursor); });
     this.over.addEventListener("keydown", (e) => this.key_(e));
     q(".vg-png").addEventListener("click", () => this.downloadPng());
+    this.epochInput = q(".vg-epoch");
+    this.epochInput.addEventListener("input", () => { this.stopPlay(); this.showFrame(Number(this.epochInput.value)); });
+    q(".vg-play").addEventListener("click", () => (this.playing ? this.stopPlay() : this.play()));
     q(".vg-csv").addEventListener("click", () => this.downloadCsv());
     this.resizer = new ResizeObserver(() => this.layout());
   }
@@ -134,6 +141,7 @@ class Plane {
     this.el.querySelector(".vg-csv").textContent = this.texts.csv || "CSV";
     this.hint.textContent = this.texts.hint || "";
     this.blendFig.style.display = data.meta.is_ae ? "none" : "";
+    this.setupFrames();
     const same = old && old.meta.order && old.meta.order === data.meta.order && old.shown.n === data.shown.n;
     if (same && this.mu) {
       this.layout();
@@ -170,6 +178,62 @@ class Plane {
     this.cursor = z;
     this.schedule();
     for (const p of this.linked()) { p.cursor = z; p.eventTime = undefined; p.schedule(); }
+  }
+
+  // A replay: a slider over the epochs recorded (and a play button) below the plane. The decoder
+  // sent is the last epoch's, so z decodes only on the last frame: earlier frames say so.
+  setupFrames() {
+    const f = this.data.frames, box = this.el.querySelector(".vg-frames");
+    this.stopPlay();
+    box.hidden = !f;
+    if (!f) { this.frameIndex = null; return; }
+    this.frameIndex = f.epochs.length - 1;
+    this.epochInput.max = String(this.frameIndex);
+    this.epochInput.value = String(this.frameIndex);
+    this.epochInput.setAttribute("aria-label", this.texts.epoch_aria || "epoch");
+    this.el.querySelector(".vg-play").textContent = this.texts.play || "▶";
+    this.labelFrame();
+  }
+
+  labelFrame() {
+    const e = this.data.frames.epochs[this.frameIndex];
+    this.el.querySelector(".vg-epoch-label").textContent = fill(this.texts.epoch || "epoch {epoch}", { epoch: e });
+  }
+
+  frameArrays(i) {
+    const n2 = this.data.shown.n * 2, f = this.data.frames;
+    return [f.mu.subarray(i * n2, (i + 1) * n2), f.sigma.subarray(i * n2, (i + 1) * n2)];
+  }
+
+  showFrame(i, animate = false) {
+    const f = this.data.frames;
+    if (!f) return;
+    i = Math.max(0, Math.min(f.epochs.length - 1, i | 0));
+    this.frameIndex = i;
+    this.epochInput.value = String(i);
+    this.labelFrame();
+    const [mu, sigma] = this.frameArrays(i);
+    if (animate && this.mu) this.morph(this.mu, this.sigma, mu, sigma, 220);
+    else { this.morphing = null; this.mu = mu; this.sigma = sigma; this.drawBase(); }
+    this.schedule();
+  }
+
+  play() {
+    const f = this.data.frames;
+    if (!f) return;
+    if (this.frameIndex >= f.epochs.length - 1) this.showFrame(0);
+    this.playing = setInterval(() => {
+      if (this.frameIndex >= f.epochs.length - 1) return this.stopPlay();
+      this.showFrame(this.frameIndex + 1, true);
+    }, 260);
+    this.el.querySelector(".vg-play").textContent = this.texts.pause || "❚❚";
+  }
+
+  stopPlay() {
+    if (this.playing) clearInterval(this.playing);
+    this.playing = null;
+    const b = this.el.querySelector(".vg-play");
+    if (b && this.texts) b.textContent = this.texts.play || "▶";
   }
 
   // Size: a square plane as wide as the column allows, but never taller than ~70% of the window
@@ -307,13 +371,13 @@ class Plane {
 
   // A change of model on the same samples (a β rung, trained aligned with its neighbour): μ moves
   // linearly and σ geometrically, as figures.coverage.interpolate_posteriors does on the server.
-  morph(mu0, sig0, mu1, sig1) {
+  morph(mu0, sig0, mu1, sig1, ms = MORPH_MS) {
     const n = mu1.length, mu = new Float32Array(n), sigma = new Float32Array(n);
     const start = performance.now();
     const token = (this.morphing = {});
     const step = (now) => {
       if (this.morphing !== token) return;
-      const t = Math.min(1, (now - start) / MORPH_MS);
+      const t = Math.min(1, (now - start) / ms);
       const e = t * t * (3 - 2 * t); // ease in and out
       for (let i = 0; i < n; i++) {
         mu[i] = mu0[i] + e * (mu1[i] - mu0[i]);
@@ -367,7 +431,8 @@ class Plane {
     const z = this.cursor || this.pinned;
     const ctx = this.over.getContext("2d");
     ctx.clearRect(0, 0, this.cssW, this.cssH);
-    const info = z ? this.probe(z) : null;
+    const early = this.data.frames && this.frameIndex !== this.data.frames.epochs.length - 1;
+    const info = z && !early ? this.probe(z) : null;
     if (info && info.top.length && !this.data.meta.is_ae) {
       ctx.strokeStyle = "#111"; ctx.lineWidth = 1.5;
       const t = this.data.train;
@@ -455,8 +520,10 @@ class Plane {
 
   panel(z, info) {
     const T = this.texts, [h, w] = this.data.meta.image_shape;
+    this.el.querySelector(".vg-pair").style.visibility = info ? "" : "hidden";
     if (!info) {
-      this.readout.textContent = T.idle || "";
+      const early = this.data.frames && this.frameIndex !== this.data.frames.epochs.length - 1;
+      this.readout.textContent = (early ? T.frame_note : T.idle) || "";
       this.where.textContent = "";
       this.thumbs.replaceChildren();
       return;
@@ -543,7 +610,9 @@ function hideFallback(key) {
   if (document.getElementById(id)) return;
   const style = document.createElement("style");
   style.id = id;
-  style.textContent = `.st-key-${CSS.escape(key)}-fallback { display: none !important; }`;
+  // Streamlit's class for a key: st-key- + the key with every other character made "-"
+  const cls = `st-key-${`${key}-fallback`.trim().replaceAll(/[^a-zA-Z0-9_-]/g, "-")}`;
+  style.textContent = `.${cls} { display: none !important; }`;
   document.head.appendChild(style);
 }
 

@@ -59,6 +59,11 @@ TEXTS = {  # what the plane's own panel says; {placeholders} are filled in the b
     "csv": "⬇ codes (CSV)",
     "x": "z₁",
     "y": "z₂",
+    "epoch": "after epoch {epoch}",
+    "epoch_aria": "epoch of the replay",
+    "play": "▶ play",
+    "pause": "❚❚ pause",
+    "frame_note": "Only the last epoch's decoder was kept: drag to the last epoch to decode z.",
 }
 
 
@@ -86,6 +91,7 @@ def build_payload(
     filename: str = "latent-plane",
     texts: dict | None = None,
     limit: float = PLANE,
+    frames: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> bytes:
     """The bytes the plane named `key` is sent. `order` names the drawn samples (dataset and
     split): a new model over the same order morphs from the last one instead of redrawing."""
@@ -100,7 +106,7 @@ def build_payload(
         "filename": filename,
         "texts": {**TEXTS, **(texts or {})},
     }
-    return payload.plane_payload(model, train, shown, meta)
+    return payload.plane_payload(model, train, shown, meta, frames=frames)
 
 
 @st.cache_data(show_spinner="Packing the plane for your browser…", max_entries=64)
@@ -156,12 +162,27 @@ def latent_plane(
     the fallback's number inputs). `limit`: the axes span ±limit latent units. `marks`: what the
     page draws over the plane (see drawMarks in plane.js). `link`: planes with the same link
     share the pointer, decoding one z with each plane's model."""
-    restore_url_z(z_key)
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
     texts_json = json.dumps(texts or {}, sort_keys=True)
     blob = _cached_payload(
         key, dataset_name, model_name, stem, split, version, texts_json, float(limit), m
     )
+    mount(key, blob, z_key=z_key, fragment=fragment, k=k, marks=marks, link=link)
+
+
+def mount(
+    key: str,
+    blob: bytes,
+    *,
+    z_key: str,
+    fragment: str | None = None,
+    k: float = 1.0,
+    marks: list[dict] | None = None,
+    link: str | None = None,
+) -> None:
+    """Mount plane `key` with its payload `blob` (build_payload's, made with the same key), its
+    state, and the fallback under it. See latent_plane for the arguments."""
+    restore_url_z(z_key)
     z = st.session_state.get(z_key)
     _component(
         key=key,

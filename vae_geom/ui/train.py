@@ -6,10 +6,12 @@ vae_geom.uploads and checkpoints by vae_geom.checkpoints, never unpickled.
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
+from vae_geom.ui import plane
 from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import dataset
 from vae_geom.ui.owner import token
@@ -155,27 +157,21 @@ def _curve_table(rows: list[dict]) -> dict:
 
 
 def replay_view(result: dict) -> None:
-    """A slider over epochs: the ellipses from their starting tangle to the final layout."""
-    from vae_geom.figures import plane
-
-    rec, ds = result["recorder"], result["dataset"]
+    """The plane with a slider over epochs: the ellipses from their starting tangle to the final
+    layout, animated in the browser (the epochs' posteriors are sent once, with the model)."""
+    rec = result["recorder"]
     last = len(rec.mu) - 1
     if result["meta"] is None:
         st.warning(f"Training was stopped after epoch {last}: what it learnt so far is kept.")
     st.subheader("Replay: watch the ellipses find their places")
-    epoch = st.slider("Epoch (0 = before training)", 0, last, last, key="train.epoch")
     left, right = st.columns([3, 2])
-    left.plotly_chart(
-        plane.latent_figure(
-            rec.mu[epoch],
-            rec.sigma[epoch],
-            result["labels"],
-            label_name=ds.label_name,
-            class_names=ds.class_names,
-        ),
-        key="train.plane",
-    )
-    left.caption(f"{len(result['labels']):,} test samples' 1σ ellipses after epoch {epoch}.")
+    with left:
+        plane.mount("train.plane", _replay_payload(result), z_key="train.z", fragment=None)
+        st.caption(
+            f"{len(result['labels']):,} test samples' 1σ ellipses after each epoch: drag the "
+            "slider under the plane or press play (epoch 0 is the untrained model). Points "
+            "decode with the last epoch's decoder."
+        )
     right.line_chart({"coverage₁": [r["coverage_1"] for r in rec.rows]}, height=220)
     right.caption(
         "coverage₁ per epoch (Monte Carlo, M = 4,000): how much of the prior the "
@@ -183,6 +179,29 @@ def replay_view(result: dict) -> None:
     )
     right.line_chart(_curve_table(rec.rows[1:]), height=220)
     right.caption("Training loss terms per epoch (nats per image).")
+
+
+def _replay_payload(result: dict) -> bytes:
+    """The replay's plane, built once per training run and kept with its result."""
+    if "plane" not in result:
+        from vae_geom.models import posteriors
+
+        rec, ds, model = result["recorder"], result["dataset"], result["model"]
+        mu_t, sigma_t = posteriors(model, ds.x_train)
+        epochs = np.array([row["epoch"] for row in rec.rows])
+        result["plane"] = plane.build_payload(
+            "train.plane",
+            model,
+            (mu_t, sigma_t, ds.x_train),
+            (rec.mu[-1], rec.sigma[-1], result["labels"]),
+            order=f"replay/{id(rec)}",
+            image_shape=ds.image_shape,
+            label_name=ds.label_name,
+            class_names=ds.class_names,
+            filename=f"{ds.name}-{result['spec'].name}-replay",
+            frames=(epochs, np.stack(rec.mu), np.stack(rec.sigma)),
+        )
+    return result["plane"]
 
 
 def save_panel(result: dict) -> None:
