@@ -16,9 +16,6 @@ model, meta = ui.load_or_stop(ds_name, model_name)
 ds = ui.dataset(ds_name)
 mu, sigma = ui.sample_posteriors(ds_name, model_name)
 train = ui.sample_posteriors(ds_name, model_name, TRAIN)  # holes: where the decoder never learned
-plane = dict(
-    mu=mu, sigma=sigma, labels=ds.y_test, label_name=ds.label_name, class_names=ds.class_names
-)
 state = st.session_state
 
 
@@ -60,12 +57,22 @@ def samples_section() -> None:
     seed = c2.number_input("Seed", min_value=0, max_value=generate.SEED_MAX, key="generate.seed")
     z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
     hole = generate.in_hole(z, *train)
-    left.plotly_chart(fg.samples_figure(z=z, hole=hole, **plane), key="gen_samples")
+    with left:  # the samples, numbered as in the mosaic: red in a hole, black elsewhere
+        colours = [fg.HOLE if h else "#000" for h in hole]
+        ui.latent_plane(
+            "gen_samples",
+            ds_name,
+            model_name,
+            z_key="generate.pin",
+            report=False,
+            marks=[{"kind": "points", "z": z.tolist(), "colour": "#000", "colours": colours}],
+        )
     caption = f"decoder(z), {n} draws (seed {seed}), row by row"
     show(right, z, math.isqrt(n), generate.TILE_PX, caption)
     right.caption(
         f"{hole.sum()} of {n} samples land in a hole: outside every training sample's 2σ "
-        "ellipse (the plane draws the test set's). Hover a point for its tile number."
+        "ellipse (the plane draws the test set's); they are red on the plane. Point at a "
+        "sample to decode it."
     )
 
 
@@ -87,7 +94,15 @@ def grid_section() -> None:
         "Inverse-CDF: each cell holds prior mass 1/G², so cells crowd where the prior lives."
     )
     zg, (left, right) = generate.manifold_grid(g, spacing, a), st.columns(2)
-    left.plotly_chart(fg.grid_figure(z=zg, spacing=spacing, **plane), key="gen_grid")
+    with left:  # the grid's z as dots: the mosaic beside decodes each
+        ui.latent_plane(
+            "gen_grid",
+            ds_name,
+            model_name,
+            z_key="generate.pin",
+            report=False,
+            marks=[{"kind": "points", "z": zg.tolist(), "colour": "#000"}],
+        )
     show(
         right, zg, g, generate.GRID_PX // g, f"decoder(z), {g}×{g} {spacing} grid; z₂ grows upward"
     )

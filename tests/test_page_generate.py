@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests import plane_data
 from tests.apptest import run_page
-from tests.plotly_data import array
 from vae_geom import checkpoints, geometry, ladder, tiles
 from vae_geom.data import load_dataset
+from vae_geom.figures.plane import HOLE
 from vae_geom.models import decode_images, posteriors
 
 PAGE = str(Path(__file__).parents[1] / "pages" / "6_Generate_and_interpolate.py")
@@ -67,22 +66,21 @@ def _tile(mosaic: np.ndarray, r: int, c: int, shape) -> np.ndarray:
 
 def test_the_first_tab_opens_by_default():
     at = run_page(PAGE)
-    assert [c.key for c in at.get("plotly_chart")] == ["gen_samples"]
+    assert [c.key for c in at.get("bidi_component")] == ["gen_samples", "gen_samples.state"]
 
 
 @pytest.mark.parametrize("section", [SAMPLES, GRID, PATH])
 def test_only_the_open_tab_runs_each_its_plane_mosaic_and_formula(section):
     at = _run(section=section)
-    charts = [c.key for c in at.get("plotly_chart")]
-    assert charts == [["gen_samples", "gen_grid"][section]] if section != PATH else not charts
-    planes = [c.key for c in at.get("bidi_component")]  # the path's plane is the browser's
-    assert planes == (["gen_plane", "gen_plane.state"] if section == PATH else [])
+    assert not at.get("plotly_chart")  # each tab's plane is the browser's
+    plane = ["gen_samples", "gen_grid", "gen_plane"][section]
+    assert [c.key for c in at.get("bidi_component")] == [plane, f"{plane}.state"]
     assert len(at.get("image")) == 1 and len(at.latex) == 1
 
 
 def test_a_link_to_an_unknown_tab_opens_the_first_and_drops_the_parameter():
     at = run_page(PAGE, query={"generate.section": "9 · nonsense"})
-    assert [c.key for c in at.get("plotly_chart")] == ["gen_samples"]
+    assert [c.key for c in at.get("bidi_component")] == ["gen_samples", "gen_samples.state"]
     assert "generate.section" not in at.query_params
 
 
@@ -146,9 +144,9 @@ def _covered_by_training(z, dataset="mnist", name="vae-kl-1") -> np.ndarray:
 
 
 def _samples_chart_holes(at: AppTest) -> int:
-    """How many of the samples chart's z are drawn as holes (its "in a hole" trace's points)."""
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return sum(len(array(t["x"])) for t in fig["data"] if "hole" in t.get("name", ""))
+    """How many of the samples plane's z are drawn as holes (red points among its marks)."""
+    [mark] = plane_data.state(at, "gen_samples")["marks"]
+    return sum(c == HOLE for c in mark["colours"])
 
 
 def test_holes_are_judged_by_the_training_posteriors():

@@ -165,6 +165,7 @@ class Plane {
     this.pinned = z;
     this.marks = Array.isArray(s.marks) ? s.marks.slice(0, 64) : [];
     this.link = typeof s.link === "string" ? s.link : null;
+    this.report = s.report !== false; // false: a pin stays in the browser (nothing to tell Python)
     this.schedule();
   }
 
@@ -241,7 +242,7 @@ class Plane {
   layout() {
     const width = this.el.clientWidth || 600;
     const room = width >= 640 ? width - 250 : width;
-    const side = Math.round(Math.max(280, Math.min(room - LEGEND_W, window.innerHeight * 0.62, 640)));
+    const side = Math.round(Math.max(280, Math.min(room - LEGEND_W, window.innerHeight * 0.58, 640)));
     const P = side - MARGIN.top - MARGIN.bottom; // the plot area: a square, 1:1 latent units
     const w = MARGIN.left + P + MARGIN.right + LEGEND_W, h = side;
     const R = (this.data && this.data.meta.range) || 4;
@@ -417,6 +418,7 @@ class Plane {
     this.pinned = [z[0], z[1]];
     this.schedule();
     for (const p of this.linked()) { p.pinned = this.pinned; p.schedule(); }
+    if (this.report === false) return;
     this.send("click", { x: z[0], y: z[1], chart: this.key, t: Date.now() }); // t: repeats count
   }
 
@@ -456,10 +458,10 @@ class Plane {
   // What a page marks on its plane (Python sends them with the state): "ellipse" (z: its centre,
   // sigma: its semi-axes, k: how many σ), "path" (z: points joined by a line), "points" (z: dots,
   // each coloured by colours[i] if given), "star" (z: one point). Bounded: 64 marks of at most
-  // 256 points each are drawn, whatever arrives.
+  // 1,024 points each are drawn, whatever arrives.
   drawMarks(ctx) {
     for (const m of this.marks || []) {
-      const pts = (Array.isArray(m.z) ? (Array.isArray(m.z[0]) ? m.z : [m.z]) : []).slice(0, 256)
+      const pts = (Array.isArray(m.z) ? (Array.isArray(m.z[0]) ? m.z : [m.z]) : []).slice(0, 1024)
         .filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]));
       if (!pts.length) continue;
       const colour = typeof m.colour === "string" ? m.colour : "#d00";
@@ -478,7 +480,7 @@ class Plane {
         pts.forEach((p, i) => {
           const [x, y] = this.px(p[0], p[1]);
           ctx.fillStyle = (Array.isArray(m.colours) && typeof m.colours[i] === "string") ? m.colours[i] : colour;
-          ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.fill();
+          ctx.beginPath(); ctx.arc(x, y, pts.length > 200 ? 2.5 : 4, 0, 2 * Math.PI); ctx.fill();
         });
       } else if (m.kind === "star") {
         const [x, y] = this.px(pts[0][0], pts[0][1]);

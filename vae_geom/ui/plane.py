@@ -154,6 +154,7 @@ def latent_plane(
     limit: float = PLANE,
     marks: list[dict] | None = None,
     link: str | None = None,
+    report: bool = True,
 ) -> None:
     """The plane of `model_name`'s posteriors over `split`, decoding under the pointer.
 
@@ -161,13 +162,14 @@ def latent_plane(
     whole page, if None). The pinned z also shows as a marker when it comes from elsewhere (a link,
     the fallback's number inputs). `limit`: the axes span ±limit latent units. `marks`: what the
     page draws over the plane (see drawMarks in plane.js). `link`: planes with the same link
-    share the pointer, decoding one z with each plane's model."""
+    share the pointer, decoding one z with each plane's model. `report=False`: a click pins z in
+    the browser only (a page with nothing to do with it on the server)."""
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
     texts_json = json.dumps(texts or {}, sort_keys=True)
     blob = _cached_payload(
         key, dataset_name, model_name, stem, split, version, texts_json, float(limit), m
     )
-    mount(key, blob, z_key=z_key, fragment=fragment, k=k, marks=marks, link=link)
+    mount(key, blob, z_key=z_key, fragment=fragment, k=k, marks=marks, link=link, report=report)
 
 
 def mount(
@@ -179,6 +181,7 @@ def mount(
     k: float = 1.0,
     marks: list[dict] | None = None,
     link: str | None = None,
+    report: bool = True,
 ) -> None:
     """Mount plane `key` with its payload `blob` (build_payload's, made with the same key), its
     state, and the fallback under it. See latent_plane for the arguments."""
@@ -198,6 +201,7 @@ def mount(
             "k": 2 if k == 2 else 1,
             "marks": marks or [],
             "link": link,
+            "report": report,
         },
     )
     _fallback(key, z_key)
