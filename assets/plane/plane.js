@@ -355,10 +355,11 @@ class Plane {
     const x = this.cssW - LEGEND_W + 10;
     let y = MARGIN.top + 6;
     ctx.font = "12px sans-serif"; ctx.textAlign = "left";
-    if (this.texts.legend) { ctx.fillStyle = "#222"; ctx.fillText(this.texts.legend, x, y + 4); y += 18; }
+    const title = this.data.meta.legend;
+    if (title) { ctx.fillStyle = "#222"; ctx.fillText(String(title).slice(0, 20), x, y + 4); y += 18; }
     for (const cls of classes) {
       ctx.fillStyle = cls.colour; ctx.fillRect(x, y - 5, 10, 10);
-      ctx.fillStyle = "#222"; ctx.fillText(String(cls.name).slice(0, 18), x + 16, y + 4);
+      ctx.fillStyle = "#222"; ctx.fillText(String(cls.name).slice(0, 17), x + 16, y + 4);
       y += 17;
     }
     y += 6;
@@ -550,7 +551,7 @@ class Plane {
       captions = info.weights.map((r, j) => fill(T.claim || "#{i}: r = {r}", { i: idx[j], r: r.toFixed(2) }));
       if (info.mix) paintGrey(this.blendCanvas, info.mix, h, w);
       this.el.querySelector(".vg-cap-blend").textContent = info.mix ? T.blend || "" : T.no_images || "";
-      if (!info.mix) this.blendCanvas.getContext("2d").clearRect(0, 0, this.blendCanvas.width, this.blendCanvas.height);
+      this.blendCanvas.style.display = info.mix ? "" : "none"; // no images sent: only the note
     }
     this.thumbnails(idx, captions, h, w);
   }

@@ -68,12 +68,11 @@ TEXTS = {  # what the plane's own panel says; {placeholders} are filled in the b
 
 
 def classes(labels: np.ndarray, label_name: str, class_names: tuple[str, ...]) -> list[dict]:
-    """The legend: one entry per label present, named as figures.plane.latent_figure names them."""
+    """The legend: one entry per label present: "digit 3", or "3 · Dress" where classes have
+    names (the legend's title then says "class"), short enough for the legend's column."""
     out = []
     for c in np.unique(labels):
-        name = f"{label_name} {c}"
-        if 0 <= c < len(class_names):
-            name += f" · {class_names[c]}"
+        name = f"{c} · {class_names[c]}" if 0 <= c < len(class_names) else f"{label_name} {c}"
         out.append({"label": int(c), "name": name, "colour": COLOURS[int(c) % len(COLOURS)]})
     return out
 
@@ -103,6 +102,7 @@ def build_payload(
         "range": float(limit),
         "outline_max": OUTLINE_MAX,
         "classes": classes(np.asarray(shown[2]), label_name, class_names),
+        "legend": label_name if class_names else "",
         "filename": filename,
         "texts": {**TEXTS, **(texts or {})},
     }
