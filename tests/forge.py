@@ -4,11 +4,12 @@ Development tooling only, for tests/test_forged_messages.py and bench/load_sessi
 the browser's protocol with Streamlit's own protobufs: GET the page, open /_stcore/stream with the
 subprotocol the frontend offers ("streamlit"), send a `rerun_script` BackMsg and read ForwardMsgs
 until the run ends. The websocket needs no XSRF token, so anything the browser can send, a script
-can forge: here a click listener's trigger value carrying `n` click events in one message.
+can forge: here the latent plane's trigger value (vae_geom/ui/plane.py, key "latent" on the
+Explorer) carrying `n` click events in one message.
 
     async with Session(url) as s:
         await s.run()                          # the first run, as a page load
-        wid = s.trigger_id("explorer.z.listener")
+        wid = s.trigger_id("latent")
         await s.run({wid: forged_clicks(10_000)})
 """
 
@@ -36,7 +37,7 @@ def cpu_s(pid: int) -> float:
 
 
 def click_event(x: float = 0.5, y: float = -1.25, t: int = 0) -> dict:
-    """One click as assets/plane_click.js sends it (setTriggerValue("click", ...))."""
+    """One click as assets/plane/plane.js sends it (setTriggerValue("click", {x, y, chart, t}))."""
     return {"event": "click", "value": {"x": x, "y": y, "chart": "latent", "t": t}}
 
 

@@ -1,18 +1,23 @@
-"""AppTest of the Explorer: every dataset, the latent plane, true figures, decoding a clicked z."""
+"""AppTest of the Explorer: every dataset, the latent plane, true figures, decoding a clicked z.
+
+The plane is drawn in the browser from the bytes the page sends it (vae_geom/ui/plane.py); these
+tests read those bytes back (tests/plane_data.py, independent of vae_geom/payload.py) and compare
+them with the model's encoder and the dataset, computed here."""
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import streamlit as st
+import torch
 from streamlit.testing.v1 import AppTest
 
+from tests import plane_data
 from tests.apptest import run_page
-from tests.plotly_data import array
 from tests.shown import read
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import DATASETS, load_dataset
@@ -23,59 +28,105 @@ APP = str(Path(__file__).parents[1] / "app.py")
 
 
 def _run(dataset=None, model=None, z=None, query=None) -> AppTest:
-    state = {} if z is None else {"explorer.z": z}  # the clicked z
+    state = {} if z is None else {"explorer.z": z}  # the pinned z, as a click leaves it
     return run_page(APP, dataset, model, state, query)
 
 
-def _figure(at: AppTest) -> dict:
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1
-    return json.loads(charts[0].proto.spec)
-
-
-# The figure's coordinates are float32: the markers are the encoder's mu as is, the outlines are
-# computed in float64 and cast. At |z| up to ~10 one float32 step is ~1e-6, so 1e-5 is rounding,
-# far below any real change.
+# The payload's posteriors are float32, encoded by the app in its own batches: 1e-5 at |z| up to
+# ~10 is rounding, far below any real change.
 FLOAT32_ATOL = 1e-5
+# The training images go to the browser only where they fit (payload.IMAGES_MAX_BYTES): MNIST's
+# 4,000 deflate to 0.65 MB, Fashion's 20,000 would be 8.7 MB (vae_geom/payload.py)
+IMAGES_SENT = {"digits": True, "shapes": True, "mnist": True, "fashion": False}
+HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _oracle(dataset: str, model_name: str):
+    """The model as stored on disk and its posteriors of both splits, encoded here."""
+    model, _ = checkpoints.load(ladder.stem(dataset, model_name))
+    ds = load_dataset(dataset)
+    return model, ds, posteriors(model, ds.x_test), posteriors(model, ds.x_train)
+
+
+def _assert_decoder_is(plane: plane_data.Plane, model) -> None:
+    """The payload's weights are the model's decoder, layer by layer, exactly (float32), and
+    decode as the model does."""
+    linears = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
+    assert sorted(n for n in plane.arrays if n[0] in "Wb") == sorted(
+        f"{p}{i}" for i in range(len(linears)) for p in "Wb"
+    )
+    for i, m in enumerate(linears):
+        np.testing.assert_array_equal(plane[f"W{i}"], m.weight.detach().numpy())
+        np.testing.assert_array_equal(plane[f"b{i}"], m.bias.detach().numpy())
+    z = np.array([[0.0, 0.0], [1.5, -2.0], [-3.9, 3.9], [9.0, -9.0]])
+    np.testing.assert_allclose(
+        plane_data.decode(plane.arrays, z), decode_images(model, z), atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_explorer_draws_every_test_posterior_for_each_dataset(dataset):
     at = _run(dataset)
-    fig = _figure(at)
-    names = [t.get("name", "") for t in fig["data"]]
-    assert "prior 1σ circle" in names and "prior 2σ circle" in names
-    assert fig["layout"]["xaxis"]["range"] == [-4, 4]
-    assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
-    # the oracle: the shown model's posteriors of the dataset's test split, encoded here
+    plane = plane_data.plane(at)
     model_name = at.selectbox(key="sidebar.model").value
-    model, _ = checkpoints.load(ladder.stem(dataset, model_name))
-    ds = load_dataset(dataset)
-    mu, sigma = posteriors(model, ds.x_test)
-    # one mu marker per test sample, each once, at its mu, in the trace of its label
-    # the μ markers: every marker trace that numbers its samples (edge markers of codes beyond
-    # the frame carry no sample numbers)
-    markers = [t for t in fig["data"] if t.get("mode") == "markers" and "customdata" in t]
-    idx = np.concatenate([array(t["customdata"]).astype(int) for t in markers])
-    assert len(idx) == len(ds.y_test)
-    np.testing.assert_array_equal(np.sort(idx), np.arange(len(ds.y_test)))
-    for t in markers:
-        i = array(t["customdata"]).astype(int)
-        np.testing.assert_allclose(array(t["x"]), mu[i, 0], rtol=0, atol=FLOAT32_ATOL)
-        np.testing.assert_allclose(array(t["y"]), mu[i, 1], rtol=0, atol=FLOAT32_ATOL)
-        label = ds.y_test[i[0]]
-        name = f"{ds.label_name} {label}"
-        if ds.class_names:  # Fashion-MNIST names its classes: "class 0 · T-shirt/top"
-            name = f"{name} · {ds.class_names[label]}"
-        assert (ds.y_test[i] == label).all() and t["name"] == name
-        # ... and its 1σ ellipse in its label's ellipse trace: a closed outline then a NaN row,
-        # whose extent is mu ± 1σ on each axis (the outline passes through the axes' ends)
-        (fill,) = [e for e in fig["data"] if e.get("fill") and e["legendgroup"] == t["legendgroup"]]
-        rows = np.stack([array(fill["x"]), array(fill["y"])], -1).reshape(len(i), -1, 2)
-        assert np.isnan(rows[:, -1]).all() and not np.isnan(rows[:, :-1]).any()
-        lo, hi = rows[:, :-1].min(1), rows[:, :-1].max(1)  # (n, 2) each
-        np.testing.assert_allclose((lo + hi) / 2, mu[i], rtol=0, atol=FLOAT32_ATOL)
-        np.testing.assert_allclose((hi - lo) / 2, sigma[i], rtol=0, atol=FLOAT32_ATOL)
+    model, ds, (mu, sigma), (mu_train, sigma_train) = _oracle(dataset, model_name)
+    meta = plane.meta
+    assert meta["plane"] == "latent" and meta["order"] == f"{dataset}/test"
+    assert meta["range"] == 4  # the fixed ±4 view of every Explorer plane
+    assert meta["is_ae"] is False and tuple(meta["image_shape"]) == ds.image_shape
+    # one posterior per test sample, in the dataset's order, labelled with its own label
+    np.testing.assert_allclose(plane["mu"], mu, rtol=0, atol=FLOAT32_ATOL)
+    np.testing.assert_allclose(plane["sigma"], sigma, rtol=0, atol=FLOAT32_ATOL)
+    np.testing.assert_array_equal(plane["labels"], ds.y_test)
+    # what the hover weighs z against: the TRAINING posteriors, and (where sent) their images
+    np.testing.assert_allclose(plane["train_mu"], mu_train, rtol=0, atol=FLOAT32_ATOL)
+    np.testing.assert_allclose(plane["train_sigma"], sigma_train, rtol=0, atol=FLOAT32_ATOL)
+    assert meta["images"] is IMAGES_SENT[dataset]
+    if IMAGES_SENT[dataset]:
+        pixels = np.round(np.clip(ds.x_train.astype(np.float64), 0, 1) * 255)
+        np.testing.assert_array_equal(plane["train_images"], pixels.astype(np.uint8))
+    else:
+        assert "train_images" not in plane.arrays
+    _assert_decoder_is(plane, model)
+    # the legend: one entry per label present, named as the dataset names it, each its colour;
+    # Fashion-MNIST names its classes: "0 · T-shirt/top" under the title "class"
+    if ds.class_names:
+        names = [f"{c} · {ds.class_names[c]}" for c in np.unique(ds.y_test)]
+        assert meta["legend"] == ds.label_name == "class"
+    else:
+        names = [f"{ds.label_name} {c}" for c in np.unique(ds.y_test)]  # "digit 3"
+        assert not meta["legend"]
+    assert [c["name"] for c in meta["classes"]] == names
+    assert [c["label"] for c in meta["classes"]] == np.unique(ds.y_test).tolist()
+    colours = [c["colour"] for c in meta["classes"]]
+    assert all(HEX.fullmatch(c) for c in colours) and len(set(colours)) == min(len(colours), 10)
+    assert plane.state == {**plane.state, "plane": "latent", "z": None, "k": 1}
+
+
+def test_the_2_sigma_toggle_and_a_pin_change_the_state_not_the_payload():
+    """Python's state (z, 1σ or 2σ) goes in the small mount: the bytes stay the same bytes."""
+    at = _run()
+    before = plane_data.component(at, "latent").proto.bytes
+    assert plane_data.state(at)["k"] == 1
+    at.toggle(key="explorer.two_sigma").set_value(True).run()
+    assert plane_data.state(at)["k"] == 2
+    assert plane_data.component(at, "latent").proto.bytes == before
+    at.toggle(key="explorer.two_sigma").set_value(False).run()
+    assert plane_data.state(at)["k"] == 1
+
+
+def test_all_samples_draws_the_training_and_the_test_posteriors():
+    at = _run(query={"split": "all"})
+    plane = plane_data.plane(at)
+    _, ds, (mu, sigma), (mu_train, sigma_train) = _oracle("mnist", "vae-kl-1")
+    assert plane.meta["order"] == "mnist/all"
+    # the training samples, then the test samples (vae_geom.data.Dataset.samples("all"))
+    np.testing.assert_allclose(plane["mu"], np.concatenate([mu_train, mu]), atol=FLOAT32_ATOL)
+    np.testing.assert_allclose(
+        plane["sigma"], np.concatenate([sigma_train, sigma]), atol=FLOAT32_ATOL
+    )
+    np.testing.assert_array_equal(plane["labels"], np.concatenate([ds.y_train, ds.y_test]))
+    assert at.query_params["split"] == "all"
 
 
 def test_metrics_show_the_checkpoints_recorded_figures():
@@ -88,8 +139,13 @@ def test_metrics_show_the_checkpoints_recorded_figures():
 
 def test_ae_has_no_ellipses_and_no_elbo():
     at = _run("mnist", "ae")
-    fig = _figure(at)
-    assert not [t for t in fig["data"] if t.get("fill") == "toself"]
+    plane = plane_data.plane(at)
+    model, _, (mu, sigma), _ = _oracle("mnist", "ae")
+    assert plane.meta["is_ae"] is True
+    np.testing.assert_allclose(plane["mu"], mu, rtol=0, atol=FLOAT32_ATOL)
+    assert not sigma.any() and not plane["sigma"].any()  # points: no ellipse has any extent
+    assert not plane["train_sigma"].any()
+    _assert_decoder_is(plane, model)
     assert {m.label: m.value for m in at.metric}["test ELBO"] == "—"
 
 
@@ -103,7 +159,8 @@ def test_a_corrupt_checkpoint_gives_a_clear_message(tmp_path, monkeypatch):
         at = AppTest.from_file(APP, default_timeout=60).run()
         assert not at.exception
         assert "cannot be loaded" in at.error[0].value and "restore it" in at.error[0].value
-        assert not at.get("plotly_chart")
+        assert not at.get("bidi_component")  # no plane (nor its fallback) for a broken model
+        assert not plane_data.fallback_or_none(at)
     finally:
         st.cache_resource.clear()
 
@@ -112,9 +169,12 @@ def _text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def test_a_clicked_z_is_decoded_and_shown_crisp(media):
-    z = (0.3, -0.6)
-    at = _run(z=z)
+PINNED = "The pinned z, checked on the server"
+
+
+def _assert_decoded(at: AppTest, media, z) -> None:
+    """The server's panel for z: decoder(z) crisp (an integer upscale of the model's own image),
+    p(z), and z in the address bar."""
     model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
     expected = decode_images(model, [z])[0].reshape(28, 28)
     decoded = at.get("image")[0].proto.imgs[0]
@@ -124,8 +184,99 @@ def test_a_clicked_z_is_decoded_and_shown_crisp(media):
     assert png.shape == (28 * f, 28 * f)
     np.testing.assert_allclose(png[::f, ::f], expected, atol=1 / 255 + 1e-6)
     density = np.exp(geometry.log_prior_density(z))
-    assert f"z = (+0.30, -0.60)** · prior density p(z) = {density:.3g}" in _text(at)
-    assert at.query_params["z"] == "0.300,-0.600"
+    assert f"z = ({z[0]:+.2f}, {z[1]:+.2f})** · prior density p(z) = {density:.3g}" in _text(at)
+    assert at.query_params["z"] == f"{z[0]:.3f},{z[1]:.3f}"
+
+
+def test_a_clicked_z_is_decoded_and_shown_crisp(media):
+    at = _run()
+    assert PINNED not in [h.value for h in at.subheader] and not at.get("image")
+    assert "z" not in at.query_params
+    plane_data.click(at, 0.3, -0.6)  # what the plane's script sends on a click
+    assert not at.exception
+    assert at.session_state["explorer.z"] == (0.3, -0.6)
+    # only the "decoder" fragment ran: the plane (1.7 MB) is neither rebuilt nor re-sent
+    assert not at.get("bidi_component") and not at.get("title")
+    assert [h.value for h in at.subheader] == [PINNED]
+    _assert_decoded(at, media, (0.3, -0.6))
+    at.run()  # the next whole run tells the plane its pinned z, and keeps the same bytes
+    assert plane_data.state(at)["z"] == [0.3, -0.6]
+
+
+def test_a_pinned_z_from_a_link_or_state_is_decoded_and_marked_on_the_plane(media):
+    at = _run(z=(0.3, -0.6))
+    _assert_decoded(at, media, (0.3, -0.6))
+    assert plane_data.state(at)["z"] == [0.3, -0.6]
+
+
+def test_a_second_click_moves_z_and_a_bad_one_leaves_it_with_a_short_warning():
+    at = _run()
+    plane_data.click(at, 0.5, -1.25)
+    at.run()
+    plane_data.click(at, -2.0, 1.5, t=2)
+    assert at.session_state["explorer.z"] == (-2.0, 1.5)
+    assert "**z = (-2.00, +1.50)**" in _text(at)
+    at.run()
+    bad = {"x": "![x](http://host/t.png)" + "a" * 500, "y": 0, "chart": "latent", "t": 3}
+    plane_data.click(at, 0, 0, events=[{"event": "click", "value": bad}])
+    assert not at.exception
+    assert at.session_state["explorer.z"] == (-2.0, 1.5)  # unchanged
+    (warning,) = [w.value for w in at.warning if w.value.startswith("That click could not")]
+    assert len(warning) < 160 and "](" not in warning  # quoted short and literally
+    assert "**z = (-2.00, +1.50)**" in _text(at)
+    plane_data.click(at, 4.5, 12.0, t=4)  # beyond |z| <= 10: refused the same way
+    assert at.session_state["explorer.z"] == (-2.0, 1.5)
+    assert any("could not be read" in w.value and "10" in read(w.value) for w in at.warning)
+
+
+def _type_z(at: AppTest, z1, z2) -> AppTest:
+    """What a student without the plane's script does: type z in the fallback, press its button."""
+    at.number_input(key="latent.z1").set_value(z1)
+    at.number_input(key="latent.z2").set_value(z2)
+    return at.button(key="latent.go").click().run()
+
+
+def test_the_fallback_pins_a_typed_z_as_a_click_would(media):
+    at = _run()
+    fallback = plane_data.fallback(at)
+    # shown until the plane's script starts and hides it: it says what it is for
+    said = " ".join(e.value for e in [*fallback.warning, *fallback.caption, *fallback.markdown])
+    assert "JavaScript" in said and "type z" in said.lower(), said
+    assert {n.key for n in fallback.number_input} == {"latent.z1", "latent.z2"}
+    assert [b.key for b in fallback.button] == ["latent.go"]
+    assert PINNED not in [h.value for h in at.subheader]
+    _type_z(at, 0.3, -0.6)
+    assert not at.exception
+    assert at.session_state["explorer.z"] == (0.3, -0.6)
+    assert PINNED in [h.value for h in at.subheader]  # a whole run: the server's button
+    _assert_decoded(at, media, (0.3, -0.6))  # the same panel, p(z) and ?z= as a click
+    assert plane_data.state(at)["z"] == [0.3, -0.6]  # and the plane marks it
+
+
+def test_the_fallback_starts_at_a_linked_z():
+    at = _run(query={"z": "1.5,-0.5"})
+    assert at.number_input(key="latent.z1").value == 1.5
+    assert at.number_input(key="latent.z2").value == -0.5
+
+
+@pytest.mark.parametrize("bad", [25.0, -10.5, 1e308, float("inf"), float("nan")])
+def test_the_fallback_refuses_a_z_beyond_the_plane(bad):
+    """The number inputs are bounded to |z| <= 10 (probe.Z_LIMIT, the bound on clicks and links):
+    the browser enforces it, and the server resets a value sent beyond it to the input's default."""
+    at = _run()
+    for key in ("latent.z1", "latent.z2"):
+        bounded = at.number_input(key=key)
+        assert (bounded.min, bounded.max) == (-10.0, 10.0)
+    _type_z(at, 1.5, -0.5)
+    assert at.session_state["explorer.z"] == (1.5, -0.5)
+    _type_z(at, bad, 2.0)
+    assert not at.exception and not at.error
+    z = at.session_state["explorer.z"]
+    assert z == (1.5, 2.0)  # z₁ kept the pinned value, the in-range z₂ applied
+    assert max(abs(v) for v in z) <= 10
+    _type_z(at, -3.0, bad)
+    assert at.session_state["explorer.z"] == (-3.0, 2.0)  # z₂ kept the pinned value
+    assert "**z = (-3.00, +2.00)**" in _text(at)
 
 
 def _inside_2sigma(z, mu, sigma) -> np.ndarray:
@@ -214,7 +365,10 @@ def test_a_link_reopens_the_same_view():
     assert at.selectbox(key="sidebar.dataset").value == "digits"
     assert at.selectbox(key="sidebar.model").value == "ae"
     assert "z = (+1.50, -0.50)" in _text(at)
-    assert not at.warning
+    assert not plane_data.page_warnings(at)
+    plane = plane_data.plane(at)  # the digits AE's plane, the link's z marked on it
+    assert plane.meta["order"] == "digits/test" and plane.meta["is_ae"] is True
+    assert plane.state["z"] == [1.5, -0.5]
 
 
 @pytest.mark.parametrize(
@@ -234,7 +388,8 @@ def test_a_bad_link_falls_back_with_a_notice(query, notice):
     assert any(notice in text for text in shown), shown
     assert at.selectbox(key="sidebar.dataset").value == "mnist"
     assert at.selectbox(key="sidebar.model").value == "vae-kl-1"
-    assert at.get("plotly_chart")
+    plane = plane_data.plane(at)  # the default plane is drawn
+    assert plane.meta["order"] == "mnist/test" and plane.state["z"] is None
 
 
 def test_the_count_of_covering_ellipses_reads_as_english():

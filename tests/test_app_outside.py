@@ -3,11 +3,11 @@ many codes lie outside the plane drawn, and where; the oracle encodes the test s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from tests import plane_data
 from tests.apptest import run_page
 from vae_geom import checkpoints, ladder
 from vae_geom.data import load_dataset
@@ -62,10 +62,11 @@ def test_points_vs_ellipses_counts_the_ae_codes_beyond_its_wider_view():
     """Both planes are widened to one scale (at most ±10) for the codes of either model; the
     digits AE's codes beyond it are counted under its plane, with their RMS radius."""
     at = run_page(POINTS, "digits")
-    ae_plane, vae_plane = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
-    limit = ae_plane["layout"]["xaxis"]["range"][1]
-    assert limit > 4 and vae_plane["layout"]["xaxis"]["range"][1] == limit
+    ae_plane, vae_plane = plane_data.plane(at, "pv_ae"), plane_data.plane(at, "pv_vae")
+    limit = ae_plane.meta["range"]  # the axes span ±limit (assets/plane/plane.js)
+    assert 4 < limit <= 10 and vae_plane.meta["range"] == limit
     mu = _test_codes("ae", "digits")
+    np.testing.assert_allclose(ae_plane["mu"], mu, rtol=0, atol=1e-5)  # the codes counted
     c = _hidden(mu, limit)
     assert 0 < c["outside"] < len(mu)
     (caption,) = [e.value for e in at.caption if "outside this view" in e.value]

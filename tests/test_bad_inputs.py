@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import plane_data
 from tests.bad_inputs import make_corpus
 from tests.shown import read
 from vae_geom.data import DATASETS
@@ -168,11 +169,12 @@ def test_a_bad_model_on_disk_is_refused_then_another_model_works(corpus, name, u
     at = _pick_shared_model(corpus, case, user_dir, EXPLORER)
     message = _refused(at, case)
     assert message.startswith("This model cannot be loaded.")
-    assert not at.get("plotly_chart")  # the page stopped before drawing with a broken model
+    assert not at.get("bidi_component")  # the page stopped before drawing with a broken model
 
     at.selectbox(key="sidebar.model").set_value("vae-kl-1").run()
     assert not at.exception and not at.error
-    assert at.get("plotly_chart")
+    plane = plane_data.plane(at)
+    assert plane.meta["order"] == f"{manifest['dataset']}/test" and not plane.meta["is_ae"]
 
 
 # The records that passed the old checks and then raised on the pages that draw the picked model
@@ -207,12 +209,15 @@ def test_a_bad_link_falls_back_with_a_notice_then_the_explorer_works(corpus, nam
     if set(case["query"]) == {"z"}:
         assert "z" not in at.query_params  # a bad z leaves the address bar too
     assert at.selectbox(key="sidebar.dataset").value in DATASETS
-    assert at.get("plotly_chart")  # the page is drawn with what could be used
+    plane = plane_data.plane(at)  # the page is drawn with what could be used
+    assert plane.meta["order"].split("/")[0] == at.selectbox(key="sidebar.dataset").value
+    if set(case["query"]) == {"z"}:
+        assert plane.state["z"] is None  # no bad z is marked on it either
 
     at.selectbox(key="sidebar.dataset").set_value(manifest["dataset"])
     at.selectbox(key="sidebar.model").set_value("vae-kl-1")
-    at.session_state["explorer.z"] = (0.5, -0.5)  # a click (AppTest cannot click a chart)
     at.run()
+    plane_data.click(at, 0.5, -0.5)  # a click on the plane, as its script sends one
     assert not at.exception and not at.error
     assert any("z = (+0.50, -0.50)" in read(m.value) for m in at.markdown)
     assert at.query_params["dataset"] == manifest["dataset"]

@@ -135,3 +135,31 @@ def test_the_figures_that_wrap_the_plane_pass_the_names_on():
     for fig in figs:
         names_drawn = {t.name for t in fig.data if t.type == "scattergl"}
         assert {"class 0 · T-shirt/top", "class 8 · Bag"} <= names_drawn
+
+
+def test_the_plane_components_legend_uses_class_names():
+    """The browser's plane (vae_geom/ui/plane.py) names each class in its payload's meta, as the
+    figures above do; read back from the bytes with tests/plane_data.unpack."""
+    from tests.plane_data import unpack
+    from vae_geom.models import ModelConfig, make_model
+    from vae_geom.ui.plane import build_payload
+
+    mu = np.array([[0.0, 0.0], [1.0, 1.0], [-1.0, 0.5], [2.0, 2.0]])
+    sigma, labels = np.full_like(mu, 0.3), np.array([3, 9, 3, 12])
+    model = make_model(ModelConfig(4, hidden=(8,)))
+    train = (mu, sigma, np.zeros((4, 4), np.float32))
+    kwargs = {"order": "test", "image_shape": (2, 2), "label_name": "class"}
+    named = build_payload(
+        "p", model, train, (mu, sigma, labels), **kwargs, class_names=data.FASHION_CLASSES
+    )
+    header, arrays = unpack(named)
+    assert header["meta"]["legend"] == "class"  # the legend's title; the entries are short
+    assert [c["name"] for c in header["meta"]["classes"]] == [
+        "3 · Dress",
+        "9 · Ankle boot",
+        "class 12",  # a label beyond the names: just its number
+    ]
+    np.testing.assert_array_equal(arrays["labels"], labels)
+    header, _ = unpack(build_payload("p", model, train, (mu, sigma, labels), **kwargs))
+    assert [c["name"] for c in header["meta"]["classes"]] == ["class 3", "class 9", "class 12"]
+    assert not header["meta"]["legend"]  # no names: each entry says "class"

@@ -14,12 +14,16 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 
+from tests import plane_data
 from tests.apptest import run_page
 from tests.shown import read
 from vae_geom import checkpoints, ladder
+from vae_geom.data import load_dataset
+from vae_geom.models import posteriors
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -39,17 +43,22 @@ def models(tmp_path, monkeypatch) -> Path:
 
 
 def _warnings(at) -> list[str]:
-    return [read(w.value) for w in at.warning]
+    return [read(w.value) for w in plane_data.page_warnings(at)]
 
 
-def _ellipses_x(at) -> str:
-    """The latent figure's data, as sent: changes when the model behind it changes."""
-    return at.get("plotly_chart")[0].proto.spec
+def _plane_bytes(at) -> bytes:
+    """The latent plane's payload, as sent: changes when the model behind it changes."""
+    return plane_data.component(at, "latent").proto.bytes
+
+
+def _drawn(at) -> bool:
+    return bool(plane_data.components(at, "latent"))
 
 
 def test_garbage_over_a_cached_checkpoint_is_reported_and_the_page_keeps_working(models):
     at = run_page(APP, query=DIGITS)
-    assert at.get("plotly_chart") and not _warnings(at)
+    assert _drawn(at) and not _warnings(at)
+    before = _plane_bytes(at)
     weights = checkpoints.paths(models / "digits" / "vae-kl-1")[0]
     good = weights.read_bytes()
     weights.write_bytes(b"\x00 not a checkpoint " * 50)
@@ -59,7 +68,7 @@ def test_garbage_over_a_cached_checkpoint_is_reported_and_the_page_keeps_working
     assert not at.exception
     warning = next(w for w in _warnings(at) if "changed on disk" in w)
     assert "not a readable safetensors file" in warning and "loaded earlier" in warning
-    assert at.get("plotly_chart"), "the plane is still drawn from the copy in memory"
+    assert _plane_bytes(at) == before, "the plane is still drawn from the copy in memory"
     assert [i.caption for i in at.get("image")[0].proto.imgs][0] == "decoder(z)"
 
     weights.write_bytes(good)  # restored: the warning goes, the same model is back
@@ -69,7 +78,7 @@ def test_garbage_over_a_cached_checkpoint_is_reported_and_the_page_keeps_working
 
 def test_a_checkpoint_deleted_while_running_is_reported_then_recovered(models):
     at = run_page(APP, query=DIGITS)
-    before = _ellipses_x(at)
+    before = _plane_bytes(at)
     stem = models / "digits" / "vae-kl-1"
     saved = {p: p.read_bytes() for p in checkpoints.paths(stem)}
     for p in saved:
@@ -77,23 +86,30 @@ def test_a_checkpoint_deleted_while_running_is_reported_then_recovered(models):
     at.run()
     assert not at.exception
     assert any("is missing: restore it" in w for w in _warnings(at))
-    assert _ellipses_x(at) == before
+    assert _plane_bytes(at) == before
     for p, data in saved.items():
         p.write_bytes(data)
     at.run()
-    assert not at.exception and not _warnings(at) and _ellipses_x(at) == before
+    assert not at.exception and not _warnings(at) and _plane_bytes(at) == before
 
 
 def test_a_checkpoint_replaced_by_another_model_is_read_again_not_served_stale(models):
     """The cache follows the file: a retrained model written over the old one shows at once."""
     at = run_page(APP, query=DIGITS)
-    before = _ellipses_x(at)
+    before = _plane_bytes(at)
     src, dst = models / "digits" / "vae-kl-3", models / "digits" / "vae-kl-1"
     for a, b in zip(checkpoints.paths(src), checkpoints.paths(dst), strict=True):
         shutil.copyfile(a, b)
     at.run()
     assert not at.exception and not _warnings(at)
-    assert _ellipses_x(at) != before
+    assert _plane_bytes(at) != before
+    # the plane is the new model's: its posteriors, encoded here from the file copied in
+    model, _ = checkpoints.load(src)
+    mu, sigma = posteriors(model, load_dataset("digits").x_test)
+    plane = plane_data.plane(at)
+    np.testing.assert_allclose(plane["mu"], mu, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(plane["sigma"], sigma, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(plane["W0"], model.decoder[0].weight.detach().numpy())
     coverage = {m.label: m.value for m in at.metric}["coverage₁"]
     assert coverage == f"{checkpoints.read_meta(src)['test']['coverage_1']:.1%}"
 
@@ -105,9 +121,9 @@ def test_an_unreadable_model_never_loaded_stops_only_that_view(models):
     assert not at.exception
     shown = read(at.error[0].value)
     assert "cannot be loaded" in shown and "not valid JSON" in shown
-    assert not at.get("plotly_chart")
+    assert not _drawn(at)
     at.selectbox(key="sidebar.model").set_value("vae-kl-1").run()  # the app goes on working
-    assert not at.exception and not at.error and at.get("plotly_chart")
+    assert not at.exception and not at.error and _drawn(at)
 
 
 def test_the_kl_page_reports_a_broken_rung_instead_of_a_traceback(models):

@@ -1,10 +1,12 @@
 """Forged websocket messages (issue 12): one student can neither slow nor break the server.
 
-The websocket needs no XSRF token, so a script can send what no browser would: here a click
-listener's trigger value carrying thousands of click events in one message. Streamlit runs the
-click callback once per event; before the fix each call re-read all of them, and one message of
-10,000 events cost 10-23 s of server CPU. The browser tests drive a real `streamlit run` through
-Streamlit's own websocket protocol (tests/forge.py) and measure the server's CPU time.
+The websocket needs no XSRF token, so a script can send what no browser would: here the latent
+plane's "click" trigger value (vae_geom/ui/plane.py, key "latent" on the Explorer) carrying
+thousands of click events in one message. Streamlit runs the click callback once per event; before
+the fix each call re-read all of them, and one message of 10,000 events cost 10-23 s of server CPU.
+The AppTests below send such messages through the same door (SessionState.on_script_will_rerun,
+tests/plane_data.click) and count the reads; the browser-marked tests drive a real `streamlit run`
+through Streamlit's own websocket protocol (tests/forge.py) and measure the server's CPU time.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ import time
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
+from tests import plane_data
+from tests.apptest import run_page
 from tests.devserver import streamlit_server
-from tests.forge import Session, click_event, cpu_s, forged_clicks, state_of_size
+from tests.forge import Session, click_event, clicks_within, cpu_s, forged_clicks, state_of_size
 from vae_geom.geometry import GeometryError
 from vae_geom.ui import decoded, inbound
 
-LISTENER = "explorer.z.listener"  # app.py: ui.click_listener(["latent"], z_key="explorer.z")
+PLANE = "latent"  # app.py: ui.latent_plane("latent", ..., z_key="explorer.z"): its click trigger
+APP = "app.py"
 READOUT = re.compile(r"\*\*z = \(([+-]\d+\.\d+), ([+-]\d+\.\d+)\)\*\*")
 # Server CPU for one forged message, whatever it holds: a rerun of the Explorer costs ~0.1-0.3 s
 # on the 2-core machine; before the fix 10,000 events cost 10-23 s.
@@ -114,6 +119,59 @@ def test_the_excerpt_of_a_bad_value_is_short_and_literal_markdown():
     assert "\n" not in decoded._excerpt("line\nbreak")
 
 
+# --- the Explorer's plane, in process (AppTest): what one message makes the server read --------
+
+
+@pytest.fixture
+def explorer(monkeypatch):
+    """The Explorer after a first run, and every click event its callback reads (decoded._click_z
+    is where one event's x and y are read)."""
+    import pathlib
+
+    at = run_page(str(pathlib.Path(__file__).parents[1] / APP))
+    reads = []
+    read_one = decoded._click_z
+    monkeypatch.setattr(decoded, "_click_z", lambda event: reads.append(event) or read_one(event))
+    return at, reads
+
+
+def _zs(n: int) -> list[dict]:
+    return [click_event(i / 10, -i / 10, t=i) for i in range(1, n + 1)]
+
+
+def test_one_message_of_batched_clicks_reads_only_the_latest(explorer):
+    at, reads = explorer
+    events = _zs(12)
+    assert len(json.dumps(events)) < inbound.MAX_TRIGGER_BYTES  # under the bound: applied
+    plane_data.click(at, 0, 0, events=events)
+    assert not at.exception
+    assert len(reads) == 1  # 12 callback calls, one read (issue 12): not one per event
+    assert at.session_state["explorer.z"] == (1.2, -1.2)  # the latest click counts
+    assert "**z = (+1.20, -1.20)**" in "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    [forged_clicks(1_000), clicks_within(inbound.MAX_TRIGGER_BYTES + 500)],
+    ids=["1,000 clicks", "minimal events just over the bound"],
+)
+def test_a_message_over_the_bound_is_dropped_unread(explorer, trigger):
+    at, reads = explorer
+    plane_data.click(at, 0, 0, events=json.loads(trigger))
+    assert not at.exception and not at.error
+    assert reads == [] and at.session_state.get("explorer.z") is None  # nothing read, no pin
+    plane_data.click(at, 0.5, -1.25)  # the session goes on: the next real click pins z
+    assert at.session_state["explorer.z"] == (0.5, -1.25) and len(reads) == 1
+
+
+def test_a_trigger_on_the_state_mount_pins_nothing(explorer):
+    """Only the payload's mount (key "latent") has a click callback; its state mount has none."""
+    at, reads = explorer
+    plane_data.click(at, 0.5, -1.25, key=f"{PLANE}.state")
+    assert not at.exception and reads == []
+    assert at.session_state.get("explorer.z") is None
+
+
 # --- a real server ----------------------------------------------------------------------------
 
 
@@ -131,7 +189,7 @@ async def open_explorer(url) -> tuple[Session, str]:
     s = Session(url)
     await s.__aenter__()
     assert await s.run() == "FINISHED_SUCCESSFULLY"
-    return s, s.trigger_id(LISTENER)
+    return s, s.trigger_id(PLANE)
 
 
 def shown_z(s: Session) -> tuple[float, float] | None:
@@ -193,7 +251,30 @@ def test_normal_clicks_still_decode_each_in_a_fragment_run(server):
     run(go())
 
 
+# app.py's decoder_panel returns before ui.decoded_view while no z is pinned, and decoded_view is
+# what pops and shows f"{z_key}.error": a click refused before any pin says nothing, and its
+# warning shows up later, under the next good pin
+REFUSED_BEFORE_A_PIN = (
+    "app.py decoder_panel returns while explorer.z is None, so explorer.z.error is neither shown "
+    "nor cleared until a later pin"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=REFUSED_BEFORE_A_PIN)
+def test_a_refused_click_says_so_at_once_and_only_once(explorer):
+    at, _ = explorer
+    bad = {"x": "oops", "y": 0, "chart": PLANE, "t": 1}
+    plane_data.click(at, 0, 0, events=[{"event": "click", "value": bad}])
+    assert not at.exception and at.session_state.get("explorer.z") is None
+    refused = [w.value for w in at.warning if w.value.startswith("That click could not be read")]
+    plane_data.click(at, 0.5, -1.25, t=2)  # then a good click: its panel, no stale warning
+    assert at.session_state["explorer.z"] == (0.5, -1.25)
+    stale = [w.value for w in at.warning if w.value.startswith("That click could not be read")]
+    assert (len(refused), stale) == (1, [])
+
+
 @pytest.mark.browser
+@pytest.mark.xfail(strict=True, reason=REFUSED_BEFORE_A_PIN)
 def test_a_forged_click_is_refused_quietly_and_echoed_short(server):
     async def go():
         s, wid = await open_explorer(server)
@@ -204,6 +285,34 @@ def test_a_forged_click_is_refused_quietly_and_echoed_short(server):
         warning = [t for t in s.texts if t.startswith("That click could not be read")]
         assert warning and len(warning[-1]) < 160, warning
         assert "](" not in warning[-1]  # Markdown shows it literally: no image is fetched
+        await s.__aexit__()
+
+    run(go())
+
+
+@pytest.mark.browser
+def test_a_forged_click_after_a_pin_is_refused_and_echoed_short(server):
+    async def go():
+        s, wid = await open_explorer(server)
+        await s.run({wid: json.dumps([click_event(0.5, -1.25, t=1)])})
+        bad = [
+            {"event": "click", "value": {"x": "![x](http://host/t.png)" + "a" * 1500, "y": 0}}
+        ]  # under the bound
+        await s.run({wid: json.dumps(bad)})
+        warning = [t for t in s.texts if t.startswith("That click could not be read")]
+        assert warning and len(warning[-1]) < 160, warning
+        assert "](" not in warning[-1]  # Markdown shows it literally: no image is fetched
+        assert shown_z(s) == (0.5, -1.25)  # the pinned z stays
+        assert not s.exceptions, s.exceptions
+        await s.__aexit__()
+
+    run(go())
+
+
+@pytest.mark.browser
+def test_a_click_without_the_components_state_does_nothing(server):
+    async def go():
+        s, wid = await open_explorer(server)
         # a click trigger without the component's state (the page hash of a first visit): the
         # callback used to raise KeyError; now nothing happens
         s.page_hash = ""
