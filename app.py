@@ -73,6 +73,8 @@ with plane_column:
 def decoder_panel() -> None:
     """Reruns alone on a pin: the plane above is neither rebuilt nor re-sent."""
     if st.session_state.get("explorer.z") is None:
+        if err := st.session_state.pop("explorer.z.error", None):  # a click refused before a pin
+            st.warning(err)
         return
     st.subheader("The pinned z, checked on the server")
     # holes and the blend are judged where the decoder learned: the training split's posteriors

@@ -20,6 +20,8 @@ if (clicked := st.session_state.pop("reparam.z", None)) is not None:  # a click 
     st.session_state["reparam.index"] = int(probe.nearest_codes(clicked, mu, 1)[0][0])
 
 st.title("Reparameterisation: every z in the ellipse must reconstruct x")
+if err := st.session_state.pop("reparam.z.error", None):  # a click on the plane it could not read
+    st.warning(err)
 st.markdown(
     "Training samples z from q(z|x) in a way gradients can flow through: draw ε from N(0, I) — "
     "a cloud around the **unit circle** — then move it by μ(x) and stretch it by σ(x). Every such "

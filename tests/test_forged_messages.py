@@ -251,16 +251,6 @@ def test_normal_clicks_still_decode_each_in_a_fragment_run(server):
     run(go())
 
 
-# app.py's decoder_panel returns before ui.decoded_view while no z is pinned, and decoded_view is
-# what pops and shows f"{z_key}.error": a click refused before any pin says nothing, and its
-# warning shows up later, under the next good pin
-REFUSED_BEFORE_A_PIN = (
-    "app.py decoder_panel returns while explorer.z is None, so explorer.z.error is neither shown "
-    "nor cleared until a later pin"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=REFUSED_BEFORE_A_PIN)
 def test_a_refused_click_says_so_at_once_and_only_once(explorer):
     at, _ = explorer
     bad = {"x": "oops", "y": 0, "chart": PLANE, "t": 1}
@@ -274,7 +264,6 @@ def test_a_refused_click_says_so_at_once_and_only_once(explorer):
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason=REFUSED_BEFORE_A_PIN)
 def test_a_forged_click_is_refused_quietly_and_echoed_short(server):
     async def go():
         s, wid = await open_explorer(server)

@@ -106,17 +106,16 @@ def test_the_message_cap_holds_the_largest_plane_a_student_can_keep():
     assert 1.5 * _plane_bytes(hidden, pixels, shown, training.USER_EPOCHS_MAX) < cap
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payload.plane_payload bounds widths (checkpoints' bounds), not bytes: a model "
-    "checkpoints.load accepts (4 hidden layers of 1,024, 4,096 pixels: a 29 MB float32 decoder, "
-    "e.g. a class model saved outside the quotas) makes a payload over server.maxMessageSize",
-)
-def test_the_message_cap_holds_the_plane_of_any_model_the_app_loads():
+def test_the_plane_of_a_model_too_large_for_one_message_is_refused_in_words():
+    """A model checkpoints.load accepts (4 hidden layers of 1,024, 4,096 pixels: a 29 MB float32
+    decoder, e.g. a class model saved outside the quotas) would make a plane over
+    server.maxMessageSize: payload refuses it by its size, under the cap, with a message."""
+    from vae_geom import payload
     from vae_geom.models import MAX_HIDDEN_LAYERS, MAX_WIDTH
 
-    size = _plane_bytes((MAX_WIDTH,) * MAX_HIDDEN_LAYERS, 4096)
-    assert size < CONFIG["server"]["maxMessageSize"] * 1e6, f"{size / 1e6:.1f} MB"
+    assert payload.PAYLOAD_MAX_BYTES < CONFIG["server"]["maxMessageSize"] * 1e6
+    with pytest.raises(payload.PayloadError, match=r"would be \d+\.\d MB, more than the 16 MB"):
+        _plane_bytes((MAX_WIDTH,) * MAX_HIDDEN_LAYERS, 4096)
 
 
 def test_streamlit_has_every_option_set_here():

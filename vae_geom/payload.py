@@ -44,6 +44,10 @@ IMAGES_MAX_BYTES = 1_500_000
 # A replay sends the drawn posteriors of at most this many epochs (evenly spaced, the first and the
 # last kept): 51 x 2,000 samples x 16 B = 1.6 MB, whatever the number of epochs trained (<= 200).
 FRAMES_MAX = 51
+# One plane goes to the browser as one websocket message, which server.maxMessageSize caps at
+# 20 MB: past this a model's plane is refused with a PayloadError the page shows, where Streamlit
+# would otherwise fail the whole message. MNIST's is 1.7 MB; a student's largest model ~5 MB.
+PAYLOAD_MAX_BYTES = 16_000_000
 ALIGN = 8  # every array starts on a multiple of 8 bytes, so the browser can view it in place
 MAX_POSTERIORS = uploads.LIMITS.max_samples  # a training split holds at most this many
 MAX_PIXELS = uploads.LIMITS.max_features
@@ -137,6 +141,12 @@ def plane_payload(
     meta = {**meta, "images": sent, "imageBytes": len(deflated)}
     typed = [(n, a, dtype if n[0] in "Wb" else "float32", None) for n, a in arrays] + extra
     blob = _pack("plane", dtype, typed, meta)
+    if len(blob) > PAYLOAD_MAX_BYTES:
+        raise PayloadError(
+            f"this model's plane would be {len(blob) / 1e6:.1f} MB, more than the "
+            f"{PAYLOAD_MAX_BYTES / 1e6:.0f} MB one browser message may carry (its decoder is "
+            "too large to run in the browser)."
+        )
     return blob
 
 

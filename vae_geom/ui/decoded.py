@@ -213,6 +213,8 @@ def decoded_pair(
     """The same z decoded by the AE and by the VAE (each a `probe`, given its (mu, sigma) of the
     TRAINING split, ds.x_train: where each decoder learned), with what surrounds z in each code
     space."""
+    if err := st.session_state.pop(f"{z_key}.error", None):
+        st.warning(err)
     z = st.session_state.get(z_key)
     if z is None:
         st.info("Click anywhere in either plane (or use the button above) to decode that z.")

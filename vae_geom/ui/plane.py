@@ -166,9 +166,14 @@ def latent_plane(
     the browser only (a page with nothing to do with it on the server)."""
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
     texts_json = json.dumps(texts or {}, sort_keys=True)
-    blob = _cached_payload(
-        key, dataset_name, model_name, stem, split, version, texts_json, float(limit), m
-    )
+    try:
+        blob = _cached_payload(
+            key, dataset_name, model_name, stem, split, version, texts_json, float(limit), m
+        )
+    except payload.PayloadError as e:  # too large for the browser: the server decodes typed z
+        st.warning(f"The interactive plane cannot be shown: {e} Type z below instead.")
+        _fallback(key, z_key, expanded=True)
+        return
     mount(key, blob, z_key=z_key, fragment=fragment, k=k, marks=marks, link=link, report=report)
 
 
@@ -207,10 +212,13 @@ def mount(
     _fallback(key, z_key)
 
 
-def _fallback(key: str, z_key: str) -> None:
+def _fallback(key: str, z_key: str, expanded: bool = False) -> None:
     """Two number inputs that pin z on the server: hidden by the plane's script once it draws."""
     # an expander, not a warning: it is on screen for the second before the plane's script hides it
-    with st.container(key=f"{key}-fallback"), st.expander("No plane above? Type z instead"):
+    with (
+        st.container(key=f"{key}-fallback"),
+        st.expander("No plane above? Type z instead", expanded=expanded),
+    ):
         st.caption(
             "The interactive plane needs a recent browser with JavaScript. Without it, type z "
             "here and the server decodes it."
