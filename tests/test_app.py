@@ -259,6 +259,18 @@ def test_the_fallback_starts_at_a_linked_z():
     assert at.number_input(key="latent.z2").value == -0.5
 
 
+def test_the_fallback_follows_a_pinned_z():
+    """A z pinned by a click shows in the typed-z boxes: typing one coordinate keeps the other."""
+    at = _run()
+    plane_data.click(at, 0.75, -1.5)
+    at.run()  # the next full run draws the fallback again
+    assert at.number_input(key="latent.z1").value == 0.75
+    assert at.number_input(key="latent.z2").value == -1.5
+    at.number_input(key="latent.z2").set_value(2.0)
+    at.button(key="latent.go").click().run()
+    assert at.session_state["explorer.z"] == (0.75, 2.0)
+
+
 @pytest.mark.parametrize("bad", [25.0, -10.5, 1e308, float("inf"), float("nan")])
 def test_the_fallback_refuses_a_z_beyond_the_plane(bad):
     """The number inputs are bounded to |z| <= 10 (probe.Z_LIMIT, the bound on clicks and links):

@@ -223,15 +223,26 @@ def _fallback(key: str, z_key: str, expanded: bool = False) -> None:
             "The interactive plane needs a recent browser with JavaScript. Without it, type z "
             "here and the server decodes it."
         )
-        z = st.session_state.get(z_key) or (0.0, 0.0)
+        state, z = st.session_state, st.session_state.get(z_key)
+        if z is not None and state.get(f"{key}.synced") != z:  # a pin elsewhere: follow it
+            state[f"{key}.z1"], state[f"{key}.z2"] = (float(v) for v in z)
+            state[f"{key}.synced"] = z
         left, right, go = st.columns([2, 2, 1], vertical_alignment="bottom")
-        left.number_input("z₁", -probe.Z_LIMIT, probe.Z_LIMIT, float(z[0]), 0.1, key=f"{key}.z1")
-        right.number_input("z₂", -probe.Z_LIMIT, probe.Z_LIMIT, float(z[1]), 0.1, key=f"{key}.z2")
+        for col, d in ((left, 1), (right, 2)):
+            state.setdefault(f"{key}.z{d}", 0.0)
+            # value=None: a value sent out of bounds empties the box, and the pinned z stays
+            col.number_input(
+                f"z{'₁₂'[d - 1]}", -probe.Z_LIMIT, probe.Z_LIMIT, None, 0.1, key=f"{key}.z{d}"
+            )
         go.button("Decode z", key=f"{key}.go", on_click=_typed_z, args=(key, z_key))
 
 
 def _typed_z(key: str, z_key: str) -> None:
-    """The fallback's button: its two numbers become the pinned z (bounded by the inputs)."""
-    st.session_state[z_key] = probe.check_z(
-        (st.session_state[f"{key}.z1"], st.session_state[f"{key}.z2"])
+    """The fallback's button: its two numbers become the pinned z (bounded by the inputs; an
+    emptied box keeps that coordinate of the pinned z)."""
+    state = st.session_state
+    pinned = state.get(z_key) or (0.0, 0.0)
+    typed = (state.get(f"{key}.z1"), state.get(f"{key}.z2"))
+    state[z_key] = probe.check_z(
+        [p if t is None else t for t, p in zip(typed, pinned, strict=True)]
     )
