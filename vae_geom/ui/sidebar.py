@@ -13,14 +13,21 @@ import streamlit as st
 from vae_geom import checkpoints, collapse, ladder, probe, user_models
 from vae_geom.data import DATASETS
 from vae_geom.geometry import GeometryError
+from vae_geom.ui import lang
+from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 
-DATASET_LABELS = {
-    "mnist": "MNIST digits (5,000 real, 28×28)",
-    "fashion": "Fashion-MNIST (25,000 clothes, 28×28)",
-    "digits": "scikit-learn digits (1,797, 8×8)",
-    "shapes": "Bars (angle × length, 28×28)",
-}
+
+class _DatasetLabels:
+    """DATASET_LABELS[name]: a dataset's name in the session's language."""
+
+    def get(self, name: str) -> str:
+        return t(f"sidebar.dataset.{name}")
+
+    __getitem__ = get
+
+
+DATASET_LABELS = _DatasetLabels()
 KEY_DATASET, KEY_MODEL = "sidebar.dataset", "sidebar.model"
 DEFAULT_MODEL = "vae-kl-1"  # the beta = 1 VAE: the standard KL objective
 KEY_URL_READ, KEY_URL_NOTICES, KEY_URL_Z = "url.read", "url.notices", "url.z"
@@ -45,20 +52,22 @@ def sidebar() -> tuple[str, str]:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
     with st.sidebar:
+        lang.switch()
         _page_links()
-        st.header("Data and model")
-        ds = st.selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET)
+        st.header(t("sidebar.header"))
+        ds = st.selectbox(
+            t("sidebar.dataset"), DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET
+        )
         names = model_names(ds)
         if st.session_state.get(KEY_MODEL) not in names:  # deleted, or of another dataset
             st.session_state[KEY_LOST] = (ds, _lost_notice(ds, st.session_state.get(KEY_MODEL)))
             st.session_state[KEY_MODEL] = DEFAULT_MODEL
         name = st.selectbox(
-            "Model",
+            t("sidebar.model"),
             names,
             key=KEY_MODEL,
             format_func=functools.partial(model_label, dataset=ds),  # marks a collapsed rung
-            help="The shipped ladder: an AE, VAEs with the KL term at five weights β "
-            "(β = 0 switches the KL off), and a VAE with the simple regulariser.",
+            help=t("sidebar.model_help"),
         )
         for notice in st.session_state.get(KEY_URL_NOTICES, []):
             st.warning(notice, icon=":material/link_off:")
@@ -76,11 +85,11 @@ def _lost_notice(ds: str, name: object) -> str:
     """Why the picked model is gone from the picker: deleted from the server (the dataset is the
     one it was shown with), or a user model of the dataset the user has just left."""
     shown = literal(str(name).split(":", 1)[-1], 48)  # "user:mine" -> mine
-    default = "showing the β = 1 VAE instead."
+    default = t("sidebar.lost.default")
     before = st.session_state.get(KEY_SHOWN, (ds, name))[0]
     if before == ds:
-        return f"Your model “{shown}” is no longer available on this server: {default}"
-    return f"Your model “{shown}” belongs to the {literal(before, None)} dataset: {default}"
+        return t("sidebar.lost.gone", name=shown, default=default)
+    return t("sidebar.lost.other", name=shown, dataset=literal(before, None), default=default)
 
 
 def model_names(dataset_name: str) -> list[str]:
@@ -95,13 +104,13 @@ def model_label(name: str, dataset: str | None = None) -> str:
     """How a model is named in the picker and captions. A shipped rung of `dataset` (by default
     the one picked in the sidebar) whose record shows a collapsed posterior says so."""
     if name.startswith(user_models.PRIVATE):
-        return f"Yours: {name.removeprefix(user_models.PRIVATE)}"
+        return t("sidebar.yours", name=name.removeprefix(user_models.PRIVATE))
     if name.startswith(user_models.PREFIX):
-        return f"Shared: {name.removeprefix(user_models.PREFIX)}"
-    label = ladder.spec_by_name(name).label
+        return t("sidebar.shared", name=name.removeprefix(user_models.PREFIX))
+    label = t(f"model.{ladder.spec_by_name(name).name}")
     dataset = dataset or st.session_state.get(KEY_DATASET)
     if dataset in DATASETS and _collapsed_rung(ladder.stem(dataset, name)):
-        return f"{label} — collapsed"
+        return t("sidebar.collapsed", label=label)
     return label
 
 
@@ -124,8 +133,8 @@ def _page_links() -> None:
     it would call the home page "app", after the file name)."""
     from streamlit.errors import StreamlitAPIException
 
-    links = [("app.py", "Explorer", ":material/blur_on:")] + [
-        (f"pages/{p.name}", p.stem.split("_", 1)[1].replace("_", " "), None)
+    links = [("app.py", t("nav.explorer"), ":material/blur_on:")] + [
+        (f"pages/{p.name}", t(f"nav.{p.stem.split('_', 1)[1]}"), None)
         for p in sorted(PAGES_DIR.glob("[0-9]*_*.py"))
     ]
     try:
@@ -145,20 +154,16 @@ def _read_url_once() -> None:
         if ds in DATASETS:
             st.session_state[KEY_DATASET] = ds
         else:
-            notices.append(
-                f"The link's dataset “{literal(ds, URL_ECHO)}” is unknown: showing MNIST instead."
-            )
+            notices.append(t("sidebar.url.dataset", value=literal(ds, URL_ECHO)))
     if (name := qp.get("model")) is not None:
         if name in model_names(st.session_state.get(KEY_DATASET, DATASETS[0])):
             st.session_state[KEY_MODEL] = name
         else:
-            notices.append(
-                f"The link's model “{literal(name, URL_ECHO)}” is unknown: showing the β = 1 VAE."
-            )
+            notices.append(t("sidebar.url.model", value=literal(name, URL_ECHO)))
     if (z := qp.get("z")) is not None:
         try:
             st.session_state[KEY_URL_Z] = probe.check_z(z.split(","))
         except GeometryError as e:  # its message quotes z: a very long z is cut short
-            notices.append(f"The link's z “{literal(z, URL_ECHO)}” was ignored: {literal(e, 120)}")
+            notices.append(t("sidebar.url.z", value=literal(z, URL_ECHO), why=literal(e, 120)))
             del st.query_params["z"]  # so the address bar no longer carries it
     st.session_state[KEY_URL_NOTICES] = notices

@@ -1,0 +1,79 @@
+"""vae_geom.i18n: both languages hold the same keys with the same placeholders."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+
+import pytest
+
+from vae_geom import i18n
+
+# a Chinese text may keep these Latin words as they are: symbols, names, units
+LATIN_OK = re.compile(
+    r"^(AE|VAE|KL|MNIST|Fashion-MNIST|PNG|CSV|JS|JSON|URL|ELBO|TV|kNN|CPU|GPU|MB|KB|nats?|bits?|"
+    r"z|x|μ|σ|β|ε|N|I|k|M|p|q|r|t|A|B|G|E|D|x̂|log|exp|diag|sigmoid|ReLU|safetensors|zip|"
+    r"scikit-learn|Zalando|Research|digits?|Sneaker|Dress|Su|Jianlin|kexue\.fm|https?|www)$"
+)
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    en, zh = i18n.catalogue("en"), i18n.catalogue("zh")
+    assert en.keys() == zh.keys(), sorted(en.keys() ^ zh.keys())
+    for key in en:
+        assert i18n.placeholders(en[key]) == i18n.placeholders(zh[key]), key
+
+
+def test_each_part_is_a_file_in_both_languages():
+    parts = {
+        lang: sorted(p.name for p in (i18n.LOCALES / lang).glob("*.json"))
+        for lang in "en zh".split()
+    }
+    assert parts["en"] == parts["zh"]
+    for lang, names in parts.items():
+        for name in names:
+            texts = json.loads((i18n.LOCALES / lang / name).read_text(encoding="utf-8"))
+            assert all(isinstance(v, str) and v.strip() for v in texts.values()), (lang, name)
+
+
+def test_every_text_formats_with_its_placeholders():
+    for lang in i18n.LANGUAGES:
+        for text in i18n.catalogue(lang).values():
+            values = dict.fromkeys(i18n.placeholders(text), 1234.5)
+            try:
+                string.Formatter().vformat(text, (), values)
+            except (ValueError, TypeError):  # a format spec for ints, e.g. {n:d}
+                string.Formatter().vformat(text, (), dict.fromkeys(values, 1234))
+
+
+def test_chinese_texts_are_chinese():
+    """No English sentence left in the Chinese catalogue: its Latin words are symbols and names."""
+    for key, text in i18n.catalogue("zh").items():
+        plain = re.sub(r"\{[^}]*\}|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+|https?://\S+", " ", text)
+        words = re.findall(r"[A-Za-z][A-Za-z\-\.']*", plain)
+        stray = [w for w in words if not LATIN_OK.match(w.rstrip("."))]
+        assert len(stray) <= 2, (key, stray)
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang"),
+    [
+        ("zh-CN", "zh"),
+        ("zh-Hans-TW", "zh"),
+        ("ZH", "zh"),
+        ("en-GB", "en"),
+        ("fr", "en"),
+        (None, "en"),
+    ],
+)
+def test_the_browser_locale_picks_the_language(locale, lang):
+    assert i18n.from_locale(locale) == lang
+
+
+def test_t_fills_placeholders_and_refuses_an_unknown_language():
+    key = next(k for k, v in i18n.catalogue("en").items() if i18n.placeholders(v))
+    with pytest.raises(KeyError):
+        i18n.t(key, "en")  # a placeholder without its value
+    with pytest.raises(ValueError, match="unknown language"):
+        i18n.catalogue("fr")

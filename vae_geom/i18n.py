@@ -1,0 +1,53 @@
+"""The app's two languages: English and Simplified Chinese, one catalogue per language.
+
+Each language is a folder of JSON files (vae_geom/locales/<lang>/<part>.json), one file per page or
+part of the app, merged into one {key: text} catalogue; keys are namespaced ("explorer.title").
+Both languages hold the same keys with the same {placeholders} (tests/test_i18n.py checks), filled
+by str.format, so a number is formatted the same in each ("{n:,}"). No gettext: it is process-wide,
+and one student's language would leak into another's session. The language of a session lives in
+the ui layer (vae_geom/ui/lang.py); this module only looks texts up.
+
+The Chinese follows the vocabulary of the essay the app illustrates (Su Jianlin, 2020): 自编码器,
+编码空间, 后验分布, 椭圆, 重参数, 先验分布, 聚合后验, 空洞, ...
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import string
+from pathlib import Path
+
+LANGUAGES = ("en", "zh")
+NAMES = {"en": "English", "zh": "中文"}
+DEFAULT = "en"
+LOCALES = Path(__file__).resolve().parent / "locales"
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Every text of one language, {key: text}; a key defined twice is an error."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; one of {LANGUAGES}")
+    texts: dict[str, str] = {}
+    for path in sorted((LOCALES / lang).glob("*.json")):
+        part = json.loads(path.read_text(encoding="utf-8"))
+        if twice := texts.keys() & part.keys():
+            raise ValueError(f"{path.name} defines keys defined elsewhere: {sorted(twice)}")
+        texts.update(part)
+    return texts
+
+
+def t(key: str, lang: str = DEFAULT, /, **values) -> str:
+    """The text of `key` in `lang`, its {placeholders} filled from `values` (str.format)."""
+    return catalogue(lang)[key].format(**values)
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the {fields} in a text ("{n:,} of {total}" -> {"n", "total"})."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def from_locale(locale: str | None) -> str:
+    """A browser locale ("zh-CN", "zh-Hans-TW", "en-GB", None) -> the app's language."""
+    return "zh" if (locale or "").lower().startswith("zh") else DEFAULT
