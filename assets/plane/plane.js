@@ -134,12 +134,9 @@ class Plane {
     if (this.data && this.data.meta.id === data.meta.id) return; // a rerun's copy
     const old = this.data;
     this.data = data;
-    this.texts = data.meta.texts || {};
+    this.texts = this.stateTexts || {};
     this.classIndex = new Map((data.meta.classes || []).map((c, i) => [c.label, i]));
-    this.over.setAttribute("aria-label", this.texts.aria || "latent plane");
-    this.el.querySelector(".vg-png").textContent = this.texts.png || "PNG";
-    this.el.querySelector(".vg-csv").textContent = this.texts.csv || "CSV";
-    this.hint.textContent = this.texts.hint || "";
+    this.applyTexts();
     this.blendFig.style.display = data.meta.is_ae ? "none" : "";
     this.setupFrames();
     const same = old && old.meta.order && old.meta.order === data.meta.order && old.shown.n === data.shown.n;
@@ -157,8 +154,24 @@ class Plane {
     document.dispatchEvent(new CustomEvent("vae-geom-plane-ready", { detail: this.key }));
   }
 
+  // The words Python sends with the state, in the session's language (a switch redraws them).
+  applyTexts() {
+    const T = this.texts || {};
+    this.over.setAttribute("aria-label", T.aria || "latent plane");
+    this.el.querySelector(".vg-png").textContent = T.png || "PNG";
+    this.el.querySelector(".vg-csv").textContent = T.csv || "CSV";
+    this.hint.textContent = T.hint || "";
+    this.thumbKey = null;
+    if (this.data && this.data.frames && this.frameIndex != null) { this.stopPlay(); this.labelFrame(); }
+  }
+
   setState(s) {
     if (!s) return;
+    const texts = s.texts && typeof s.texts === "object" ? s.texts : {};
+    if (JSON.stringify(texts) !== JSON.stringify(this.stateTexts || {})) {
+      this.stateTexts = texts;
+      if (this.data) { this.texts = texts; this.applyTexts(); this.drawBase(); }
+    }
     const k = s.k === 2 ? 2 : 1;
     const z = Array.isArray(s.z) && s.z.length === 2 && s.z.every(Number.isFinite) ? s.z : null;
     if (k !== this.k) { this.k = k; if (this.data) this.drawBase(); }
@@ -355,13 +368,14 @@ class Plane {
     const x = this.cssW - LEGEND_W + 10;
     let y = MARGIN.top + 6;
     ctx.font = "12px sans-serif"; ctx.textAlign = "left";
-    const title = this.data.meta.legend;
+    const title = this.texts.legend_title !== undefined ? this.texts.legend_title : this.data.meta.legend;
     if (title) { ctx.fillStyle = "#222"; ctx.fillText(String(title).slice(0, 20), x, y + 4); y += 18; }
-    for (const cls of classes) {
+    const names = Array.isArray(this.texts.classes) && this.texts.classes.length === classes.length ? this.texts.classes : null;
+    classes.forEach((cls, i) => {
       ctx.fillStyle = cls.colour; ctx.fillRect(x, y - 5, 10, 10);
-      ctx.fillStyle = "#222"; ctx.fillText(String(cls.name).slice(0, 17), x + 16, y + 4);
+      ctx.fillStyle = "#222"; ctx.fillText(String(names ? names[i] : cls.name).slice(0, 17), x + 16, y + 4);
       y += 17;
-    }
+    });
     y += 6;
     ctx.strokeStyle = "#000"; ctx.lineWidth = 1.6;
     for (const [dash, label] of [[[], this.texts.prior1], [[6, 4], this.texts.prior2]]) {

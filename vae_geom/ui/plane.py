@@ -14,17 +14,16 @@ bytes). If the component never starts, the fallback under it (two number inputs)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from vae_geom import payload, probe
-from vae_geom.data import TRAIN
+from vae_geom import i18n, payload, probe
+from vae_geom.data import FASHION_CLASSES, TRAIN
 from vae_geom.figures.plane import COLOURS, OUTLINE_MAX, PLANE
 from vae_geom.models import VAE
-from vae_geom.ui import loaders
+from vae_geom.ui import lang, loaders
 from vae_geom.ui.decoded import click_callback, restore_url_z
 
 _ASSETS = Path(__file__).resolve().parents[2] / "assets" / "plane"
@@ -35,36 +34,29 @@ _JS = (_ASSETS / "decode.js").read_text().replace("export function", "function")
 ) + (_ASSETS / "plane.js").read_text()
 _component = st.components.v2.component("vae_geom.plane", js=_JS)
 
-TEXTS = {  # what the plane's own panel says; {placeholders} are filled in the browser
-    "aria": "Latent plane. Move the pointer, or focus it and use the arrow keys, to decode z; "
-    "click or press Enter to pin z.",
-    "hint": "Hover to decode any z · click (or Enter) to pin it · arrow keys move z "
-    "(Shift: bigger steps).",
-    "idle": "Point anywhere in the plane, on an ellipse or in empty space, to decode that z.",
-    "readout": "z = ({z1}, {z2}) · p(z) = {p} · ‖z‖ = {norm}",
-    "pinned": "(pinned)",
-    "inside1": "z lies inside 1 training sample's 2σ ellipse. The most responsible:",
-    "insideN": "z lies inside {n} training samples' 2σ ellipses. The most responsible:",
-    "hole": "z is in a hole: no training sample's 2σ ellipse contains it, so the decoder never "
-    "trained here. The nearest claims:",
-    "claim": "#{i}: r = {r}",
-    "near": "#{i}: {d} away",
-    "ae": "An AE's codes are points: nothing covers z. The nearest training codes:",
-    "decoded": "decoder(z)",
-    "blend": "Σᵢ rᵢ xᵢ: the training images that claim z, blended",
-    "no_images": "(the training images are not sent for this dataset; pin z to see them below)",
-    "prior1": "prior 1σ",
-    "prior2": "prior 2σ",
-    "png": "⬇ PNG",
-    "csv": "⬇ codes (CSV)",
-    "x": "z₁",
-    "y": "z₂",
-    "epoch": "after epoch {epoch}",
-    "epoch_aria": "epoch of the replay",
-    "play": "▶ play",
-    "pause": "❚❚ pause",
-    "frame_note": "Only the last epoch's decoder was kept: drag to the last epoch to decode z.",
-}
+TEXT_KEYS = tuple(  # the plane's own words: vae_geom/locales/<lang>/plane.json
+    k.removeprefix("plane.") for k in i18n.catalogue(i18n.DEFAULT) if k.startswith("plane.")
+)
+
+
+def texts(legend: tuple[np.ndarray, str, tuple[str, ...]] | None = None) -> dict:
+    """The plane's words in the session's language, sent with its state (not its payload, so a
+    switch of language never re-sends the model): the panel's texts, and the legend's names
+    (legend = (labels, label_name, class_names) of the drawn samples)."""
+    code = lang.current()
+    out = {k: i18n.catalogue(code)[f"plane.{k}"] for k in TEXT_KEYS}  # filled in the browser
+    if legend is not None:
+        labels, label_name, class_names = legend
+        name = _translated(f"label.{label_name}", code, label_name)
+        if tuple(class_names) == FASHION_CLASSES:
+            class_names = tuple(i18n.t(f"fashion.class.{i}", code) for i in range(10))
+        out["classes"] = [c["name"] for c in classes(labels, name, class_names)]
+        out["legend_title"] = name if class_names else ""
+    return out
+
+
+def _translated(key: str, code: str, default: str) -> str:
+    return i18n.catalogue(code).get(key, default)  # an uploaded dataset's own words stay
 
 
 def classes(labels: np.ndarray, label_name: str, class_names: tuple[str, ...]) -> list[dict]:
@@ -88,7 +80,6 @@ def build_payload(
     label_name: str = "label",
     class_names: tuple[str, ...] = (),
     filename: str = "latent-plane",
-    texts: dict | None = None,
     limit: float = PLANE,
     frames: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> bytes:
@@ -104,7 +95,6 @@ def build_payload(
         "classes": classes(np.asarray(shown[2]), label_name, class_names),
         "legend": label_name if class_names else "",
         "filename": filename,
-        "texts": {**TEXTS, **(texts or {})},
     }
     return payload.plane_payload(model, train, shown, meta, frames=frames)
 
@@ -117,7 +107,6 @@ def _cached_payload(
     stem: str,
     split: str,
     version: tuple,
-    texts: str,
     limit: float,
     _m: VAE,
 ) -> bytes:
@@ -136,7 +125,6 @@ def _cached_payload(
         label_name=ds.label_name,
         class_names=ds.class_names,
         filename=f"{dataset_name}-{Path(stem).name}-{split}",
-        texts=json.loads(texts),
         limit=limit,
     )
 
@@ -150,7 +138,6 @@ def latent_plane(
     z_key: str,
     fragment: str | None = None,
     k: float = 1.0,
-    texts: dict | None = None,
     limit: float = PLANE,
     marks: list[dict] | None = None,
     link: str | None = None,
@@ -165,16 +152,25 @@ def latent_plane(
     share the pointer, decoding one z with each plane's model. `report=False`: a click pins z in
     the browser only (a page with nothing to do with it on the server)."""
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
-    texts_json = json.dumps(texts or {}, sort_keys=True)
     try:
-        blob = _cached_payload(
-            key, dataset_name, model_name, stem, split, version, texts_json, float(limit), m
-        )
+        blob = _cached_payload(key, dataset_name, model_name, stem, split, version, float(limit), m)
     except payload.PayloadError as e:  # too large for the browser: the server decodes typed z
         st.warning(f"The interactive plane cannot be shown: {e} Type z below instead.")
         _fallback(key, z_key, expanded=True)
         return
-    mount(key, blob, z_key=z_key, fragment=fragment, k=k, marks=marks, link=link, report=report)
+    ds, (_, labels) = loaders.dataset(dataset_name), loaders.samples(dataset_name, split)
+    legend = (labels, ds.label_name, ds.class_names)
+    mount(
+        key,
+        blob,
+        z_key=z_key,
+        fragment=fragment,
+        k=k,
+        marks=marks,
+        link=link,
+        report=report,
+        legend=legend,
+    )
 
 
 def mount(
@@ -187,6 +183,7 @@ def mount(
     marks: list[dict] | None = None,
     link: str | None = None,
     report: bool = True,
+    legend: tuple[np.ndarray, str, tuple[str, ...]] | None = None,
 ) -> None:
     """Mount plane `key` with its payload `blob` (build_payload's, made with the same key), its
     state, and the fallback under it. See latent_plane for the arguments."""
@@ -207,6 +204,7 @@ def mount(
             "marks": marks or [],
             "link": link,
             "report": report,
+            "texts": texts(legend),
         },
     )
     _fallback(key, z_key)

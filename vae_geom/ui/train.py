@@ -166,7 +166,13 @@ def replay_view(result: dict) -> None:
     st.subheader("Replay: watch the ellipses find their places")
     left, right = st.columns([3, 2])
     with left:
-        plane.mount("train.plane", _replay_payload(result), z_key="train.z", fragment=None)
+        ds = result["dataset"]
+        plane.mount(
+            "train.plane",
+            _replay_payload(result),
+            z_key="train.z",
+            legend=(result["labels"], ds.label_name, ds.class_names),
+        )
         st.caption(
             f"{len(result['labels']):,} test samples' 1σ ellipses after each epoch: drag the "
             "slider under the plane or press play (epoch 0 is the untrained model). Points "
