@@ -1,8 +1,10 @@
 """Click -> decoded image latency in the Explorer, in headless Debian Chromium on the real server.
 
 The Explorer shows the MNIST beta = 1 VAE with ALL 5,000 samples (?split=all). We click random
-EMPTY points of the plane (no 2-sigma ellipse contains them) and time, inside the page, from the
-mousedown to the moment the new decoded image is in the DOM and loaded.
+EMPTY points of the plane (assets/plane/plane.js; no 2-sigma ellipse contains them): the plane pins
+z and sends it, and we time, inside the page, from the pointerdown to the moment the server's new
+decoded image is in the DOM and loaded. (The plane's own panel decodes under the pointer without
+the server; bench/plane_hover.py times that.)
 
     PYTHONPATH=. .venv/bin/python -m bench.click_latency [--clicks 30] [--seed 0]
     PYTHONPATH=. .venv/bin/python -m bench.click_latency --short     # CI: 8 clicks
@@ -18,16 +20,19 @@ import time
 
 import numpy as np
 
-from tests.devserver import chromium, click_plane, streamlit_server, wait_for_app
+from tests.devserver import chromium, streamlit_server, wait_for_app
+from tests.test_browser_plane import PLANE, click_z, wait_for_plane
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
 
-# Installed in the page: stamps each mousedown, and each time the decoded image (the first image
-# the app serves) changes and has loaded, records the delay since the last mousedown.
+# Installed in the page: stamps each pointerdown (the plane pins z on it; the event is composed, so
+# it reaches the document from the component's shadow root), and each time the server's decoded
+# image (the first image the app serves: the plane's panel is canvases) changes and has loaded,
+# records the delay since the last pointerdown.
 PROBE_JS = """() => {
   window.__lat = []; let t0 = null, last = null;
-  document.addEventListener('mousedown', () => { t0 = performance.now(); }, true);
+  document.addEventListener('pointerdown', () => { t0 = performance.now(); }, true);
   const check = () => {
     const img = document.querySelector('img[src*="/media/"]');
     if (!img || t0 === null) return;
@@ -62,20 +67,16 @@ def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> di
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         t0 = time.perf_counter()
         page.goto(f"{url}/?dataset=mnist&model=vae-kl-1&split={split}")
-        wait_for_app(page)
-        page.wait_for_function(
-            "() => { const g = document.querySelector("
-            "'.st-key-latent .js-plotly-plot'); return g && g.__vaeGeomClick; }",
-            timeout=120_000,
-        )
+        wait_for_plane(page, PLANE, timeout_ms=120_000)
         first_load = time.perf_counter() - t0
-        n_ellipses = page.evaluate(
-            "() => document.querySelector('.st-key-latent .js-plotly-plot')"
-            ".data.filter(d => d.fill === 'toself').length"
+        n_ellipses, first_draw = page.evaluate(
+            "(n) => [window.__vaeGeomPlane.planes.get(n).data.shown.n,"
+            " window.__vaeGeomPlane.draws[0].ms]",
+            PLANE,
         )
         page.evaluate(PROBE_JS)
         for i, z in enumerate(points):
-            click_plane(page, z)  # the clock starts at its mousedown
+            click_z(page, z)  # the clock starts at its pointerdown
             page.wait_for_function(f"() => window.__lat.length > {i}", timeout=30_000)
             # a person looks at the answer before clicking again: wait for the run to end, then
             # pause, so a click is not timed while queued behind the previous one's tail
@@ -85,7 +86,8 @@ def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> di
     return {
         "clicks": len(lat),
         "ellipses_shown": len(load_dataset("mnist").samples(split)[1]),
-        "ellipse_traces": n_ellipses,
+        "ellipses_drawn": n_ellipses,  # by the plane's canvas
+        "first_draw_ms": round(float(first_draw), 1),  # parse the payload, draw the ellipses
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
         "max_ms": round(float(lat.max()), 1),

@@ -7,14 +7,14 @@ Explorer: MNIST beta = 1 VAE, 1,000 test ellipses); once all are ready they clic
 hover, click, wait for the answer and the end of the run, pause `--gap-ms`, click again.
 
 After each click the session checks that the answer is ITS OWN (no cross-talk between sessions):
-the z its listener sent (`gd.__vaeGeomZ`, assets/plane_click.js) is the point it aimed at (else
-"misclick"), the panel's "z = (..)" readout and the URL's `?z=` are that z, and the decoded image
-it shows is decode(z): the pixels the page drew are read back from a canvas and compared with the
-model decoded here.
+the z its plane pinned and sent (`plane.pinned`, assets/plane/plane.js) is the point it aimed at
+(else "misclick"), the server panel's "z = (..)" readout and the URL's `?z=` are that z, and the
+decoded image the server sent is decode(z): the pixels the page drew are read back from a canvas
+and compared with the model decoded here.
 Errors counted by kind: Streamlit exception elements, browser console errors and page errors,
 timeouts, misclicks, cross-talk (readout, URL or image of another z), server log errors.
-Latency per click: in the page, from the mousedown to the new decoded image loaded (as
-bench/click_latency.py). Server memory: VmRSS of the server process every ~2 s.
+Latency per click: in the page, from the pointerdown to the server's new decoded image loaded
+(as bench/click_latency.py). Server memory: VmRSS of the server process every ~2 s.
 
     PYTHONPATH=. .venv/bin/python -m bench.load_sessions --sessions 20 --seconds 60
 
@@ -45,7 +45,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from bench.click_latency import PROBE_JS
 from tests import forge
-from tests.devserver import CHROMIUM, CHROMIUM_ARGS, Z_TO_PIXEL_JS, streamlit_server
+from tests.devserver import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.test_browser_plane import BOX_JS, PLANE, READY_JS, SERVER_Z_JS, Z_TO_PAGE_JS
 from vae_geom import checkpoints, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import decode_images
@@ -60,27 +61,42 @@ READOUT_TOL = 0.0051  # the readout rounds to 2 decimals
 URL_TOL = 0.00051  # the URL rounds to 3 decimals
 PIXEL_TOL = 2 / 255  # drawn pixels vs decoded here: uint8 truncation and float noise only
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-LISTENING = (
-    "() => { const gd = document.querySelector('.st-key-latent .js-plotly-plot');"
-    " return !!(gd && gd._fullLayout && gd.__vaeGeomClick); }"
-)
-# What the session shows now: the z its listener last sent, the panel's readout, the URL's z,
-# the decoded image (the first image the app serves) and whether it has loaded.
-STATE_JS = r"""() => {
-  const gd = document.querySelector('.st-key-latent .js-plotly-plot');
-  const m = document.body.innerText.match(/z = \(([+-][0-9.]+), ([+-][0-9.]+)\)/);
+# What the session shows now: the z its plane last pinned (and sent), the server panel's readout,
+# the URL's z, the server's decoded image (the first image the app serves) and whether it has
+# loaded.
+STATE_JS = (
+    r"""() => {
+  const P = window.__vaeGeomPlane, plane = P && P.planes.get('latent');
+  const readout = ("""
+    + SERVER_Z_JS
+    + r""")();
   const img = document.querySelector('img[src*="/media/"]');
   const q = new URL(location.href).searchParams.get('z');
   return {
-    sent: gd && gd.__vaeGeomZ ? gd.__vaeGeomZ : null,
-    readout: m ? [+m[1], +m[2]] : null,
+    sent: plane && plane.pinned ? [plane.pinned[0], plane.pinned[1]] : null,
+    readout,
     url: q ? q.split(',').map(Number) : null,
     src: img ? img.src : null,
     loaded: !!img && img.complete && img.naturalWidth > 0,
     exceptions: document.querySelectorAll('[data-testid="stException"]').length,
     lat: window.__lat ? window.__lat.length : 0,
+    down: window.__down || null,
   };
 }"""
+)
+# The plane's top edge now, in viewport px; and, installed in the page, the pointer's y, that top
+# edge and the page's scroll at each pointerdown (a misclick's report: did the plane move?).
+TOP_JS = "() => window.__vaeGeomPlane.planes.get('latent').over.getBoundingClientRect().top"
+DOWN_JS = """() => document.addEventListener('pointerdown', (e) => {
+  const p = window.__vaeGeomPlane.planes.get('latent');
+  const scrolled = (q) => (document.querySelector(q) || {}).scrollTop;
+  window.__down = {
+    y: e.clientY,
+    top: p.over.getBoundingClientRect().top,
+    scroll: [document.scrollingElement.scrollTop, scrolled('[data-testid="stMain"]'),
+             scrolled('[data-testid="stAppViewContainer"]')],
+  };
+}, true)"""
 # The decoded image as the page drew it: its grey levels (R of RGBA; the PNG is grey), row-major,
 # as base64 (a JSON array of 20k numbers per click cost the harness ~5x more CPU).
 PIXELS_JS = """() => {
@@ -96,7 +112,7 @@ PIXELS_JS = """() => {
   return {w: c.width, h: c.height, grey: btoa(grey)};
 }"""
 SERVER_ERROR = re.compile(r"Traceback|ERROR|Exception|Error:")
-LISTENER = "explorer.z.listener"  # app.py's click listener: the hostile sessions' target
+LISTENER = PLANE  # the Explorer's plane (its "click" trigger): the hostile sessions' target
 HOSTILE_MAX_MESSAGES = (
     20_000  # per hostile socket: the harness's own bound, whatever the server does
 )
@@ -212,26 +228,38 @@ async def wait_for_app(page, timeout_ms: float) -> None:
     await page.wait_for_selector(READY, timeout=timeout_ms)
 
 
-async def stable_box(page, selector: str = ".st-key-latent .nsewdrag") -> None:
-    """Until the plot area stops moving (as devserver.stable_box)."""
-    drag = page.locator(selector).first
-    box = await drag.bounding_box()
+async def wait_for_plane(page, timeout_ms: float) -> None:
+    """Until the run has ended and the plane has drawn and holds still (as
+    tests.test_browser_plane.wait_for_plane)."""
+    await wait_for_app(page, timeout_ms)
+    await page.wait_for_function(READY_JS, arg=PLANE, timeout=timeout_ms, polling=100)
+    box = await page.evaluate(BOX_JS, PLANE)
     for _ in range(50):
         await page.wait_for_timeout(100)
-        again = await drag.bounding_box()
+        again = await page.evaluate(BOX_JS, PLANE)
         if again == box:
             return
         box = again
 
 
-async def click_plane(page, z, timeout_ms: float) -> None:
-    """devserver.click_plane for Playwright's async API: settle, hover, then click."""
-    await wait_for_app(page, timeout_ms)
-    await stable_box(page)
-    x, y = await page.evaluate(Z_TO_PIXEL_JS, ["latent", *z])
+async def click_plane(page, z, timeout_ms: float) -> list[float]:
+    """tests.test_browser_plane.click_z for Playwright's async API: settle, hover, then click
+    (the plane decodes under the pointer in the page; the click pins z on the server). If the
+    plane moved while the pointer rested on it, aim again, as a person would. Returns the pixel
+    clicked and the plane's top edge then (a misclick's report says how it moved after)."""
+    await wait_for_plane(page, timeout_ms)
+    x, y = await page.evaluate(Z_TO_PAGE_JS, [PLANE, *z])
     await page.mouse.move(x, y, steps=4)
-    await page.wait_for_timeout(120)  # plotly's click-anywhere reports its last, throttled hover
+    for _ in range(3):
+        await page.wait_for_timeout(120)  # a person looks at the plane's answer before clicking
+        again = await page.evaluate(Z_TO_PAGE_JS, [PLANE, *z])
+        if abs(again[0] - x) < 0.5 and abs(again[1] - y) < 0.5:
+            break
+        x, y = again
+        await page.mouse.move(x, y, steps=2)
+    top = await page.evaluate(TOP_JS)
     await page.mouse.click(x, y)
+    return [x, y, top]
 
 
 async def open_session(browser, url: str, s: Session, timeout_ms: float) -> None:
@@ -240,18 +268,18 @@ async def open_session(browser, url: str, s: Session, timeout_ms: float) -> None
     page.on("console", lambda m: s.error("console", m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: s.error("pageerror", str(e)))
     await page.goto(url + PATH, timeout=timeout_ms)
-    await wait_for_app(page, timeout_ms)
-    await page.wait_for_function(LISTENING, timeout=timeout_ms, polling=100)
+    await wait_for_plane(page, timeout_ms)
     await page.evaluate(PROBE_JS)
+    await page.evaluate(DOWN_JS)
 
 
 async def one_click(s: Session, decoder: Decoder, timeout_ms: float) -> None:
     page = s.page
     before = await page.evaluate(STATE_JS)
     aim = [float(v) for v in s.rng.uniform(-Z_RANGE, Z_RANGE, 2)]
-    await click_plane(page, aim, timeout_ms)
+    clicked = await click_plane(page, aim, timeout_ms)
     s.clicks += 1
-    try:  # the answer: a new decoded image, loaded, after this click's mousedown
+    try:  # the answer: a new decoded image, loaded, after this click's pointerdown
         await page.wait_for_function(
             f"() => window.__lat.length > {before['lat']}", timeout=timeout_ms, polling=50
         )
@@ -261,7 +289,7 @@ async def one_click(s: Session, decoder: Decoder, timeout_ms: float) -> None:
         return
     s.latencies.append((await page.evaluate("() => window.__lat"))[-1])
     now = await page.evaluate(STATE_JS)
-    check_answer(s, aim, before, now)
+    check_answer(s, aim, before, now, clicked)
     if now["src"] and now["sent"]:
         if (px := await page.evaluate(PIXELS_JS)) is None:
             s.error("no_new_image", "the decoded image could not be read back")
@@ -274,13 +302,15 @@ def grey(pixels: dict) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8).reshape(pixels["h"], pixels["w"])
 
 
-def check_answer(s: Session, aim, before: dict, now: dict) -> None:
-    """Is what the session shows the answer to its own click?"""
+def check_answer(s: Session, aim, before: dict, now: dict, clicked=None) -> None:
+    """Is what the session shows the answer to its own click? (`clicked`: what click_plane
+    returned, for a misclick's report.)"""
     sent, readout, url_z = now["sent"], now["readout"], now["url"]
     if now["exceptions"] > before["exceptions"]:
         s.error("exception", f"{now['exceptions']} stException element(s) after the click")
     if sent is None or np.abs(np.subtract(sent, aim)).max() > AIM_TOL:
-        s.error("misclick", f"aimed at {aim}, the listener sent {sent}")
+        where = f" (clicked x, y, plane top {clicked}; at the pointerdown {now.get('down')})"
+        s.error("misclick", f"aimed at {aim}, the plane sent {sent}" + where * bool(clicked))
         return
     if readout is None or np.abs(np.subtract(readout, sent)).max() > READOUT_TOL:
         s.error("cross_talk_readout", f"sent {sent}, the panel shows z = {readout}")
@@ -304,7 +334,7 @@ async def click_until(s: Session, decoder: Decoder, end: float, gap_ms: int, t_m
 def heaviest_message(s: forge.Session) -> dict:
     """The heaviest rerun the server still accepts, as `forge.Session.run` arguments: a trigger
     value of as many click events as inbound.MAX_TRIGGER_BYTES lets through (the most callback
-    calls), the listener's state and made-up widgets at inbound.MAX_VALUE_BYTES each (the most
+    calls), the plane's state and made-up widgets at inbound.MAX_VALUE_BYTES each (the most
     parsing and storing), all in just under server.maxWidgetStateSize."""
     trigger_id, state_id = s.trigger_id(LISTENER), s.element_id(LISTENER)
     trigger = forge.clicks_within(inbound.MAX_TRIGGER_BYTES - len(trigger_id) - 16)

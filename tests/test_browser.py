@@ -1,7 +1,9 @@
 """The main interaction in a real browser: Debian's chromium, the real `streamlit run` server.
 
-Clicks land on EMPTY points of the latent plane (no code within reach, no ellipse around), the
-decoded image and z readout must follow each click, and a beta change must redraw the ellipses.
+Clicks land on EMPTY points of the latent plane (no code within reach, no ellipse around): the
+plane (assets/plane/plane.js) pins each, and the server's panel must follow with that z and its
+decoded image; a β change must redraw the ellipses. tests/test_browser_plane.py tests the plane
+itself (hover, keys, fallback, downloads).
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ import re
 import numpy as np
 import pytest
 
-from tests.devserver import CHROMIUM, chromium, click_plane, streamlit_server, wait_for_app
+from tests.devserver import CHROMIUM, chromium, streamlit_server
+from tests.test_browser_plane import (
+    PLANE,
+    SERVER_Z_JS,
+    click_z,
+    server_says,
+    wait_for_plane,
+    wait_for_server_z,
+)
 from vae_geom import checkpoints, geometry, ladder
 from vae_geom.data import load_dataset
 from vae_geom.models import posteriors
@@ -20,7 +30,8 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="needs Debian chromium"),
 ]
-READOUT = re.compile(r"z = \(([+-]\d+\.\d+), ([+-]\d+\.\d+)\)")
+# the server panel's readout (vae_geom.ui.decoded.decoded_view)
+READOUT = re.compile(r"z = \(([+-]\d+\.\d+), ([+-]\d+\.\d+)\) · prior density")
 
 
 def empty_points(n: int = 2) -> list[tuple[float, float]]:
@@ -36,38 +47,30 @@ def empty_points(n: int = 2) -> list[tuple[float, float]]:
     return found[:n]
 
 
-def ellipse_signature(page) -> str:
-    return page.evaluate(
-        """() => {
-        const gd = document.querySelector('.st-key-latent .js-plotly-plot');
-        const t = gd.data.find(d => d.fill === 'toself');
-        return t ? JSON.stringify(t.x).slice(0, 2000) : "";  // {dtype, bdata}: base64 arrays
-    }"""
-    )
+# What the plane's base canvas holds: its payload's id and a digest of its pixels.
+SIGNATURE = """(name) => {
+    const p = window.__vaeGeomPlane.planes.get(name), c = p.base;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+    return `${p.data.meta.id}:${h}`;
+}"""
 
 
 @pytest.fixture(scope="module")
 def page():
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
-        wait_for_app(page)
-        page.wait_for_selector(".st-key-latent .js-plotly-plot .nsewdrag", timeout=60_000)
-        wait_for_listener(page)
+        wait_for_plane(page)
         yield page
-
-
-def wait_for_listener(page) -> None:
-    """Until assets/plane_click.js has attached its plotly_click handler to the chart."""
-    page.wait_for_function(
-        "() => { const gd = document.querySelector('.st-key-latent .js-plotly-plot');"
-        " return !!(gd && gd.__vaeGeomClick); }",
-        timeout=60_000,
-    )
+        assert not errors, errors
 
 
 def decoded_src(page) -> str | None:
-    """The decoder(z) image: the first image the app serves (the plane itself is SVG)."""
+    """The server's decoder(z) image: the first image the app serves (the plane is a canvas)."""
     img = page.locator('img[src*="/media/"]')
     return img.first.get_attribute("src") if img.count() else None
 
@@ -78,44 +81,36 @@ def wait_or_explain(page, script: str, arg, timeout: float = 30_000) -> None:
     try:
         page.wait_for_function(script, arg=arg, timeout=timeout)
     except PlaywrightTimeout:
-        text = page.inner_text("body")
-        i = text.find("z = (")
-        pytest.fail(
-            f"waited {timeout / 1000:.0f} s for {arg}; the panel shows: {text[i : i + 300]!r}"
-        )
+        pytest.fail(f"waited {timeout / 1000:.0f} s for {arg}: {page.evaluate(SERVER_Z_JS)}")
 
 
-SHOWS_Z = """([a, b]) => {
-    const text = document.body.innerText;
-    const m = text.match(/z = \\(([+-][0-9.]+), ([+-][0-9.]+)\\)/);
-    return m && Math.abs(+m[1] - a) < 0.05 && Math.abs(+m[2] - b) < 0.05
-        && text.includes("z is in a hole");
-}"""
 NEW_IMAGE = """(previous) => {
     const img = document.querySelector('img[src*="/media/"]');
     return !!img && img.complete && img.naturalWidth > 0 && img.getAttribute("src") !== previous;
 }"""
-REDRAWN = """(before) => {
-    const gd = document.querySelector('.st-key-latent .js-plotly-plot');
-    const t = gd && gd.data.find(d => d.fill === 'toself');
-    return t && JSON.stringify(t.x).slice(0, 2000) !== before;
+REDRAWN = """([name, before]) => {
+    const P = window.__vaeGeomPlane, p = P.planes.get(name);
+    return !!p.data && p.data.meta.id !== before.split(':')[0] && !p.morphing;
 }"""
 
 
 def test_clicks_on_empty_space_decode_that_z(page):
     srcs = []
     for z in empty_points(2):
-        click_plane(page, z)
-        wait_or_explain(page, SHOWS_Z, list(z))
+        pinned = click_z(page, z)
+        assert pinned == pytest.approx(z, abs=0.05)
+        wait_for_server_z(page, pinned)
         wait_or_explain(page, NEW_IMAGE, srcs[-1] if srcs else "")
         got = tuple(float(v) for v in READOUT.search(page.inner_text("body")).groups())
-        assert got == pytest.approx(z, abs=0.05)
+        assert got == pytest.approx(pinned, abs=0.0051)
+        server_says(page, "z is in a hole").wait_for(timeout=30_000)
         srcs.append(decoded_src(page))
     assert srcs[0] and srcs[1] and srcs[0] != srcs[1]  # a new image for the new z
 
 
 def test_a_beta_change_redraws_the_ellipses(page):
-    before = ellipse_signature(page)
+    wait_for_plane(page)
+    before = page.evaluate(SIGNATURE, PLANE)
     thumb = page.locator('.st-key-explorer-ladder input[type="range"]')
     thumb.focus()
     thumb.press("ArrowLeft")  # beta 1 -> 0.3
@@ -123,7 +118,9 @@ def test_a_beta_change_redraws_the_ellipses(page):
         "() => document.querySelector('.st-key-explorer-ladder').innerText.includes('β = 0.3')",
         timeout=15_000,
     )
-    wait_or_explain(page, REDRAWN, before)
-    after = ellipse_signature(page)
-    assert before and after and after != before
+    wait_or_explain(page, REDRAWN, [PLANE, before], timeout=60_000)
+    wait_for_plane(page)
+    after = page.evaluate(SIGNATURE, PLANE)
+    assert after.split(":")[0] != before.split(":")[0]  # a new model's payload
+    assert after.split(":")[1] != before.split(":")[1]  # and new pixels drawn
     assert "model=vae-kl-0.3" in page.url
