@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+from vae_geom.i18n import t
+
 KL_PER_DIM = 0.1  # nats per image per latent dimension: I(x; z) < 0.29 bits on the plane
 PRIOR_MASS_1 = 1 - math.exp(-0.5)  # N(0, I) in 2D: mass inside its 1-sigma circle, 39.3%
 NATS_TO_BITS = 1 / math.log(2)
@@ -31,32 +33,22 @@ def is_collapsed(meta: dict) -> bool:
     return collapsed(meta["test"]["kl"], meta["model"]["latent_dim"])
 
 
-def _coverage_words(test: dict) -> str:
-    cover = f"Its coverage, {test['coverage_1']:.0%}, "
+def _coverage_words(test: dict, lang: str = "en") -> str:
+    cover = t("collapse.cover", lang, coverage=test["coverage_1"])
     if abs(test["coverage_1"] - PRIOR_MASS_1) < 0.03:
-        return (
-            f"{cover}is just about the prior's own 1σ mass, 1 − e^(−1/2) = {PRIOR_MASS_1:.0%}: "
-            "all its ellipses are one unit circle."
-        )
-    return (
-        f"{cover}is not the prior's own 1σ mass ({PRIOR_MASS_1:.0%}) only because its "
-        "near-copies of the unit circle still sit a little apart."
-    )
+        return cover + t("collapse.cover.prior", lang, prior=PRIOR_MASS_1)
+    return cover + t("collapse.cover.apart", lang, prior=PRIOR_MASS_1)
 
 
-def notice(test: dict) -> str:
+def notice(test: dict, lang: str = "en") -> str:
     """Why a collapsed model looks as it does, with its own figures (`meta["test"]`)."""
     bits = test["kl"] * NATS_TO_BITS
-    return (
-        f"This model has collapsed: its KL is {test['kl']:.4f} nats per image, so its codes carry "
-        f"at most {bits:.2f} bits about x, less than it takes to tell two classes apart. Every "
-        "posterior is (nearly) the prior itself and the codes no longer depend on x — the KL term "
-        f"won over reconstruction (the codes' spread is {test['code_spread']:.2f}). "
-        + _coverage_words(test)
-    )
+    return t(
+        "collapse.notice", lang, kl=test["kl"], bits=bits, spread=test["code_spread"]
+    ) + _coverage_words(test, lang)
 
 
-def ladder_note(rows: list[dict]) -> str:
+def ladder_note(rows: list[dict], lang: str = "en") -> str:
     """Why the coverage-vs-beta curve bends down ("" if it never does): one sentence per rung
     whose coverage is below the previous rung's, collapsed or not; `rows` are the ladder's test
     figures with their beta, beta ascending (`ladder.kl_ladder_table`)."""
@@ -66,19 +58,27 @@ def ladder_note(rows: list[dict]) -> str:
             continue
         if collapsed(r["kl"]):
             notes.append(
-                f" At β = {r['beta']:g} the model has collapsed (KL {r['kl']:.4f} nats per "
-                "image): the KL term won, every posterior is (nearly) the prior itself and the "
-                "codes no longer depend on x, so its ellipses pile up on the prior's own circle "
-                f"and its coverage falls to {r['coverage_1']:.0%} (one unit circle alone: "
-                f"{PRIOR_MASS_1:.0%})."
+                t(
+                    "collapse.note.collapsed",
+                    lang,
+                    beta=r["beta"],
+                    kl=r["kl"],
+                    coverage=r["coverage_1"],
+                    prior=PRIOR_MASS_1,
+                )
             )
         elif r["coverage_1"] < prev["coverage_1"]:
             notes.append(
-                f" At β = {r['beta']:g} the coverage falls ({prev['coverage_1']:.0%} → "
-                f"{r['coverage_1']:.0%}) though the model has not collapsed: the KL pulls every "
-                f"ellipse toward the prior's own circle (KL {r['kl']:.2f} nats per image, codes' "
-                f"spread {r['code_spread']:.2f} against {prev['code_spread']:.2f} at β = "
-                f"{prev['beta']:g}), so the ellipses pile up on one another near the origin "
-                "instead of tiling the disc, and their union covers less."
+                t(
+                    "collapse.note.falls",
+                    lang,
+                    beta=r["beta"],
+                    before=prev["coverage_1"],
+                    after=r["coverage_1"],
+                    kl=r["kl"],
+                    spread=r["code_spread"],
+                    prev_spread=prev["code_spread"],
+                    prev_beta=prev["beta"],
+                )
             )
     return "".join(notes)

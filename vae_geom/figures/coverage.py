@@ -15,24 +15,25 @@ from vae_geom.figures.plane import (
     prior_circles,
     style_plane,
 )
+from vae_geom.i18n import t
 
 
-def ladder_curves(rows: list[dict]) -> go.Figure:
+def ladder_curves(rows: list[dict], lang: str = "en") -> go.Figure:
     """Coverage and holes against beta (a categorical axis: beta = 0 means the KL is off).
 
     A collapsed rung (`collapse.collapsed`) is marked "collapsed" at its coverage: there the curve
     bends down to the prior's own 1-sigma mass, because every ellipse is the prior itself.
     """
-    x = ["off" if r["beta"] == 0 else f"{r['beta']:g}" for r in rows]
+    x = [t("figures.cov.off", lang) if r["beta"] == 0 else f"{r['beta']:g}" for r in rows]
     fig = go.Figure()
-    for key, name, dash in [
-        ("coverage_1", "coverage₁ (1σ ellipses)", "solid"),
-        ("coverage_2", "coverage₂ (2σ ellipses)", "dot"),
-        ("holes_fraction", "holes (share of the 2σ disc)", "dash"),
-    ]:
+    for key, dash in [("coverage_1", "solid"), ("coverage_2", "dot"), ("holes_fraction", "dash")]:
         fig.add_trace(
             go.Scatter(
-                x=x, y=[r[key] for r in rows], name=name, mode="lines+markers", line=dict(dash=dash)
+                x=x,
+                y=[r[key] for r in rows],
+                name=t(f"figures.cov.{key}", lang),
+                mode="lines+markers",
+                line=dict(dash=dash),
             )
         )
     for i, r in enumerate(rows):
@@ -40,48 +41,57 @@ def ladder_curves(rows: list[dict]) -> go.Figure:
             # on a category axis an annotation's x is the category's index: the label "3" would
             # be read as index 3, the rung beta = 1 (seen in a browser)
             fig.add_annotation(  # its label up and to the left: the last rung is at the edge
-                x=i, y=r["coverage_1"], text="collapsed", showarrow=True, ax=-40, ay=-30
+                x=i,
+                y=r["coverage_1"],
+                text=t("figures.cov.collapsed", lang),
+                showarrow=True,
+                ax=-40,
+                ay=-30,
             )
     fig.update_layout(
         height=360,
         margin=dict(l=40, r=10, t=30, b=40),
         legend=dict(y=-0.25, orientation="h"),
-        title="The KL term makes the union cover the prior",
+        title=t("figures.cov.curves_title", lang),
     )
-    fig.update_xaxes(title="KL weight β", type="category")
-    fig.update_yaxes(title="share", range=[0, 1], tickformat=".0%")
+    fig.update_xaxes(title=t("figures.cov.beta_axis", lang), type="category")
+    fig.update_yaxes(title=t("figures.cov.share_axis", lang), range=[0, 1], tickformat=".0%")
     return fig
 
 
-def rate_distortion(rows: list[dict]) -> go.Figure:
+def rate_distortion(rows: list[dict], lang: str = "en") -> go.Figure:
     """Reconstruction (distortion) against KL (rate), one point per beta."""
     fig = go.Figure(
         go.Scatter(
             x=[r["kl"] for r in rows],
             y=[r["recon"] for r in rows],
             mode="lines+markers+text",
-            text=["KL off" if r["beta"] == 0 else f"β = {r['beta']:g}" for r in rows],
+            text=[
+                t("figures.cov.kl_off_short", lang) if r["beta"] == 0 else f"β = {r['beta']:g}"
+                for r in rows
+            ],
             # the largest KL (the KL off) sits at the right edge: its label goes left, inside
             textposition=[
                 "top left" if r["kl"] == max(q["kl"] for q in rows) else "top right" for r in rows
             ],
-            hovertemplate="KL %{x:.2f} nats<br>recon %{y:.1f} nats<extra></extra>",
+            hovertemplate=t("figures.cov.rd_hover", lang, kl="%{x:.2f}", recon="%{y:.1f}")
+            + "<extra></extra>",
         )
     )
     fig.update_layout(
         height=360,
         margin=dict(l=40, r=10, t=30, b=40),
-        title="Reconstruction resists: less KL, sharper codes",
+        title=t("figures.cov.rd_title", lang),
     )
     # plotly's own log ticks label 0.2 and 2 alike ("2"): name the values outright
     ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
     fig.update_xaxes(
-        title="KL(q(z|x) ‖ p(z)) per image (nats, log scale)",
+        title=t("figures.cov.rd_x", lang),
         type="log",
         tickvals=ticks,
-        ticktext=[f"{t:g}" for t in ticks],
+        ticktext=[f"{v:g}" for v in ticks],
     )
-    fig.update_yaxes(title="reconstruction −log p(x|z) (nats)")
+    fig.update_yaxes(title=t("figures.cov.rd_y", lang))
     return fig
 
 
@@ -91,6 +101,7 @@ def density_map(
     title: str,
     zmax: float,
     colorscale: str = "Viridis",
+    lang: str = "en",
 ) -> go.Figure:
     """A density on the latent grid (indexed [iy, ix]) as a heat map over the fixed plane."""
     fig = go.Figure(
@@ -101,11 +112,11 @@ def density_map(
             zmin=0,
             zmax=zmax,
             colorscale=colorscale,
-            colorbar=dict(title="density", len=0.8),
+            colorbar=dict(title=t("figures.cov.density", lang), len=0.8),
             hovertemplate="z = (%{x:.2f}, %{y:.2f})<br>%{z:.3f}<extra></extra>",
         )
     )
-    for trace in prior_circles():
+    for trace in prior_circles(lang=lang):
         trace.line.color = "white"
         trace.showlegend = False
         fig.add_trace(trace)
@@ -114,10 +125,12 @@ def density_map(
     return fig
 
 
-def holes_figure(grid_centres: np.ndarray, holes: np.ndarray, title: str) -> go.Figure:
+def holes_figure(
+    grid_centres: np.ndarray, holes: np.ndarray, title: str, lang: str = "en"
+) -> go.Figure:
     """Cells inside the prior's 2-sigma disc where q < 0.1 p, in red; the rest transparent."""
     fig = go.Figure(cells(grid_centres, holes, alpha=0.75))
-    for trace in prior_circles():
+    for trace in prior_circles(lang=lang):
         trace.showlegend = False
         fig.add_trace(trace)
     fig = style_plane(fig, title)
@@ -189,17 +202,19 @@ def sized_outlines(mu: np.ndarray, sigma: np.ndarray, k: float = 1.0) -> np.ndar
     return out
 
 
-def rung_name(beta: float) -> str:
+def rung_name(beta: float, lang: str = "en") -> str:
     """A rung's name on the animation's slider: "off" for beta = 0 (the KL off), else "β = 0.3"."""
-    return "off" if beta == 0 else f"β = {beta:g}"
+    return t("figures.cov.off", lang) if beta == 0 else f"β = {beta:g}"
 
 
-def _rung_words(beta: float) -> str:
-    return "KL off (β = 0)" if beta == 0 else f"β = {beta:g}"
+def _rung_words(beta: float, lang: str = "en") -> str:
+    return t("figures.cov.kl_off", lang) if beta == 0 else f"β = {beta:g}"
 
 
 def ladder_frames(
-    rungs: list[tuple[float, np.ndarray, np.ndarray]], between: int = LADDER_BETWEEN
+    rungs: list[tuple[float, np.ndarray, np.ndarray]],
+    between: int = LADDER_BETWEEN,
+    lang: str = "en",
 ) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """Every frame of the ladder's animation in play order, as (name, title, mu, sigma).
 
@@ -212,12 +227,18 @@ def ladder_frames(
     for i, (beta, mu, sigma) in enumerate(rungs):
         if i:
             beta_a, mu_a, sigma_a = rungs[i - 1]
-            title = f"between {_rung_words(beta_a)} and {_rung_words(beta)}: interpolated"
+            title = t(
+                "figures.cov.between",
+                lang,
+                a=_rung_words(beta_a, lang),
+                b=_rung_words(beta, lang),
+            )
             for k in range(1, between + 1):
-                t = k / (between + 1)
-                name = f"{rung_name(beta_a)} → {rung_name(beta)}: {k}/{between + 1}"
-                frames.append((name, title, *interpolate_posteriors(mu_a, sigma_a, mu, sigma, t)))
-        frames.append((rung_name(beta), f"{_rung_words(beta)} (trained rung)", mu, sigma))
+                f = k / (between + 1)
+                name = f"{rung_name(beta_a, lang)} → {rung_name(beta, lang)}: {k}/{between + 1}"
+                frames.append((name, title, *interpolate_posteriors(mu_a, sigma_a, mu, sigma, f)))
+        trained = t("figures.cov.trained", lang, rung=_rung_words(beta, lang))
+        frames.append((rung_name(beta, lang), trained, mu, sigma))
     return frames
 
 
@@ -238,6 +259,7 @@ def ladder_animation(
     label_name: str = "label",
     between: int = LADDER_BETWEEN,
     class_names: tuple[str, ...] = (),
+    lang: str = "en",
 ) -> go.Figure:
     """The KL ladder as one animation that morphs from rung to rung, with play, pause and a
     slider of the trained rungs.
@@ -251,9 +273,14 @@ def ladder_animation(
     labels = np.asarray(labels)
     classes = np.unique(labels)
     sels = [labels == c for c in classes]
-    frames = ladder_frames(rungs, between)
+    frames = ladder_frames(rungs, between, lang)
     fig = latent_figure(
-        *rungs[-1][1:], labels, label_name=label_name, keep_empty=True, class_names=class_names
+        *rungs[-1][1:],
+        labels,
+        label_name=label_name,
+        keep_empty=True,
+        class_names=class_names,
+        lang=lang,
     )
     # the traces a frame moves, found by kind: each class's ellipses and mu markers, in class
     # order, and the edge markers latent_figure(keep_empty=True) draws last
@@ -279,7 +306,7 @@ def ladder_animation(
             xy = sized_outlines(mu[sel], sigma[sel])
             out.append(go.Scatter(x=xy[:, 0], y=xy[:, 1]))
         out += [go.Scatter(x=mu[sel, 0], y=mu[sel, 1]) for sel in sels]
-        return [*out, edge_markers(mu)]
+        return [*out, edge_markers(mu, lang=lang)]
 
     fig.frames = [
         go.Frame(name=name, data=frame_data(mu, sigma), traces=moved, layout=dict(title_text=title))
@@ -288,7 +315,7 @@ def ladder_animation(
     last = fig.frames[-1]
     for i, trace in zip(ellipse_at, last.data[: len(sels)], strict=True):  # as framed
         fig.data[i].update(x=trace.x, y=trace.y)
-    rung_names = [rung_name(beta) for beta, _, _ in rungs]
+    rung_names = [rung_name(beta, lang) for beta, _, _ in rungs]
     jump = dict(
         mode="immediate", frame=dict(duration=300, redraw=True), transition=dict(duration=0)
     )
@@ -323,8 +350,8 @@ def ladder_animation(
                 xanchor="left",
                 yanchor="top",
                 buttons=[
-                    dict(label="▶ play", method="animate", args=[None, play]),
-                    dict(label="❚❚", method="animate", args=[[None], stop]),
+                    dict(label=t("figures.cov.play", lang), method="animate", args=[None, play]),
+                    dict(label=t("figures.cov.pause", lang), method="animate", args=[[None], stop]),
                 ],
             )
         ],

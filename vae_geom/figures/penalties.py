@@ -10,13 +10,21 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from vae_geom.i18n import t
 from vae_geom.penalties import LABELS, MINIMUM, PenaltyGrid
 
 COLOUR = {"simple": "#ff7f0e", "kl": "#1f77b4"}
-NAME = LABELS  # legend and title names, as the essay writes them
+NAME = LABELS  # legend and title names, as the essay writes them (English)
 
 
-def contour_figure(g: PenaltyGrid, zmax: float = 5.0, note: str | None = None) -> go.Figure:
+def name(penalty: str, lang: str = "en") -> str:
+    """A penalty's legend and title name in `lang` (NAME in English)."""
+    return t(f"figures.pen.name.{penalty}", lang)
+
+
+def contour_figure(
+    g: PenaltyGrid, zmax: float = 5.0, note: str | None = None, lang: str = "en"
+) -> go.Figure:
     """The penalty over (mu, sigma) as filled contours capped at zmax, its minimum starred.
 
     Both penalties share zmax and levels, so two of these side by side compare by colour. The
@@ -33,8 +41,10 @@ def contour_figure(g: PenaltyGrid, zmax: float = 5.0, note: str | None = None) -
             contours=dict(start=0, end=zmax, size=0.5, showlabels=True),
             colorscale="Viridis",
             colorbar=dict(title="nats", len=0.9),
-            hovertemplate="μ = %{x:.2f}, σ = %{y:.2f}<br>penalty %{z:.3g} nats<extra></extra>",
-            name=NAME[g.name],
+            hovertemplate="μ = %{x:.2f}, σ = %{y:.2f}<br>"
+            + t("figures.pen.hover", lang, z="%{z:.3g}")
+            + "<extra></extra>",
+            name=name(g.name, lang),
         )
     )
     fig.add_trace(
@@ -43,7 +53,7 @@ def contour_figure(g: PenaltyGrid, zmax: float = 5.0, note: str | None = None) -
             y=[MINIMUM[1]],
             mode="markers+text",
             marker=dict(symbol="star", size=16, color="white", line=dict(color="black", width=1)),
-            text=["minimum: 0 at (μ = 0, σ = 1)"],
+            text=[t("figures.pen.minimum", lang)],
             textposition="top center",
             textfont=dict(color="white"),
             hoverinfo="skip",
@@ -56,13 +66,13 @@ def contour_figure(g: PenaltyGrid, zmax: float = 5.0, note: str | None = None) -
             x=0, y=0.02, text=note, showarrow=False, yanchor="bottom", font=dict(color="white")
         )
     fig.update_layout(
-        title=dict(text=NAME[g.name], font=dict(color=COLOUR[g.name])),
+        title=dict(text=name(g.name, lang), font=dict(color=COLOUR[g.name])),
         height=380,
         margin=dict(l=50, r=10, t=40, b=40),
         plot_bgcolor="white",
     )
-    fig.update_xaxes(title="μ (posterior mean, latent units)", range=[g.mu[0], g.mu[-1]])
-    fig.update_yaxes(title="σ (posterior std, latent units)", range=[0, g.sigma[-1]])
+    fig.update_xaxes(title=t("figures.pen.mu_axis", lang), range=[g.mu[0], g.mu[-1]])
+    fig.update_yaxes(title=t("figures.pen.sigma_axis", lang), range=[0, g.sigma[-1]])
     return fig
 
 
@@ -84,6 +94,7 @@ def sigma_curve(
     marks: list[tuple[str, float, str]] = (),
     floor: float | None = None,
     ymax: float = 7.0,
+    lang: str = "en",
 ) -> go.Figure:
     """Each penalty at mu = 0 against sigma on a log axis, so the KL's blow-up at 0 is a ramp.
 
@@ -92,14 +103,14 @@ def sigma_curve(
     smallest possible sigma (their log sigma^2 clamp).
     """
     fig = go.Figure()
-    for name, values in curves.items():
+    for penalty, values in curves.items():
         fig.add_trace(
             go.Scatter(
                 x=sigma,
                 y=values,
                 mode="lines",
-                name=NAME[name],
-                line=dict(color=COLOUR[name], width=3),
+                name=name(penalty, lang),
+                line=dict(color=COLOUR[penalty], width=3),
                 hovertemplate="σ = %{x:.3g}<br>%{y:.3g} nats<extra></extra>",
             )
         )
@@ -109,28 +120,29 @@ def sigma_curve(
             y=[1, 1],
             mode="lines",
             line=dict(color=COLOUR["simple"], width=1, dash="dot"),
-            name="1 nat: all the simple penalty can charge for σ → 0",
+            name=t("figures.pen.one_nat", lang),
             hoverinfo="skip",
         )
     )
-    for label, x, name in marks:
-        fig.add_trace(_vline(x, ymax, label, COLOUR[name], "dash"))
+    for label, x, penalty in marks:
+        fig.add_trace(_vline(x, ymax, label, COLOUR[penalty], "dash"))
     if floor is not None:
-        fig.add_trace(_vline(floor, ymax, f"σ floor of the models: {floor:.4f}", "#777", "dot"))
+        floor_name = t("figures.pen.floor", lang, floor=floor)
+        fig.add_trace(_vline(floor, ymax, floor_name, "#777", "dot"))
     fig.update_layout(
         height=380,
         margin=dict(l=50, r=10, t=40, b=40),
-        title="The price of shrinking σ at μ = 0 (one dimension)",
+        title=t("figures.pen.curve_title", lang),
         legend=dict(x=0.99, xanchor="right", y=0.99, bgcolor="rgba(255,255,255,0.8)"),
         plot_bgcolor="white",
     )
     fig.update_xaxes(
-        title="σ (posterior std, log scale)",
+        title=t("figures.pen.sigma_log_axis", lang),
         type="log",
         range=[np.log10(sigma[0]), np.log10(sigma[-1])],
         gridcolor="#eee",
     )
-    fig.update_yaxes(title="penalty (nats per dimension)", range=[0, ymax], gridcolor="#eee")
+    fig.update_yaxes(title=t("figures.pen.penalty_axis", lang), range=[0, ymax], gridcolor="#eee")
     return fig
 
 
@@ -155,6 +167,14 @@ TABLE_COLUMNS = {
     "median_sigma": ("median σ", "%.4f", "over every test image and latent dimension"),
     "at_floor": ("σ on the floor", "percent", "share of σ at the clamp's floor exp(logvar_min/2)"),
 }
+
+
+def table_columns(lang: str = "en") -> dict[str, tuple[str, str, str]]:
+    """TABLE_COLUMNS in `lang`: key -> (label, number format, tooltip); "" = the Explorer's."""
+    return {
+        k: (t(f"figures.pen.col.{k}", lang), f, t(f"figures.pen.col_help.{k}", lang) if h else "")
+        for k, (_, f, h) in TABLE_COLUMNS.items()
+    }
 
 
 def comparison_row(model: str, test: dict, summary: dict[str, float]) -> dict:

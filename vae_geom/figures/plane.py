@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from vae_geom import geometry
+from vae_geom.data import FASHION_CLASSES
+from vae_geom.i18n import catalogue, t
 
 # Why pandas: plotly's validators look for it in sys.modules without importing it. When one
 # session's script thread is still importing pandas, another's sees the half-made module and
@@ -102,13 +104,13 @@ def cells(grid_centres: np.ndarray, mask: np.ndarray, alpha: float, name: str | 
     )
 
 
-def prior_circles(ks=(1.0, 2.0)) -> list[go.Scatter]:
+def prior_circles(ks=(1.0, 2.0), lang: str = "en") -> list[go.Scatter]:
     """The prior N(0, I) as its k-sigma circles (1 sigma holds 39% of its mass, 2 sigma 86%)."""
     traces = []
     for k in ks:
         trace = circle(
             k,
-            f"prior {k:g}σ circle",
+            t("figures.plane.prior_circle", lang, k=k),
             color="black",
             width=2 if k == 1 else 1.2,
             dash="solid" if k == 1 else "dash",
@@ -129,20 +131,23 @@ def latent_figure(
     keep_empty: bool = False,
     limit: float = PLANE,
     class_names: tuple[str, ...] = (),
+    lang: str = "en",
 ) -> go.Figure:
     """Each posterior as a filled k-sigma ellipse and a mu marker coloured by label; a label c
-    with a name in class_names reads "class 3 · Dress" in the legend and hover."""
+    with a name in class_names reads "class 3 · Dress" in the legend and hover. In `lang`, the
+    shipped datasets' label and class names are translated (an uploaded dataset's stay)."""
     fig = go.Figure()
     outline = len(mu) <= OUTLINE_MAX
+    label_name, class_names = class_words(label_name, class_names, lang)
     for c in np.unique(labels):
         sel = labels == c
         colour = COLOURS[int(c) % len(COLOURS)]
-        label = f"{label_name} {c}"
+        label = t("figures.plane.class", lang, name=label_name, c=c)
         if 0 <= c < len(class_names):
             label += f" · {class_names[c]}"
         if show_ellipses and (keep_empty or (sigma[sel] > 0).any()):
             # keep_empty: animation frames need the same traces even where sigma is 0
-            name = f"{label}: {k:g}σ ellipses"
+            name = t("figures.plane.ellipses", lang, label=label, k=k)
             fig.add_trace(_ellipses(mu[sel], sigma[sel], k, colour, outline, name, str(c)))
         fig.add_trace(
             go.Scattergl(
@@ -153,19 +158,30 @@ def latent_figure(
                 legendgroup=str(c),
                 marker=dict(color=colour, size=4),
                 customdata=np.flatnonzero(sel),
-                hovertemplate=f"sample %{{customdata}} · {label}"
-                "<br>μ = (%{x:.2f}, %{y:.2f})<extra></extra>",
+                hovertemplate=t("figures.plane.hover", lang, i="%{customdata}", label=label)
+                + "<br>μ = (%{x:.2f}, %{y:.2f})<extra></extra>",
             )
         )
-    for trace in prior_circles():
+    for trace in prior_circles(lang=lang):
         fig.add_trace(trace)
-    edge = edge_markers(mu, limit)
+    edge = edge_markers(mu, limit, lang)
     if keep_empty or len(edge.x):  # animation frames need the same traces in every frame
         fig.add_trace(edge)
     return style_plane(fig, title, limit)
 
 
-def edge_markers(mu: np.ndarray, limit: float = PLANE) -> go.Scatter:
+def class_words(
+    label_name: str, class_names: tuple[str, ...], lang: str = "en"
+) -> tuple[str, tuple[str, ...]]:
+    """A shipped dataset's label name ("digit") and class names (Fashion's) in `lang`; an
+    uploaded dataset's own words stay as they are."""
+    words = catalogue(lang)
+    if tuple(class_names) == FASHION_CLASSES:
+        class_names = tuple(t(f"fashion.class.{i}", lang) for i in range(len(class_names)))
+    return words.get(f"label.{label_name}", label_name), tuple(class_names)
+
+
+def edge_markers(mu: np.ndarray, limit: float = PLANE, lang: str = "en") -> go.Scatter:
     """The codes mu, of shape (n, 2), beyond [-limit, limit]^2 as outward triangles on the frame,
     at their clipped positions (snapped to EDGE_STEP, one marker per place, hover "N codes beyond
     the edge"); no markers if every code is inside."""
@@ -182,16 +198,19 @@ def edge_markers(mu: np.ndarray, limit: float = PLANE) -> go.Scatter:
         x=where[:, 0],
         y=where[:, 1],
         mode="markers",
-        name=f"{len(out):,} codes beyond the edge",
+        name=t("figures.plane.edge", lang, n=len(out)),
         marker=dict(symbol=symbol.tolist(), size=9, color=EDGE_COLOUR),
-        hovertext=[f"{c:,} code{'s' if c != 1 else ''} beyond the edge" for c in count],
+        hovertext=[
+            t("figures.plane.edge_many" if c != 1 else "figures.plane.edge_one", lang, n=c)
+            for c in count
+        ],
         hoverinfo="text",
         showlegend=bool(len(out)),
         cliponaxis=False,  # drawn whole on the frame, not cut in half by it
     )
 
 
-def outside_note(mu: np.ndarray, limit: float = PLANE) -> str:
+def outside_note(mu: np.ndarray, limit: float = PLANE, lang: str = "en") -> str:
     """A caption's sentence: how many codes lie outside the view [-limit, limit]^2, and where
     ("" if none do)."""
     c = geometry.outside_view(mu, limit)
@@ -203,11 +222,10 @@ def outside_note(mu: np.ndarray, limit: float = PLANE) -> str:
         (f"z₂ > {limit:g}", c["top"]),
         (f"z₂ < −{limit:g}", c["bottom"]),
     ]
-    where = ", ".join(f"{side}: {n:,}" for side, n in sides if n)
-    return (
-        f"{c['outside']:,} of {c['n']:,} codes lie outside this view ({where}); "
-        "the grey triangles on the frame mark where."
+    where = t("figures.plane.list_sep", lang).join(
+        t("figures.plane.side", lang, side=side, n=n) for side, n in sides if n
     )
+    return t("figures.plane.outside", lang, outside=c["outside"], n=c["n"], where=where)
 
 
 def _ellipses(mu, sigma, k: float, colour: str, outline: bool, name: str, group: str):
@@ -227,9 +245,9 @@ def _ellipses(mu, sigma, k: float, colour: str, outline: bool, name: str, group:
     )
 
 
-def prior_plane() -> go.Figure:
+def prior_plane(lang: str = "en") -> go.Figure:
     """The latent plane with only the prior's circles: what the Explorer shows while it loads."""
-    return style_plane(go.Figure(prior_circles()))
+    return style_plane(go.Figure(prior_circles(lang=lang)))
 
 
 def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) -> go.Figure:
@@ -274,8 +292,8 @@ def clickable(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def add_gap(fig: go.Figure, centre: np.ndarray, radius: float) -> go.Figure:
+def add_gap(fig: go.Figure, centre: np.ndarray, radius: float, lang: str = "en") -> go.Figure:
     """Outline the largest empty disc among the codes: a hole the decoder never trained on."""
-    name = "largest hole among the codes"
+    name = t("figures.plane.gap", lang)
     fig.add_trace(circle(radius, name, centre, vertices=73, color=HOLE, width=2, dash="dot"))
     return fig
