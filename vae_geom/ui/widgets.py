@@ -13,7 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from vae_geom import ladder
+from vae_geom import i18n, ladder
+from vae_geom.ui import lang
+from vae_geom.ui.lang import t
 from vae_geom.ui.loaders import dataset, sample_posteriors
 from vae_geom.ui.sidebar import KEY_MODEL
 
@@ -28,11 +30,26 @@ def sections(parts: dict[str, Callable[[], None]], key: str) -> None:
     widgets a run does not draw: give them to `keep_widgets` so they survive. The open tab is in
     the URL (?key=label; the first tab is left out), so a copied link opens the same tab.
     """
-    tabs = st.tabs(list(parts), key=key, on_change="rerun", bind="query-params")
+    labels = list(parts)
+    _follow_language(key, labels)
+    tabs = st.tabs(labels, key=key, on_change="rerun", bind="query-params")
     for tab, draw in zip(tabs, parts.values(), strict=True):
         if tab.open:
             with tab:
                 draw()
+
+
+def _follow_language(key: str, labels: list[str]) -> None:
+    """Keep the open tab when the labels change language: a tab open under the last run's labels
+    (or named in another language's link) is opened under its new label, by position."""
+    known = f"{key}.labels"  # the labels the last run drew
+    before = st.session_state.get(known, [])
+    st.session_state[known] = labels
+    now = st.session_state.get(key)
+    if now is None or now in labels:
+        return
+    if now in before and len(before) == len(labels):
+        st.session_state[key] = labels[before.index(now)]
 
 
 def keep_widgets(defaults: dict) -> None:
@@ -60,25 +77,38 @@ def codes_csv(mu: np.ndarray, sigma: np.ndarray, labels: np.ndarray) -> str:
 
 def codes_download(mu: np.ndarray, sigma: np.ndarray, labels: np.ndarray, stem: str) -> None:
     st.download_button(
-        "Download the codes (CSV)",
+        t("widgets.download"),
         codes_csv(mu, sigma, labels),
         file_name=f"{stem}-codes.csv",
         mime="text/csv",
-        help="μ and σ of every test sample, with its label. Figures download as PNG "
-        "from the camera icon in each chart's toolbar.",
+        help=t("widgets.download_help"),
     )
 
 
-COVERAGE_HELP = {
-    "coverage_1": "P over z ~ N(0, I) that z lies inside at least one 1σ ellipse: "
-    "Σ_d ((z_d − μ_id)/σ_id)² ≤ 1 for some sample i. Monte Carlo with {M:,} fixed draws. "
-    "0 for an AE: points cover nothing.",
-    "coverage_2": "The same with 2σ ellipses (k = 2).",
-    "aggregate_kl": "KL(q‖p) between the union of posteriors q(z) = (1/N) Σᵢ N(z; μᵢ, σᵢ²) and "
-    "the prior, on a 0.1-wide grid over [−4, 4]² (plus one cell for outside it).",
-    "holes_fraction": "Share of the grid cells inside the prior's 2σ circle where "
-    "q(z) < 0.1 · p(z): places the prior samples but no posterior reaches.",
-}
+class _CoverageHelp:
+    """COVERAGE_HELP[key]: a coverage figure's definition in the session's language, its {M:,}
+    (the number of Monte Carlo draws) left to fill with .format(M=...)."""
+
+    KEYS = ("coverage_1", "coverage_2", "aggregate_kl", "holes_fraction")
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        if key not in self.KEYS:
+            return default
+        return i18n.catalogue(lang.current())[f"widgets.help.{key}"]
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.KEYS:
+            raise KeyError(key)
+        return self.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.KEYS
+
+    def keys(self) -> tuple[str, ...]:
+        return self.KEYS
+
+
+COVERAGE_HELP = _CoverageHelp()
 
 
 def coverage_metrics(test: dict) -> None:
@@ -86,20 +116,23 @@ def coverage_metrics(test: dict) -> None:
     cols = st.columns(5)
     m = test.get("coverage_samples", 0)
     cols[0].metric(
-        "coverage₁", f"{test['coverage_1']:.1%}", help=COVERAGE_HELP["coverage_1"].format(M=m)
+        t("widgets.coverage_1"),
+        f"{test['coverage_1']:.1%}",
+        help=COVERAGE_HELP["coverage_1"].format(M=m),
     )
-    cols[1].metric("coverage₂", f"{test['coverage_2']:.1%}", help=COVERAGE_HELP["coverage_2"])
+    cols[1].metric(
+        t("widgets.coverage_2"), f"{test['coverage_2']:.1%}", help=COVERAGE_HELP["coverage_2"]
+    )
     cols[2].metric(
-        "aggregate KL(q‖p)", f"{test['aggregate_kl']:.3f} nats", help=COVERAGE_HELP["aggregate_kl"]
+        t("widgets.aggregate_kl"),
+        f"{test['aggregate_kl']:.3f} nats",
+        help=COVERAGE_HELP["aggregate_kl"],
     )
-    cols[3].metric("holes", f"{test['holes_fraction']:.1%}", help=COVERAGE_HELP["holes_fraction"])
+    cols[3].metric(
+        t("widgets.holes"), f"{test['holes_fraction']:.1%}", help=COVERAGE_HELP["holes_fraction"]
+    )
     elbo = "—" if test["elbo"] is None else f"{test['elbo']:.1f} nats"
-    cols[4].metric(
-        "test ELBO",
-        elbo,
-        help="−(reconstruction + KL) per test image, one z draw "
-        "per image. Undefined for an AE (a point has no density).",
-    )
+    cols[4].metric(t("widgets.elbo"), elbo, help=t("widgets.elbo_help"))
 
 
 LADDER_SLIDER = [s.name for s in ladder.SPECS if s.regulariser != "simple"]
@@ -109,31 +142,34 @@ def ladder_slider(key: str) -> None:
     """Step along the KL ladder (AE, KL off, β = 0.1 … 3); drives the sidebar's model picker."""
     current = st.session_state.get(KEY_MODEL)
     if current not in LADDER_SLIDER:
-        st.caption(
-            "The simple regulariser is selected in the sidebar; pick a KL model there "
-            "to step along the β ladder."
-        )
+        st.caption(t("widgets.slider_simple"))
         return
     st.session_state[key] = current
 
     def follow() -> None:
         st.session_state[KEY_MODEL] = st.session_state[key]
 
+    words = {"ae": t("widgets.slider_ae"), "vae-kl-0": t("widgets.slider_kl_off")}
     st.select_slider(
-        "KL weight β — slide left to switch the KL off and watch the ellipses shrink to points",
+        t("widgets.slider"),
         LADDER_SLIDER,
         key=key,
         on_change=follow,
-        format_func=lambda n: {"ae": "AE (no noise)", "vae-kl-0": "KL off (β = 0)"}.get(
-            n, f"β = {ladder.spec_by_name(n).beta:g}"
-        ),
+        format_func=lambda n: words.get(n, f"β = {ladder.spec_by_name(n).beta:g}"),
     )
 
 
-@st.cache_data(show_spinner="Drawing every rung of the ladder…", max_entries=3)
 def ladder_animation(dataset_name: str):
-    """The KL ladder's ellipses as one animated figure that morphs between the trained rungs
-    (cached per dataset)."""
+    """The KL ladder's ellipses as one animated figure that morphs between the trained rungs,
+    in the session's language (cached per dataset and language)."""
+    code = lang.current()
+    with st.spinner(i18n.t("widgets.drawing_ladder", code)):
+        return _ladder_animation(dataset_name, code)
+
+
+@st.cache_data(show_spinner=False, max_entries=6)
+def _ladder_animation(dataset_name: str, lang_code: str):
+    """`ladder_animation` in one language: its titles, legend and buttons hold text."""
     from vae_geom.figures import coverage
 
     ds = dataset(dataset_name)
@@ -144,5 +180,9 @@ def ladder_animation(dataset_name: str):
         if s.regulariser == "kl"
     ]
     return coverage.ladder_animation(
-        rungs, ds.y_test[keep], label_name=ds.label_name, class_names=ds.class_names
+        rungs,
+        ds.y_test[keep],
+        label_name=ds.label_name,
+        class_names=ds.class_names,
+        lang=lang_code,
     )
