@@ -6,11 +6,13 @@ import math
 
 import streamlit as st
 
-from vae_geom import generate, probe, ui
+from vae_geom import generate, i18n, probe, ui
 from vae_geom.data import TRAIN
 from vae_geom.figures import generate as fg
+from vae_geom.ui import lang
+from vae_geom.ui.lang import t
 
-st.set_page_config(page_title="vae-geom · Generate and interpolate", layout="wide")
+st.set_page_config(page_title=t("generate.page_title"), layout="wide")
 ds_name, model_name = ui.sidebar()
 model, meta = ui.load_or_stop(ds_name, model_name)
 ds = ui.dataset(ds_name)
@@ -25,18 +27,10 @@ def show(where, z, cols: int, px: int, caption: str) -> None:
     where.image(tiles, caption=caption, output_format="PNG")
 
 
-st.title("Generate: decode the prior")
-st.markdown(
-    "A VAE generates by decoding a z it never saw. That works where the training data's ellipses "
-    "cover the plane and fails in the **holes** (red), where the decoder was never trained. "
-    "Three ways to pick the z, one per tab."
-)
+st.title(t("generate.title"))
+st.markdown(t("generate.intro"))
 if model.is_ae:
-    st.warning(
-        "An AE's codes are points, and points cover no area: here every z counts as a hole, "
-        "whatever its decode looks like. **Points vs ellipses** measures how the AE's prior "
-        "samples look, with an independent judge."
-    )
+    st.warning(t("generate.ae"))
 ui.keep_widgets(
     {
         "generate.n": generate.SAMPLES_DEFAULT,
@@ -50,11 +44,13 @@ ui.keep_widgets(
 
 
 def samples_section() -> None:
-    st.latex(r"z \sim \mathcal{N}(0, I),\qquad x = \mathrm{decoder}(z)")
+    st.latex(rf"z \sim \mathcal{{N}}(0, I),\qquad x = {t('generate.decoder_tex')}(z)")
     c1, c2 = st.columns(2)
-    n = c1.segmented_control("Samples N", generate.SAMPLE_COUNTS, key="generate.n")
+    n = c1.segmented_control(t("generate.samples_n"), generate.SAMPLE_COUNTS, key="generate.n")
     n = n or generate.SAMPLES_DEFAULT  # none selected: the default
-    seed = c2.number_input("Seed", min_value=0, max_value=generate.SEED_MAX, key="generate.seed")
+    seed = c2.number_input(
+        t("generate.seed"), min_value=0, max_value=generate.SEED_MAX, key="generate.seed"
+    )
     z, (left, right) = generate.prior_samples(n, seed), st.columns(2)
     hole = generate.in_hole(z, *train)
     with left:  # the samples, numbered as in the mosaic: red in a hole, black elsewhere
@@ -67,32 +63,36 @@ def samples_section() -> None:
             report=False,
             marks=[{"kind": "points", "z": z.tolist(), "colour": "#000", "colours": colours}],
         )
-    caption = f"decoder(z), {n} draws (seed {seed}), row by row"
+    caption = t("generate.samples_caption", n=n, seed=seed)
     show(right, z, math.isqrt(n), generate.TILE_PX, caption)
-    right.caption(
-        f"{hole.sum()} of {n} samples land in a hole: outside every training sample's 2σ "
-        "ellipse (the plane draws the test set's); they are red on the plane. Point at a "
-        "sample to decode it."
-    )
+    right.caption(t("generate.samples_holes", holes=int(hole.sum()), n=n))
 
 
 def grid_section() -> None:
-    st.latex(r"z_d \in [-a, a]\ \text{(uniform)}\qquad z_d = \Phi^{-1}\big(\tfrac{i+1/2}{G}\big)")
+    uniform = t("generate.uniform_tex")
+    st.latex(
+        rf"z_d \in [-a, a]\ \text{{({uniform})}}\qquad "
+        r"z_d = \Phi^{-1}\big(\tfrac{i+1/2}{G}\big)"
+    )
     c1, c2, c3 = st.columns(3)
-    g = c1.slider("Grid size G", generate.GRID_MIN, generate.GRID_MAX, key="generate.g")
-    spacing = c2.radio("Spacing", generate.SPACINGS, horizontal=True, key="generate.spacing")
+    g = c1.slider(t("generate.grid_size"), generate.GRID_MIN, generate.GRID_MAX, key="generate.g")
+    spacing = c2.radio(
+        t("generate.spacing"),
+        generate.SPACINGS,
+        horizontal=True,
+        key="generate.spacing",
+        format_func=lambda s: t(f"generate.spacing.{s}"),
+    )
     lo, hi, _, step = generate.LIMIT_SLIDER
     a = c3.slider(
-        "Half-width a (uniform)",
+        t("generate.half_width"),
         lo,
         hi,
         step=step,
         key="generate.limit",
         disabled=spacing != "uniform",
     )
-    st.caption(
-        "Inverse-CDF: each cell holds prior mass 1/G², so cells crowd where the prior lives."
-    )
+    st.caption(t("generate.inverse_cdf"))
     zg, (left, right) = generate.manifold_grid(g, spacing, a), st.columns(2)
     with left:  # the grid's z as dots: the mosaic beside decodes each
         ui.latent_plane(
@@ -103,9 +103,8 @@ def grid_section() -> None:
             report=False,
             marks=[{"kind": "points", "z": zg.tolist(), "colour": "#000"}],
         )
-    show(
-        right, zg, g, generate.GRID_PX // g, f"decoder(z), {g}×{g} {spacing} grid; z₂ grows upward"
-    )
+    caption = t("generate.grid_caption", g=g, spacing=t(f"generate.spacing.{spacing}"))
+    show(right, zg, g, generate.GRID_PX // g, caption)
 
 
 NUMBER = dict(min_value=-probe.Z_LIMIT, max_value=probe.Z_LIMIT, step=0.1, format="%.2f")
@@ -131,10 +130,12 @@ def interpolate() -> None:
     if err := state.pop("generate.click.error", None):
         right.warning(err)
     nxt = state.get("generate.next", "a").upper()
-    right.info(f"**Click the plane** to set A, then B, then A… The next click sets **{nxt}**.")
+    right.info(t("generate.click_info", end=nxt))
     with right:
         a, b = endpoint("a", generate.DEFAULT_A), endpoint("b", generate.DEFAULT_B)
-    steps = right.slider("Steps", generate.STEPS_MIN, generate.STEPS_MAX, key="generate.steps")
+    steps = right.slider(
+        t("generate.steps"), generate.STEPS_MIN, generate.STEPS_MAX, key="generate.steps"
+    )
     path = generate.linear_path(a, b, steps)
     hole, outside = generate.in_hole(path, *train), generate.outside_disc(path)
     # the path's steps: red in a hole, orange outside the prior's 2σ circle, black otherwise
@@ -155,12 +156,9 @@ def interpolate() -> None:
             fragment="interpolate",
             marks=marks,
         )
-        st.caption(
-            "The path z(t) from A to B: a step is red in a hole (no training sample's 2σ "
-            "ellipse holds it), orange outside the prior's 2σ circle. Point anywhere to decode."
-        )
-    show(right, path, steps, generate.STRIP_PX // steps, "decoder(z(t)), t = 0 (A) … 1 (B)")
-    right.markdown(generate.path_summary(outside, hole))
+        st.caption(t("generate.path_caption"))
+    show(right, path, steps, generate.STRIP_PX // steps, t("generate.strip_caption"))
+    right.markdown(generate.path_summary(outside, hole, lang.current()))
 
 
 def path_section() -> None:
@@ -168,11 +166,27 @@ def path_section() -> None:
     interpolate()
 
 
-ui.sections(
-    {
-        "1 · Samples of the prior": samples_section,
-        "2 · A grid over the plane": grid_section,
-        "3 · A path from A to B": path_section,
-    },
-    key="generate.section",
-)
+# A tab's label is its value in the link (?generate.section=...): a link made in either language
+# opens the same tab in the other (its label is mapped before the tabs read it).
+TABS = {"samples": samples_section, "grid": grid_section, "path": path_section}
+ALIASES = {
+    i18n.t(f"generate.tab.{n}", other): t(f"generate.tab.{n}")
+    for n in TABS
+    for other in i18n.LANGUAGES
+}
+
+
+def follow_link(key: str, labels: list[str]) -> None:
+    """Open the tab a link or the last run named in either language under this language's label;
+    a link in the other language is dropped by Streamlit on the first run (not a label here),
+    so the next run writes the tab back into the link."""
+    held = state.get(key, st.query_params.get(key))  # the first run: the link's
+    if held in ALIASES and ALIASES[held] != held:
+        state[key] = ALIASES[held]
+    elif held in labels[1:] and key not in st.query_params:
+        state[key] = held
+
+
+parts = {t(f"generate.tab.{name}"): draw for name, draw in TABS.items()}
+follow_link("generate.section", list(parts))
+ui.sections(parts, key="generate.section")

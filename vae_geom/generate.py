@@ -21,7 +21,7 @@ from collections.abc import MutableMapping
 import numpy as np
 from scipy.special import ndtri
 
-from vae_geom import geometry, probe, tiles
+from vae_geom import geometry, i18n, probe, tiles
 from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE, decode_images
 
@@ -132,24 +132,25 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
 
 
-def describe(mask: np.ndarray, what: str) -> str:
+def describe(mask: np.ndarray, what: str, lang: str = i18n.DEFAULT) -> str:
     """'3 of 11 steps (t = 0.00–0.10, 1.00) <what>' for a boolean mask over evenly spaced t."""
     if not mask.any():
-        return f"none of the {len(mask)} steps {what}"
+        return i18n.t("generate.path.none", lang, n=len(mask), what=what)
     t = np.linspace(0.0, 1.0, len(mask))
     spans = [f"{t[i]:.2f}" if i == j else f"{t[i]:.2f}–{t[j]:.2f}" for i, j in runs(mask)]
-    return f"{int(mask.sum())} of {len(mask)} steps (t = {', '.join(spans)}) {what}"
-
-
-def path_summary(outside: np.ndarray, hole: np.ndarray) -> str:
-    """One sentence on where a path leaves the prior's 2-sigma circle and where it is in a hole
-    (`hole` from in_hole against the training split's posteriors)."""
-    why = " There the decoder never trained: its images are guesses." if hole.any() else ""
-    hole_words = "lie in a hole, outside every training sample’s 2σ ellipse (red ○)"
-    return (
-        f"On this path {describe(outside, 'leave the prior’s 2σ circle (orange ○)')}; "
-        f"{describe(hole, hole_words)}.{why}"
+    spans = i18n.t("generate.path.span_sep", lang).join(spans)
+    return i18n.t(
+        "generate.path.some", lang, k=int(mask.sum()), n=len(mask), spans=spans, what=what
     )
+
+
+def path_summary(outside: np.ndarray, hole: np.ndarray, lang: str = i18n.DEFAULT) -> str:
+    """One sentence, in `lang`, on where a path leaves the prior's 2-sigma circle and where it is
+    in a hole (`hole` from in_hole against the training split's posteriors)."""
+    why = i18n.t("generate.path.why", lang) if hole.any() else ""
+    outside = describe(outside, i18n.t("generate.path.outside", lang), lang)
+    hole = describe(hole, i18n.t("generate.path.hole", lang), lang)
+    return i18n.t("generate.path.summary", lang, outside=outside, hole=hole) + why
 
 
 def assign_click(state: MutableMapping, prefix: str = "generate") -> None:
