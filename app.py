@@ -4,25 +4,46 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vae_geom import i18n
 from vae_geom.data import SPLITS, TRAIN
 from vae_geom.figures import plane  # plotly and numpy only: torch comes later (see below)
 
-st.set_page_config(page_title="vae-geom · Explorer", page_icon="⭕", layout="wide")
+
+def _early_lang() -> str:
+    """The session's language before vae_geom.ui (and with it torch) is imported: as
+    vae_geom.ui.lang.current() decides it (kept, then the link, then the browser), read only."""
+    kept = st.session_state.get("lang")
+    if kept in i18n.LANGUAGES:
+        return kept
+    if (asked := st.query_params.get("lang")) in i18n.LANGUAGES:
+        return asked
+    try:
+        return i18n.from_locale(st.context.locale)
+    except Exception:  # no browser (AppTest): English
+        return i18n.DEFAULT
+
+
+LANG = _early_lang()
+
+
+def t(key: str, /, **values) -> str:
+    return i18n.t(key, LANG, **values)
+
+
+st.set_page_config(page_title=t("explorer.page_title"), page_icon="⭕", layout="wide")
 # The page's frame (its title and lead) is sent before torch is imported: on a fresh server the
 # first run spends ~1 s importing it. The plane comes first, the longer explanation under it, so
 # that at 1280 × 720 (a projector) the plane is on screen without scrolling.
-st.title("Every sample is an ellipse")
-st.markdown(
-    "Each image x is encoded as an *area*, the posterior q(z|x) = N(μ(x), diag σ²(x)), drawn as "
-    "an ellipse; the black circles are the prior N(0, I). **Move the pointer anywhere in the "
-    "plane, empty space too, to see what the decoder makes of that z.**"
-)
+st.title(t("explorer.title"))
+st.markdown(t("explorer.lead"))
 controls = st.container()
 plane_column = st.container()
 
 from vae_geom import collapse, ui  # noqa: E402 - imports torch, so only once the frame above is sent
+from vae_geom.ui import lang  # noqa: E402
 
 dataset_name, model_name = ui.sidebar()
+LANG = lang.current()  # as the sidebar's switch left it (the same as above unless just switched)
 with controls:
     model, meta = ui.load_or_stop(dataset_name, model_name)
 ds = ui.dataset(dataset_name)
@@ -37,18 +58,18 @@ with controls:
     with slider:
         ui.ladder_slider(key="explorer.ladder")
     two_sigma = left.toggle(
-        "2σ ellipses",
-        help="Draw each ellipse at 2σ (86% of its posterior's mass) instead of 1σ (39%).",
+        t("explorer.two_sigma"),
+        help=t("explorer.two_sigma_help"),
         key="explorer.two_sigma",
     )
     right.radio(
-        "Samples",
+        t("explorer.samples"),
         SPLITS,
         key="explorer.split",
         horizontal=True,
         format_func={
-            "test": f"test set ({len(ds.y_test):,})",
-            "all": f"all ({len(ds.y_test) + len(ds.y_train):,})",
+            "test": t("explorer.split.test", n=len(ds.y_test)),
+            "all": t("explorer.split.all", n=len(ds.y_test) + len(ds.y_train)),
         }.get,
     )
 k = 2.0 if two_sigma else 1.0
@@ -59,14 +80,23 @@ with plane_column:
         "latent", dataset_name, model_name, split, z_key="explorer.z", fragment="decoder", k=k
     )
     st.caption(
-        f"{len(mu):,} samples of {dataset_name} ({split}); axes in latent units z₁, z₂. "
-        f"Model: {ui.literal(ui.model_label(model_name), None)}. The panel beside the plane "
-        "is computed in your browser from the model's weights as you move: nothing is sent to "
-        "the server until you pin z."
-        + (" " + plane.outside_note(mu)).rstrip()  # codes beyond the fixed ±4 view, if any
+        t(
+            "explorer.caption",
+            n=len(mu),
+            # English names the dataset by its id ("mnist"), Chinese by its picker label's name
+            # ("MNIST 手写数字", without the sizes in brackets that would contradict n)
+            dataset=dataset_name
+            if LANG == "en"
+            else ui.DATASET_LABELS[dataset_name].split("（")[0],
+            split=t(f"explorer.split_word.{split}"),
+            model=ui.literal(ui.model_label(model_name), None),
+        )
+        + (
+            " " + plane.outside_note(mu, lang=LANG)
+        ).rstrip()  # codes beyond the fixed ±4 view, if any
     )
     if collapse.is_collapsed(meta):  # the plane is one unit circle: say why
-        st.info(collapse.notice(meta["test"]), icon=":material/compress:")
+        st.info(collapse.notice(meta["test"], LANG), icon=":material/compress:")
 
 
 @st.fragment(key="decoder")
@@ -76,7 +106,7 @@ def decoder_panel() -> None:
         if err := st.session_state.pop("explorer.z.error", None):  # a click refused before a pin
             st.warning(err)
         return
-    st.subheader("The pinned z, checked on the server")
+    st.subheader(t("explorer.pinned"))
     # holes and the blend are judged where the decoder learned: the training split's posteriors
     train = ui.sample_posteriors(dataset_name, model_name, TRAIN)
     ui.decoded_view(model, ds, *train, z_key="explorer.z")
@@ -84,20 +114,14 @@ def decoder_panel() -> None:
 
 decoder_panel()
 
-st.subheader("What the picture says")
-st.markdown(
-    "An **autoencoder** maps each image x to a *point* z = E(x). A **VAE** maps it to an "
-    "*area*: the Gaussian posterior with centre μ(x) and semi-axes σ(x), the ellipse drawn for "
-    "each sample. Points cannot cover a plane; areas can, and the KL term pulls their union "
-    "towards the prior's disc. Where ellipses overlap, the decoder must answer for all of them "
-    "at once: the blended image beside the plane is what they average to."
-)
+st.subheader(t("explorer.what"))
+st.markdown(t("explorer.what_text"))
 st.latex(
     r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),\qquad "
     r"\mathrm{KL} = \tfrac12\textstyle\sum_d \big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2"
     r" - 1\big)"
 )
 
-st.subheader("How much of the prior do the ellipses cover?")
+st.subheader(t("explorer.coverage"))
 ui.coverage_metrics(meta["test"])
 ui.codes_download(mu, sigma, y, f"{dataset_name}-{model_name}-{split}")

@@ -8,8 +8,10 @@ from vae_geom import geometry, ui
 from vae_geom.data import TRAIN
 from vae_geom.figures import plane
 from vae_geom.figures.plane import HOLE
+from vae_geom.ui import lang
+from vae_geom.ui.lang import t
 
-st.set_page_config(page_title="vae-geom · Points vs ellipses", page_icon="⭕", layout="wide")
+st.set_page_config(page_title=t("points.page_title"), page_icon="⭕", layout="wide")
 dataset_name, _ = ui.sidebar()
 ds = ui.dataset(dataset_name)
 ae, ae_meta = ui.load_or_stop(dataset_name, "ae")
@@ -20,15 +22,8 @@ judge, no_judge = ui.judge_or_none(dataset_name)
 # "a hole of the AE": the prior draw inside 2 sigma whose decode the judge finds least real
 pick = ui.judge_worst_z(dataset_name, "ae", judge) if judge else None
 
-st.title("Points cannot cover a plane; areas can")
-st.markdown(
-    "Left, a plain **autoencoder**: each test image is a *point* z = E(x). Right, the β = 1 "
-    "**VAE** on the same images: each is an *area*, the 1σ ellipse of q(z|x). The decoder of "
-    "each was trained only on the z its encoder produced, so where the AE's points leave "
-    "**holes**, its decoder was never taught anything; whether what it decodes there looks like "
-    "data is measured below, by a judge. **Point anywhere in either plane**: the same z is "
-    "decoded by both; click to pin it."
-)
+st.title(t("points.title"))
+st.markdown(t("points.lead"))
 st.latex(
     r"\text{AE: } z = E(x)\qquad\text{VAE: } z \sim \mathcal{N}\big(\mu(x), "
     r"\mathrm{diag}\,\sigma^2(x)\big)"
@@ -40,7 +35,7 @@ limit = max(geometry.plane_limit(mu_ae), geometry.plane_limit(mu_vae))
 marks = [{"kind": "star", "z": [float(v) for v in pick[0]], "colour": HOLE}] if pick else []
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**AE: points** (axes ±{limit:g})")
+    st.markdown(t("points.ae_head", limit=limit))
     ui.latent_plane(
         "pv_ae",
         dataset_name,
@@ -53,10 +48,10 @@ with left:
     )
     st.caption(
         f"{ui.ae_codes_note(ae_meta, geometry.code_spread(mu_ae))} {ui.pick_note(pick, judge)} "
-        f"{plane.outside_note(mu_ae, limit)}"
+        f"{plane.outside_note(mu_ae, limit, lang.current())}"
     )
 with right:
-    st.markdown(f"**VAE: ellipses** (axes ±{limit:g})")
+    st.markdown(t("points.vae_head", limit=limit))
     ui.latent_plane(
         "pv_vae",
         dataset_name,
@@ -67,23 +62,24 @@ with right:
         link="points",
     )
     st.caption(
-        f"The VAE's codes are areas: together its 1σ ellipses cover "
-        f"{vae_meta['test']['coverage_1']:.0%} of the prior's mass and its 2σ ellipses "
-        f"{vae_meta['test']['coverage_2']:.0%} (the AE's points: none). Where they overlap, "
-        "nearby z decode to similar images. The two planes share the pointer: one z, decoded "
-        "by each model. " + plane.outside_note(mu_vae, limit)
+        t(
+            "points.vae_caption",
+            c1=vae_meta["test"]["coverage_1"],
+            c2=vae_meta["test"]["coverage_2"],
+        )
+        + " "
+        + plane.outside_note(mu_vae, limit, lang.current())
     )
 
 
 @st.fragment(key="points_decoder")
 def decoded_pair() -> None:
     st.button(
-        "Jump to the AE's least real-looking prior draw, as the judge sees it",
+        t("points.jump"),
         key="points.jump",
         on_click=lambda: st.session_state.update({"points.z": tuple(map(float, pick[0]))}),
         disabled=pick is None,
-        help="The prior draw inside the 2σ circle whose AE decode the judge finds least like "
-        "real data (of the 2,000 draws judged below).",
+        help=t("points.jump_help"),
     )
     # holes are judged where each decoder learned: the training split's codes, not those drawn
     codes = [ui.sample_posteriors(dataset_name, name, TRAIN) for name in ("ae", "vae-kl-1")]
@@ -92,16 +88,11 @@ def decoded_pair() -> None:
 
 decoded_pair()
 
-st.header("Sampling the prior, judged")
+st.header(t("points.sampling"))
 if judge is None:
-    st.info(f"No judge for this dataset, so nothing is judged here. {ui.literal(no_judge, None)}")
+    st.info(t("points.no_judge", why=ui.literal(no_judge, None)))
 else:
-    ui.judged_prior(dataset_name, ds, judge, {"AE": "ae", "β = 1 VAE": "vae-kl-1"})
+    shown = {t("points.ae_shown"): "ae", t("points.vae_shown"): "vae-kl-1"}
+    ui.judged_prior(dataset_name, ds, judge, shown)
     if ae_meta.get("continued_from") == "vae-kl-1":
-        st.caption(
-            "Why the AE does so well here: this AE went on training from the β = 1 VAE (so that "
-            "both planes show the same images in the same places), and it kept the VAE's code "
-            "space, already shaped like the prior. Nothing in an AE's own loss would put its codes "
-            "there: an AE trained from scratch on **Train your own** need not land anywhere near "
-            "N(0, I)."
-        )
+        st.caption(t("points.continued"))

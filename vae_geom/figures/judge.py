@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from vae_geom.figures import plane
+from vae_geom.i18n import t
 
 DATA = "#7f7f7f"  # grey: the data's own class frequencies, the reference both models are held to
 MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
@@ -22,23 +23,28 @@ def class_mix_figure(
     mixes: dict[str, np.ndarray],
     label_name: str = "label",
     height: int = 340,
+    lang: str = "en",
 ) -> go.Figure:
     """Grouped bars per class: the training split's frequencies, then each model's frequencies of
-    the judge's classes of its prior samples ({name: freq of shape (C,)})."""
+    the judge's classes of its prior samples ({name: freq of shape (C,)}); texts in `lang`
+    (label_name is shown as given)."""
     x = [str(c) for c in classes]
-    fig = go.Figure(go.Bar(x=x, y=data_freq, name="real training data", marker_color=DATA))
+    data = go.Bar(x=x, y=data_freq, name=t("judge.fig.data", lang), marker_color=DATA)
+    fig = go.Figure(data)
     for (name, freq), colour in zip(mixes.items(), MODEL_COLOURS, strict=False):
         fig.add_bar(x=x, y=freq, name=name, marker_color=colour)
     fig.update_layout(
         barmode="group",
         height=height,
-        title="Judged classes of decode(z), z ~ N(0, I)",
+        title=t("judge.fig.mix_title", lang),
         margin=dict(l=50, r=10, t=40, b=40),
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.22, yanchor="top"),
         plot_bgcolor="white",
     )
     fig.update_xaxes(title=label_name, type="category")
-    fig.update_yaxes(title="fraction", tickformat=".0%", gridcolor="#eee", rangemode="tozero")
+    fig.update_yaxes(
+        title=t("judge.fig.fraction", lang), tickformat=".0%", gridcolor="#eee", rangemode="tozero"
+    )
     return fig
 
 
@@ -47,6 +53,7 @@ def examples_figure(
     image_shape: tuple[int, int],
     tau: float,
     tile_px: int = 64,
+    lang: str = "en",
 ) -> go.Figure:
     """One row of decoded images per model ({name: (images (k, D), labels (k,), top (k,))}), the
     same prior z in each column; each titled with the judge's label and confidence, in red when
@@ -57,7 +64,8 @@ def examples_figure(
     for r, name in enumerate(names, start=1):
         images, labels, top = rows[name]
         for c in range(k):
-            fig.add_trace(_tile(images[c].reshape(h, w), name, c, labels[c], top[c]), r, c + 1)
+            tile = _tile(images[c].reshape(h, w), name, c, labels[c], top[c], lang)
+            fig.add_trace(tile, r, c + 1)
             fig.add_annotation(_title(labels[c], top[c], tau), row=r, col=c + 1)
     fig.update_xaxes(visible=False)
     hidden = dict(showticklabels=False, ticks="", showgrid=False, zeroline=False, showline=False)
@@ -75,14 +83,15 @@ def examples_figure(
     return fig
 
 
-def _tile(image: np.ndarray, name: str, col: int, label, top: float) -> go.Heatmap:
+def _tile(image: np.ndarray, name: str, col: int, label, top: float, lang: str) -> go.Heatmap:
     return go.Heatmap(
         z=image,
         zmin=0,
         zmax=1,
         colorscale="gray",
         showscale=False,
-        hovertemplate=f"{name}, sample #{col}: judged {label} ({top:.0%})<extra></extra>",
+        hovertemplate=t("judge.fig.tile_hover", lang, name=name, col=col, label=label, top=top)
+        + "<extra></extra>",
     )
 
 
@@ -100,11 +109,11 @@ def _title(label, top: float, tau: float) -> dict:
     )
 
 
-def add_pick(fig: go.Figure, z: np.ndarray, top: float) -> go.Figure:
+def add_pick(fig: go.Figure, z: np.ndarray, top: float, lang: str = "en") -> go.Figure:
     """Mark the judge's pick on a latent plane: the prior draw in 2 sigma whose decode looks least
     like real data (a hole chosen by what is decoded there, not by where codes are missing)."""
-    name = "the judge's pick: least real-looking prior draw in 2σ"
-    hover = f"judged {top:.0%} sure · z = (%{{x:.2f}}, %{{y:.2f}})"
+    name = t("judge.fig.pick", lang)
+    hover = t("judge.fig.pick_hover", lang, top=top)
     marker = dict(color=plane.HOLE, size=14, symbol="x", line=dict(width=1, color="white"))
     fig.add_trace(plane.points(np.asarray(z, float).reshape(1, 2), name, hover, **marker))
     return fig

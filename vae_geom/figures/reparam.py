@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vae_geom.figures.plane import HOLE, outline, points, prior_circles, style_plane
+from vae_geom.i18n import t
 
 
 def _numbered(z: np.ndarray, name: str, hover: str) -> go.Scatter:
@@ -17,25 +18,34 @@ def _numbered(z: np.ndarray, name: str, hover: str) -> go.Scatter:
     return trace.update(text=[str(i) for i in range(len(z))], textposition="top center")
 
 
-def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: np.ndarray):
-    """(eps space, z space): the same K draws before and after z = mu + eps * sigma."""
-    left = go.Figure([*prior_circles(), _numbered(eps, "ε draws", "ε = (%{x:.2f}, %{y:.2f})")])
-    style_plane(left, "ε ~ N(0, I): around the unit circle", limit=3.5)
+def reparam_figures(
+    eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: np.ndarray, lang: str = "en"
+):
+    """(eps space, z space): the same K draws before and after z = mu + eps * sigma; their
+    titles, legends and hover texts in `lang`."""
+    left = go.Figure(
+        [
+            *prior_circles(lang=lang),
+            _numbered(eps, t("reparam.fig.eps_draws", lang), t("reparam.fig.eps_hover", lang)),
+        ]
+    )
+    style_plane(left, t("reparam.fig.eps_title", lang), limit=3.5)
     reach = float(max(3.2 * sigma_i.max(), 0.05))
     right = go.Figure()
     for k, dash in [(1.0, "solid"), (2.0, "dash")]:
-        right.add_trace(outline(mu_i, sigma_i, k, f"{k:g}σ ellipse", 96, color=HOLE, dash=dash))
-    right.add_trace(_numbered(z, "z = μ + ε⊙σ", "z = (%{x:.3f}, %{y:.3f})"))
+        name = t("reparam.fig.ellipse", lang, k=f"{k:g}")
+        right.add_trace(outline(mu_i, sigma_i, k, name, 96, color=HOLE, dash=dash))
+    right.add_trace(_numbered(z, t("reparam.fig.z_draws", lang), t("reparam.fig.z_hover", lang)))
     right.add_trace(
         go.Scatter(
             x=[mu_i[0]],
             y=[mu_i[1]],
             mode="markers",
-            name="μ",
+            name=t("reparam.fig.mu", lang),
             marker=dict(symbol="x", size=12, color="black"),
         )
     )
-    style_plane(right, "z = μ + ε ⊙ σ: the same draws, in this sample's ellipse")
+    style_plane(right, t("reparam.fig.z_title", lang))
     right.update_xaxes(range=[mu_i[0] - reach, mu_i[0] + reach])
     right.update_yaxes(range=[mu_i[1] - reach, mu_i[1] + reach])
     for f in (left, right):
@@ -43,10 +53,10 @@ def reparam_figures(eps: np.ndarray, z: np.ndarray, mu_i: np.ndarray, sigma_i: n
     return left, right
 
 
-def highlight(fig: go.Figure, mu_i: np.ndarray, sigma_i: np.ndarray) -> go.Figure:
+def highlight(fig: go.Figure, mu_i: np.ndarray, sigma_i: np.ndarray, lang: str = "en") -> go.Figure:
     """Mark one posterior on a latent figure: its 2-sigma outline in bold."""
     # at least 0.03 wide, so a collapsed posterior (an AE's point) is still visible as a ring
     sigma_i = np.maximum(sigma_i, 0.03)
     return fig.add_trace(
-        outline(mu_i, sigma_i, 2.0, "selected sample (2σ)", color="black", width=3)
+        outline(mu_i, sigma_i, 2.0, t("reparam.fig.selected", lang), color="black", width=3)
     )

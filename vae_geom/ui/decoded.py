@@ -13,21 +13,22 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from vae_geom import probe, tiles
+from vae_geom import i18n, probe, tiles
 from vae_geom.data import Dataset
 from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE
-from vae_geom.ui import inbound
+from vae_geom.ui import inbound, lang
+from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 from vae_geom.ui.sidebar import KEY_URL_Z
 
 
-def ellipses_containing(n: int) -> str:
+def ellipses_containing(n: int, lang: str = i18n.DEFAULT) -> str:
     """How many training posteriors' 2-sigma ellipses hold z, in words ("1 training sample's 2σ
-    ellipse")."""
+    ellipse"), in `lang`."""
     if n == 1:
-        return "1 training sample's 2σ ellipse"
-    return f"{n:,} training samples' 2σ ellipses"
+        return i18n.t("decoded.ellipses.one", lang)
+    return i18n.t("decoded.ellipses.many", lang, n=n)
 
 
 def decoded_view(
@@ -48,60 +49,40 @@ def decoded_view(
         st.warning(err)
     z = st.session_state.get(z_key)
     if z is None:
-        st.info(
-            "👈 Click anywhere in the latent plane — on an ellipse or in empty space — to "
-            "decode that point z.",
-            icon=":material/touch_app:",
-        )
+        st.info(t("decoded.click_hint"), icon=":material/touch_app:")
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
     images = ds.x_train  # the samples whose posteriors mu, sigma are
     p = probe.probe(model, images, mu, sigma, z, ds.image_shape, top=top)
-    st.markdown(
-        f"**z = ({z[0]:+.2f}, {z[1]:+.2f})** · prior density p(z) = "
-        f"{p.prior_density:.3g} · ‖z‖ = {np.hypot(*z):.2f}"
-    )
+    st.markdown(t("decoded.readout", z1=z[0], z2=z[1], p=p.prior_density, norm=np.hypot(*z)))
     left, right = st.columns(2)
-    left.image(tiles.upscale(p.image), caption="decoder(z)", output_format="PNG", width=160)
+    left.image(tiles.upscale(p.image), caption=t("decoded.decoder"), output_format="PNG", width=160)
     if p.blend is not None:
         right.image(
             tiles.upscale(p.blend),
             output_format="PNG",
             width=160,
-            caption="Σᵢ rᵢ xᵢ: the training samples that claim z, averaged by responsibility",
+            caption=t("decoded.blend"),
         )
-    captions = [f"train #{i}: r = {w:.2f}" for i, w in zip(p.top, p.weights, strict=True)]
-    judged = (
-        f"Judged against the {len(mu):,} training samples the decoder learned from, "
-        "whichever samples the plane draws; the images below are training images."
-    )
+    captions = [t("decoded.claim", i=i, r=w) for i, w in zip(p.top, p.weights, strict=True)]
+    judged = t("decoded.judged", n=len(mu))
     if model.is_ae:
         idx, dist = probe.nearest_codes(z, mu, 3)
-        st.markdown(
-            "An AE's codes are **points**: no posterior covers z, and the decoder was "
-            "only ever trained at the training samples' codes themselves. The nearest "
-            "training codes:"
-        )
+        st.markdown(t("decoded.ae"))
         _thumbnails(
             ds,
             images,
             idx,
-            [f"train #{i}: {d:.2f} away" for i, d in zip(idx, dist, strict=True)],
+            [t("decoded.near", i=i, d=d) for i, d in zip(idx, dist, strict=True)],
         )
     elif p.inside:
-        st.markdown(
-            f"**z lies inside {ellipses_containing(p.inside)}.** The most "
-            "responsible (rᵢ = N(z; μᵢ, σᵢ²) / Σⱼ N(z; μⱼ, σⱼ²)) training samples are "
-            "below: where their ellipses overlap the decoder must serve them all at once, "
-            f"so it blends them — one reason VAE outputs look blurry. {judged}"
-        )
+        where = ellipses_containing(p.inside, lang.current())
+        st.markdown(t("decoded.inside", where=where, judged=judged))
         _thumbnails(ds, images, p.top, captions)
     else:
-        st.markdown(
-            "**z is in a hole: no training sample's 2σ ellipse contains it.** The decoder "
-            "was never trained on a z from here, so its image is a guess. The training "
-            f"samples with the nearest claims: {judged}"
-        )
+        # "seldom", not "never": a training draw of z lands outside its own 2-sigma ellipse
+        # e^-2 = 14% of the time (2D), so the rims beyond the ellipses were sampled now and then
+        st.markdown(t("decoded.hole", judged=judged))
         _thumbnails(ds, images, p.top, captions)
 
 
@@ -163,7 +144,7 @@ def click_callback(key: str, z_key: str, fragment: str | None = None):
             try:
                 st.session_state[z_key] = _click_z(event)
             except GeometryError as e:
-                st.session_state[f"{z_key}.error"] = f"That click could not be read: {e}"
+                st.session_state[f"{z_key}.error"] = t("decoded.click_error", why=e)
         if fragment:
             st.rerun(fragment)
 
@@ -217,7 +198,7 @@ def decoded_pair(
         st.warning(err)
     z = st.session_state.get(z_key)
     if z is None:
-        st.info("Click anywhere in either plane (or use the button above) to decode that z.")
+        st.info(t("decoded.pair_hint"))
         return
     st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
     p_ae, p_vae = (
@@ -225,23 +206,23 @@ def decoded_pair(
         for model, codes in ((ae, codes_ae), (vae, codes_vae))
     )
     _, d_ae = probe.nearest_codes(z, codes_ae[0], 1)
-    st.markdown(f"**z = ({z[0]:+.2f}, {z[1]:+.2f})**")
+    st.markdown(t("decoded.pair_z", z1=z[0], z2=z[1]))
     cols = st.columns(2)
     cols[0].image(
         tiles.upscale(p_ae.image),
         width=160,
         output_format="PNG",
-        caption=f"AE decoder(z) — nearest training code {d_ae[0]:.2f} away",
+        caption=t("decoded.pair_ae", d=d_ae[0]),
     )
     inside = p_vae.inside
     where = (
-        f"inside {ellipses_containing(inside)}"
+        t("decoded.pair_inside", where=ellipses_containing(inside, lang.current()))
         if inside
-        else "in a hole: no training sample's 2σ ellipse"
+        else t("decoded.pair_hole")
     )
     cols[1].image(
         tiles.upscale(p_vae.image),
         width=160,
         output_format="PNG",
-        caption=f"VAE decoder(z) — z is {where}",
+        caption=t("decoded.pair_vae", where=where),
     )

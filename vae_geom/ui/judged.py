@@ -10,9 +10,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae_geom import checkpoints, judge, ladder
+from vae_geom import checkpoints, i18n, judge, ladder
+from vae_geom.data import FASHION_CLASSES
 from vae_geom.figures import judge as fj
 from vae_geom.models import VAE, decode_images
+from vae_geom.ui import lang
+from vae_geom.ui.lang import t
 from vae_geom.ui.loaders import _current, _file_version, _stem, dataset
 from vae_geom.ui.sidebar import model_label
 
@@ -52,7 +55,8 @@ def _recognised(dataset_name: str, stem: str, version: tuple, _m: VAE, _j: judge
 def scores(dataset_name: str, model_name: str, j: judge.Judge) -> dict:
     """judge.judge_scores of a model: agreement, knn_mu, prior_real, prior_class_tv."""
     m, key = _model(dataset_name, model_name)
-    return _scores(dataset_name, *key, _judge_key(dataset_name), m, j)
+    with st.spinner(t("judge.spinner")):  # shown only while a model is judged, not on a hit
+        return _scores(dataset_name, *key, _judge_key(dataset_name), m, j)
 
 
 def prior_judged(
@@ -80,7 +84,7 @@ def _judge_key(dataset_name: str) -> tuple:
 
 
 # An entry is a few floats, or 2,000 draws' z, labels and probabilities (48 kB)
-@st.cache_data(show_spinner="Judging the model's decodes…", max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128)
 def _scores(
     dataset_name: str, stem: str, version: tuple, judge_version: tuple, _m: VAE, _j: judge.Judge
 ) -> dict:
@@ -98,14 +102,10 @@ def ae_codes_note(meta: dict, spread: float) -> str:
     """The AE plane's caption on where its codes are, worded from the shipped record: the AE of
     the ladder went on training from the beta = 1 VAE, so the same images keep their places."""
     move = meta.get("median_move_from_parent")
-    text = f"The AE's codes have an RMS radius of {spread:.2f} (samples of the prior: 1.41)."
+    text = t("judge.ae_codes", spread=spread)
     if move is None or meta.get("continued_from") != "vae-kl-1":
         return text
-    return (
-        f"{text} The same images as on the right, now as points: this AE went on training from "
-        f"the β = 1 VAE with the noise and the KL switched off, and a test image's code moved a "
-        f"median {move:.2f} (codes scaled to RMS radius 1)."
-    )
+    return t("judge.ae_moved", text=text, move=move)
 
 
 def pick_note(pick: tuple[np.ndarray, float] | None, j: judge.Judge | None) -> str:
@@ -115,38 +115,15 @@ def pick_note(pick: tuple[np.ndarray, float] | None, j: judge.Judge | None) -> s
     if pick is None or j is None:
         return ""
     z, top = pick
-    where = (
-        f"The red × at ({z[0]:.2f}, {z[1]:.2f}) is the judge's pick: of "
-        f"{judge.PRIOR_SAMPLES:,} prior draws, the one inside the 2σ circle whose AE decode looks "
-        f"least like real data: the judge is {top:.0%} sure of its class"
-    )
+    # the plane marks the pick with a red star (kind "star" in assets/plane/plane.js)
+    where = t("judge.pick", z1=z[0], z2=z[1], n=judge.PRIOR_SAMPLES, top=top)
     if top < j.tau:
-        return f"{where}, below the τ = {j.tau:.2f} that 90% of real images reach."
-    return f"{where}, yet that reaches τ = {j.tau:.2f}: even the worst looks real to it."
+        return t("judge.pick_below", where=where, tau=j.tau)
+    return t("judge.pick_above", where=where, tau=j.tau)
 
 
-COLUMNS = {
-    "prior_real": (
-        "looks real",
-        "Of the prior samples' decodes, the fraction whose top judged "
-        "probability reaches τ (as 90% of real test images do).",
-    ),
-    "prior_class_tv": (
-        "class-mix TV",
-        "Total-variation distance between the judged classes of "
-        "the prior samples and the real training data's classes: 0 = the same "
-        "mix, 1 = no class in common.",
-    ),
-    "agreement": (
-        "judge agrees with decode(μ(x))",
-        "On test images x: the judge's class of the reconstruction decode(μ(x)) is x's label.",
-    ),
-    "knn_mu": (
-        "kNN accuracy of μ",
-        "10 nearest training codes μ vote on a test code's label: "
-        "how well the codes alone tell the classes apart.",
-    ),
-}
+# the table's columns; label and help are the catalogue's judge.col.<name>(.help)
+COLUMNS = ("prior_real", "prior_class_tv", "agreement", "knn_mu")
 
 NOT_PERCENT = ("prior_class_tv",)  # the rest are fractions, shown as percentages
 
@@ -156,18 +133,20 @@ def judged_prior(dataset_name: str, ds, j: judge.Judge, models: dict[str, str]) 
     they say about the AE against the VAE, the class mix, and example decodes. models: {shown
     name: model name} of the AE, then the VAE."""
     (ae_shown, ae_name), (vae_shown, vae_name) = models.items()
+    code = lang.current()
     classes = (
-        "" if ds.label_name in ("digit", "class") else f" (its classes here: {ds.label_name}s)"
+        ""
+        if ds.label_name in ("digit", "class")
+        else t("judge.classes_here", label=_label_word(ds.label_name, code))
     )
     st.markdown(
-        f"Decode M = {judge.PRIOR_SAMPLES:,} draws z ~ N(0, I) and ask an **independent "
-        "judge** what came out: a logistic-regression classifier of the real training images' "
-        "pixels, which never saw "
-        f"a decode{classes}. On real test images it is right **{j.accuracy:.1%}** of the time. "
-        f"A decode **looks real** when the judge's top probability reaches τ = {j.tau:.2f}, "
-        "which 90% of real test images reach. The **class-mix TV** is the total-variation "
-        "distance between the judged classes of the samples and the real data's classes: half "
-        "the sum over classes of the difference in frequency; 0 = the same mix, 1 = none shared."
+        t(
+            "judge.intro",
+            m=judge.PRIOR_SAMPLES,
+            classes=classes,
+            accuracy=j.accuracy,
+            tau=j.tau,
+        )
     )
     st.latex(
         r"\mathrm{TV}(p, q) = \tfrac12 \sum_c \lvert p_c - q_c\rvert,\qquad "
@@ -178,22 +157,69 @@ def judged_prior(dataset_name: str, ds, j: judge.Judge, models: dict[str, str]) 
         rows,
         hide_index=True,
         key="points.judged",
-        column_config={"model": st.column_config.TextColumn("model")}
+        column_config={"model": st.column_config.TextColumn(t("judge.col.model"))}
         | {
             k: st.column_config.NumberColumn(
-                label, format="%.2f" if k in NOT_PERCENT else "%.1f%%", help=h
+                t(f"judge.col.{k}"),
+                format="%.2f" if k in NOT_PERCENT else "%.1f%%",
+                help=t(f"judge.col.{k}.help"),
             )
-            for k, (label, h) in COLUMNS.items()
+            for k in COLUMNS
         },
     )
     ae, vae = (scores(dataset_name, n, j) for n in (ae_name, vae_name))
-    text = judge.summary(ae, vae, f"the {vae_shown}")
+    text = summary(ae, vae, t("judge.the_vae", name=vae_shown), code)
     _, ae_labels, _ = prior_judged(dataset_name, ae_name, j)
     data_freq = judge.class_frequencies(ds.y_train, j.classes)
     ae_freq = judge.class_frequencies(ae_labels, j.classes)
-    note = judge.skew_note(ae_freq, data_freq, j.classes, f"The {ae_shown}", ds.label_text)
-    st.markdown(f"**What is true here:** {text} {note}")
+    note = skew_note(ae_freq, data_freq, j.classes, t("judge.the_ae", name=ae_shown), ds, code)
+    st.markdown(t("judge.true_here", text=text, note=note))
     _figures(dataset_name, ds, j, models, data_freq)
+
+
+def summary(ae: dict, vae: dict, vae_name: str, lang: str = i18n.DEFAULT) -> str:
+    """judge.summary in `lang`: the same comparisons (judge.CLOSE), worded by the catalogue (in
+    English, word for word judge.summary's sentence)."""
+
+    def compare(a: float, b: float) -> str:
+        return "same" if abs(a - b) < judge.CLOSE else ("more" if a > b else "less")
+
+    real = compare(ae["prior_real"], vae["prior_real"])
+    tv = compare(ae["prior_class_tv"], vae["prior_class_tv"])
+    text = i18n.t(
+        f"judge.sum.real.{real}", lang, vae=vae_name, a=ae["prior_real"], b=vae["prior_real"]
+    ) + i18n.t(
+        f"judge.sum.tv.{tv}", lang, vae=vae_name, a=ae["prior_class_tv"], b=vae["prior_class_tv"]
+    )
+    skewed = tv == "more"
+    if ae["prior_real"] >= 0.5:
+        text += i18n.t("judge.sum.not_garbage_mix" if skewed else "judge.sum.not_garbage", lang)
+    if skewed:
+        text += i18n.t("judge.sum.skewed", lang)
+    return text
+
+
+def skew_note(freq, data_freq, classes, name: str, ds, lang: str = i18n.DEFAULT) -> str:
+    """judge.skew_note in `lang`: the class a model's prior samples over-produce most."""
+    i = int(np.argmax(freq - data_freq))
+    label = label_text(ds, classes[i], lang)
+    return i18n.t("judge.skew", lang, name=name, label=label, f=freq[i], d=data_freq[i])
+
+
+def _label_word(label_name: str, lang: str) -> str:
+    """A shipped dataset's label name ("digit", "数字"); an uploaded dataset's stays its own."""
+    return i18n.catalogue(lang).get(f"label.{label_name}", label_name)
+
+
+def label_text(ds, c, lang: str = i18n.DEFAULT) -> str:
+    """ds.label_text(c) in `lang`: "class 3 (Dress)", "类别 3（连衣裙）"; "digit 3", "数字 3"."""
+    c, names = int(c), tuple(ds.class_names)
+    if names == FASHION_CLASSES:
+        names = tuple(i18n.t(f"fashion.class.{k}", lang) for k in range(len(names)))
+    word = _label_word(ds.label_name, lang)
+    if 0 <= c < len(names):
+        return i18n.t("judge.label_named", lang, label=word, c=c, name=names[c])
+    return i18n.t("judge.label", lang, label=word, c=c)
 
 
 def _table(dataset_name: str, j: judge.Judge) -> list[dict]:
@@ -221,16 +247,17 @@ def _figures(dataset_name: str, ds, j: judge.Judge, names: dict[str, str], data_
         m, _ = _model(dataset_name, name)
         images = decode_images(m, z[:EXAMPLES])
         rows[shown] = (images, labels[:EXAMPLES], top[:EXAMPLES])
-    fig = fj.class_mix_figure(j.classes, data_freq, mixes, ds.label_name)
+    code = lang.current()
+    fig = fj.class_mix_figure(
+        j.classes, data_freq, mixes, _label_word(ds.label_name, code), lang=code
+    )
     left.plotly_chart(fig, key="pv_mix", config=CONFIG)
     right.plotly_chart(
-        fj.examples_figure(rows, ds.image_shape, j.tau), key="pv_examples", config=CONFIG
+        fj.examples_figure(rows, ds.image_shape, j.tau, lang=code),
+        key="pv_examples",
+        config=CONFIG,
     )
-    right.caption(
-        f"The first {EXAMPLES} of the same draws z, decoded by each model; above each, the "
-        "judge's class and how sure it is (red: below τ, not like real data). The toolbar "
-        "downloads either figure as PNG."
-    )
+    right.caption(t("judge.examples_caption", n=EXAMPLES))
 
 
 CONFIG = {"displaylogo": False}
