@@ -7,31 +7,26 @@ import streamlit as st
 from vae_geom import ladder, training, ui
 from vae_geom.models import KINDS, ModelConfig
 from vae_geom.objectives import REGULARISERS
+from vae_geom.ui.lang import t
 
-st.set_page_config(page_title="vae-geom · Train your own", page_icon="⭕", layout="wide")
+st.set_page_config(page_title=t("train.page_title"), page_icon="⭕", layout="wide")
 dataset_name, _ = ui.sidebar()
 
-st.title("Train your own and watch it learn")
-st.markdown(
-    "Pick data and an objective, press **Train**, and watch the loss fall. Then replay the "
-    "ellipses epoch by epoch: they start as one tangle near the origin, reconstruction pulls them "
-    "apart, and the regulariser keeps their union on the prior's disc. Training always starts "
-    "from a fresh model, on this page only; **Stop** keeps the epochs done so far."
-)
+st.title(t("train.title"))
+st.markdown(t("train.intro"))
+loss, recon, reg_tex = t("train.tex.loss"), t("train.tex.recon"), t("train.tex.reg")
 st.latex(
-    r"\text{loss} = \underbrace{-\log p(x\mid z)}_{\text{reconstruction}} + \beta\cdot"
-    r"\text{reg},\quad \text{reg} \in \{\mathrm{KL},\ \|\mu\|^2 + \|\sigma - 1\|^2,\ 0\}"
+    rf"\text{{{loss}}} = \underbrace{{-\log p(x\mid z)}}_{{\text{{{recon}}}}} + \beta\cdot"
+    rf"\text{{{reg_tex}}},\quad \text{{{reg_tex}}} "
+    r"\in \{\mathrm{KL},\ \|\mu\|^2 + \|\sigma - 1\|^2,\ 0\}"
 )
 
 source = st.radio(
-    "Data",
+    t("train.data"),
     ["built-in", "upload"],
     horizontal=True,
     key="train.source",
-    format_func={
-        "built-in": f"the sidebar's dataset ({dataset_name})",
-        "upload": "my own file",
-    }.get,
+    format_func=lambda s: t(f"train.data.{s}", dataset=dataset_name),
 )
 ds = ui.dataset(dataset_name) if source == "built-in" else ui.uploaded_dataset()
 if ds is None:
@@ -41,30 +36,30 @@ store = dataset_name if source == "built-in" else "uploads"
 d = training.TrainConfig()  # the one source of defaults, with ModelConfig and the USER_* bounds
 c = st.columns(5)
 kind = c[0].selectbox(
-    "Model",
+    t("train.model"),
     KINDS,
     index=KINDS.index(ModelConfig.kind),
     key="train.kind",
-    format_func={"vae": "VAE (areas)", "ae": "AE (points)"}.get,
+    format_func=lambda k: t(f"train.kind.{k}"),
 )
 reg = c[1].selectbox(
-    "Regulariser",
+    t("train.reg"),
     REGULARISERS,
     index=REGULARISERS.index(d.regulariser),
     key="train.reg",
     disabled=kind == "ae",
-    format_func={"kl": "KL", "simple": "‖μ‖²+‖σ−1‖²", "none": "none (β ignored)"}.get,
+    format_func=lambda r: t(f"train.reg.{r}"),
 )
 beta = c[2].number_input("β", 0.0, training.USER_BETA_MAX, d.beta, 0.1, key="train.beta")
 epochs = c[3].number_input(
-    "Epochs", 1, training.USER_EPOCHS_MAX, training.USER_EPOCHS_DEFAULT, key="train.epochs"
+    t("train.epochs"), 1, training.USER_EPOCHS_MAX, training.USER_EPOCHS_DEFAULT, key="train.epochs"
 )
-seed = c[4].number_input("Seed", 0, training.USER_SEED_MAX, d.seed, key="train.seed")
+seed = c[4].number_input(t("train.seed"), 0, training.USER_SEED_MAX, d.seed, key="train.seed")
 spec = ladder.Spec.for_user(kind, reg, beta)  # an AE: regulariser "none", beta 0
 
 go, stop = st.columns([1, 5])
-if go.button("Train", type="primary", key="train.go"):
-    stop.button("Stop", key="train.stop", help="Interrupts training; the epochs done are kept.")
+if go.button(t("train.go"), type="primary", key="train.go"):
+    stop.button(t("train.stop"), key="train.stop", help=t("train.stop_help"))
     st.session_state.pop("train.saved", None)
     ui.train_live(ds, spec, int(epochs), int(seed), store)
 
@@ -72,5 +67,5 @@ if (result := st.session_state.get(ui.KEY_RESULT)) is not None:
     ui.replay_view(result)
     ui.save_panel(result)
 
-with st.expander("Upload a model you downloaded before"):
+with st.expander(t("train.ckpt_expander")):
     ui.checkpoint_upload(dataset_name)

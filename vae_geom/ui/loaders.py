@@ -22,6 +22,7 @@ import torch
 from vae_geom import checkpoints, ladder, user_models, zips
 from vae_geom.data import Dataset, load_dataset
 from vae_geom.models import VAE, posteriors
+from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 from vae_geom.ui.owner import token
 from vae_geom.ui.sidebar import model_label
@@ -29,8 +30,15 @@ from vae_geom.ui.sidebar import model_label
 torch.set_num_threads(1)  # many sessions share 2 cores: one thread each avoids oversubscription
 
 
-@st.cache_resource(show_spinner="Loading the dataset…")
 def dataset(name: str) -> Dataset:
+    """The dataset, loaded once per process (a spinner in the session's language meanwhile;
+    Streamlit shows a spinner only after half a second, so never for a cached one)."""
+    with st.spinner(t("loaders.dataset")):
+        return _dataset(name)
+
+
+@st.cache_resource(show_spinner=False)
+def _dataset(name: str) -> Dataset:
     return load_dataset(name)
 
 
@@ -96,7 +104,7 @@ def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str 
         if good is not None and good[0] == version:
             return good[1], good[2], version, None
         try:
-            with st.spinner("Loading the model…"):
+            with st.spinner(t("loaders.model")):
                 m, meta = checkpoints.load(stem)
             # e.g. a 784-pixel model copied into user_models/digits: it loads, cannot encode
             user_models.check_fits(m, dataset_name, dataset(dataset_name).dim)
@@ -128,13 +136,14 @@ def sample_posteriors(
     data.TRAIN gives the training split's: the posteriors the decoder was trained on, against
     which holes and the samples that claim a z are judged, whatever split a page draws."""
     m, _, version, _ = _current(dataset_name, model_name)
-    return _encode(dataset_name, str(_stem(dataset_name, model_name)), split, version, m)
+    with st.spinner(t("loaders.encode")):
+        return _encode(dataset_name, str(_stem(dataset_name, model_name)), split, version, m)
 
 
 # An entry is (mu, sigma) of one split: two (n, 2) float32 arrays, 80 kB for MNIST's 5,000
 # samples (all; train 64 kB, test 16 kB); 256 of them stay under 21 MB however many user models
 # are opened.
-@st.cache_data(show_spinner="Encoding the samples…", max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256)  # the caller's spinner, in its language
 def _encode(
     dataset_name: str, stem: str, split: str, version: tuple, _m: VAE
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -148,13 +157,15 @@ def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     try:
         m, meta, _, problem = _current(dataset_name, model_name)
     except checkpoints.CheckpointError as e:
-        st.error(f"This model cannot be loaded. {literal(e, None)}")
+        st.error(t("loaders.unloadable", why=literal(e, None)))
         st.stop()
     if problem:
         st.warning(
-            f"{literal(model_label(model_name), None)}: its checkpoint changed on disk and can no "
-            f"longer be read ({literal(problem, None)}). Showing the copy loaded earlier; it is "
-            "used until the file is restored.",
+            t(
+                "loaders.stale",
+                model=literal(model_label(model_name), None),
+                why=literal(problem, None),
+            ),
             icon=":material/history:",
         )
     return m, meta

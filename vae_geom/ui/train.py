@@ -11,7 +11,9 @@ import streamlit as st
 
 from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
+from vae_geom.replay import REPLAY_COVERAGE_SAMPLES
 from vae_geom.ui import plane
+from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import dataset
 from vae_geom.ui.owner import token
@@ -22,7 +24,7 @@ KEY_SAVED, KEY_DL_UNSAVED = "train.saved", "train.dl_unsaved"  # the page pops K
 KEY_CKPT_DONE = "train.ckpt_done"  # (file id, stored, message) of the last model zip uploaded
 
 
-@st.cache_data(show_spinner="Reading your file…", max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)  # the caller's spinner, in its language
 def _parse_upload(
     name: str, data: bytes, labels: bytes | None, labels_name: str | None, rescale: bool
 ) -> Dataset:
@@ -33,38 +35,49 @@ def _parse_upload(
 
 def uploaded_dataset() -> Dataset | None:
     """The user's own data, validated; a clear message (and None) for anything wrong."""
-    from vae_geom.uploads import LIMITS, UploadError, describe
+    from vae_geom.uploads import LIMITS, UploadError
 
     # type=None: Streamlit's own extension check raises (a traceback); ours names the problem
-    up = st.file_uploader(
-        "Your data: .npz (images or vectors), .csv (one sample per row) or a "
-        ".zip of PNG images (sub-folders = labels)",
-        key="train.upload",
-    )
-    lab = st.file_uploader("Labels (optional): .csv, one integer per sample", key="train.labels")
-    rescale = st.checkbox("Min-max rescale my values to [0, 1]", key="train.rescale")
+    up = st.file_uploader(t("train.upload.data"), key="train.upload")
+    lab = st.file_uploader(t("train.upload.labels"), key="train.labels")
+    rescale = st.checkbox(t("train.upload.rescale"), key="train.rescale")
     if up is None:
         st.info(
-            f"Upload a file to train on your own data (at most {MAX_UPLOAD_MB} MB, "
-            f"{LIMITS.min_samples}–{LIMITS.max_samples:,} samples)."
+            t(
+                "train.upload.ask",
+                mb=MAX_UPLOAD_MB,
+                lo=LIMITS.min_samples,
+                hi=LIMITS.max_samples,
+            )
         )
         return None
     try:
-        ds = _parse_upload(
-            up.name,
-            up.getvalue(),
-            lab.getvalue() if lab else None,
-            lab.name if lab else None,
-            rescale,
-        )
+        with st.spinner(t("train.upload.reading")):
+            ds = _parse_upload(
+                up.name,
+                up.getvalue(),
+                lab.getvalue() if lab else None,
+                lab.name if lab else None,
+                rescale,
+            )
     except UploadError as e:
         message = str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
         st.error(literal(message, None))  # it quotes the file's name: shown as plain text
         if getattr(e, "suggest_rescale", False):
-            st.info("Tick **Min-max rescale** above to map your values onto [0, 1].")
+            st.info(t("train.upload.rescale_hint"))
         return None
-    st.success(f"{literal(up.name, 80)}: {describe(ds)}")
+    st.success(t("train.upload.read", name=literal(up.name, 80), description=describe(ds)))
     return ds
+
+
+def describe(ds: Dataset) -> str:
+    """uploads.describe in the session's language: "1,000 samples of 28×28, 10 classes"."""
+    y = np.concatenate([ds.y_train, ds.y_test])
+    h, w = ds.image_shape
+    k = len(np.unique(y))
+    shape = t("train.upload.vectors", w=w) if h == 1 else f"{h}×{w}"
+    classes = t("train.upload.class" if k == 1 else "train.upload.classes")
+    return t("train.upload.describe", n=len(y), shape=shape, k=k, classes=classes)
 
 
 def train_live(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: str) -> None:
@@ -93,9 +106,12 @@ def _wait_in_queue(ticket) -> None:
         running, place = ticket.slots.running, ticket.position()
         if place:  # 0: the slot came between the wait and now
             notice.info(
-                f"{running} {'training is' if running == 1 else 'trainings are'} running; you "
-                f"are number {place} in the queue. Yours starts by itself when one ends (this "
-                f"server runs at most {ticket.slots.capacity} at once)."
+                t(
+                    "train.queue.one" if running == 1 else "train.queue.many",
+                    running=running,
+                    place=place,
+                    capacity=ticket.slots.capacity,
+                )
             )
         timeout = QUEUE_POLL_S
     notice.empty()
@@ -111,14 +127,19 @@ def _train_fresh(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: 
     config = spec.train_config(epochs, seed)
     idx = replay.subset(len(ds.x_test))
     model = make_model(ModelConfig(ds.dim, kind=spec.kind), seed)
-    bar = st.progress(0.0, text="Starting…")
+    bar = st.progress(0.0, text=t("train.progress.start"))
     curves = st.empty()
 
     def report(row: dict) -> None:
         bar.progress(
             row["epoch"] / epochs,
-            text=f"epoch {row['epoch']}/{epochs} · "
-            f"{row['elapsed_s']:.0f} s so far · about {row['eta_s']:.0f} s left",
+            text=t(
+                "train.progress.epoch",
+                epoch=row["epoch"],
+                epochs=epochs,
+                elapsed=row["elapsed_s"],
+                eta=row["eta_s"],
+            ),
         )
         curves.line_chart(_curve_table(rec.rows[1:]), height=220)
 
@@ -144,15 +165,17 @@ def _train_fresh(ds: Dataset, spec: ladder.Spec, epochs: int, seed: int, store: 
     _, result["meta"] = training.train_one(
         ds, spec.kind, config, spec.name, on_epoch=on_epoch, model=model
     )
-    bar.progress(1.0, text=f"Done: {epochs} epochs in {rec.rows[-1]['elapsed_s']:.1f} s")
+    seconds = rec.rows[-1]["elapsed_s"]
+    bar.progress(1.0, text=t("train.progress.done", epochs=epochs, seconds=seconds))
 
 
 def _curve_table(rows: list[dict]) -> dict:
-    """Per-epoch recon, regulariser and -ELBO-like loss, for st.line_chart."""
+    """Per-epoch recon, regulariser and -ELBO-like loss, for st.line_chart (named in the
+    session's language: the names are the chart's legend)."""
     return {
-        "recon (nats)": [r["recon"] for r in rows],
-        "regulariser": [r["reg"] for r in rows],
-        "loss": [r["loss"] for r in rows],
+        t("train.curve.recon"): [r["recon"] for r in rows],
+        t("train.curve.reg"): [r["reg"] for r in rows],
+        t("train.curve.loss"): [r["loss"] for r in rows],
     }
 
 
@@ -162,8 +185,8 @@ def replay_view(result: dict) -> None:
     rec = result["recorder"]
     last = len(rec.mu) - 1
     if result["meta"] is None:
-        st.warning(f"Training was stopped after epoch {last}: what it learnt so far is kept.")
-    st.subheader("Replay: watch the ellipses find their places")
+        st.warning(t("train.replay.stopped", epoch=last))
+    st.subheader(t("train.replay.title"))
     left, right = st.columns([3, 2])
     with left:
         ds = result["dataset"]
@@ -173,18 +196,12 @@ def replay_view(result: dict) -> None:
             z_key="train.z",
             legend=(result["labels"], ds.label_name, ds.class_names),
         )
-        st.caption(
-            f"{len(result['labels']):,} test samples' 1σ ellipses after each epoch: drag the "
-            "slider under the plane or press play (epoch 0 is the untrained model). Points "
-            "decode with the last epoch's decoder."
-        )
-    right.line_chart({"coverage₁": [r["coverage_1"] for r in rec.rows]}, height=220)
-    right.caption(
-        "coverage₁ per epoch (Monte Carlo, M = 4,000): how much of the prior the "
-        "ellipses cover as training goes."
-    )
+        st.caption(t("train.replay.caption", n=len(result["labels"])))
+    coverage = {t("train.replay.coverage"): [r["coverage_1"] for r in rec.rows]}
+    right.line_chart(coverage, height=220)
+    right.caption(t("train.replay.coverage_caption", m=REPLAY_COVERAGE_SAMPLES))
     right.line_chart(_curve_table(rec.rows[1:]), height=220)
-    right.caption("Training loss terms per epoch (nats per image).")
+    right.caption(t("train.replay.loss_caption"))
 
 
 def _replay_payload(result: dict) -> bytes:
@@ -215,17 +232,15 @@ def save_panel(result: dict) -> None:
     with the class; and download it, built from this session's model, never read back by name."""
     spec = result["spec"]
     default = f"{spec.name}-s{result['config'].seed}-e{len(result['epochs_done'])}"
-    name = st.text_input("Model name", default, key="train.name", max_chars=48)
+    name = st.text_input(t("train.save.name"), default, key="train.name", max_chars=48)
     shareable = result["store"] in DATASETS  # a model of someone's upload stays theirs
     share = st.checkbox(
-        "Share with the class",
+        t("train.save.share"),
         key="train.share",
         disabled=not shareable,
-        help="Shared models are in everyone's model picker; a name in use is never overwritten."
-        if shareable
-        else "A model trained on your own data is never shared.",
+        help=t("train.save.share_help" if shareable else "train.save.private_help"),
     )
-    if st.button("Save to my models", key="train.save"):
+    if st.button(t("train.save.button"), key="train.save"):
         st.session_state.pop(KEY_SAVED, None)  # a refused save leaves no stale "Saved as"
         meta = result["meta"] or _record_after_stop(result)
         shared = share and shareable
@@ -235,23 +250,18 @@ def save_panel(result: dict) -> None:
         except checkpoints.CheckpointError as e:
             st.error(literal(e, None))
             if user_models.NAME_RE.fullmatch(name):  # else the name is what to fix
-                _download(
-                    result, name, "Download it instead (.zip: safetensors + JSON)", KEY_DL_UNSAVED
-                )
+                _download(result, name, t("train.save.download_instead"), KEY_DL_UNSAVED)
     if saved := st.session_state.get(KEY_SAVED):
         st.success(_saved_message(literal(saved["name"], None), saved["shared"], shareable))
-        _download(result, saved["name"], "Download it (.zip: safetensors + JSON)", "train.dl")
+        _download(result, saved["name"], t("train.save.download"), "train.dl")
 
 
 def _saved_message(name: str, shared: bool, built_in: bool) -> str:
     if shared:
-        return f"Saved as “Shared: {name}”: everyone in the class can pick it in the sidebar."
+        return t("train.saved.shared", label=t("sidebar.shared", name=name))
     if not built_in:
-        return f"Saved as “Yours: {name}” (trained on your upload: kept for you, shown here only)."
-    return (
-        f"Saved as “Yours: {name}”: pick it in the sidebar on every page. Only your link shows "
-        "it: bookmark this page's address to find it again next lesson."
-    )
+        return t("train.saved.upload", label=t("sidebar.yours", name=name))
+    return t("train.saved.yours", label=t("sidebar.yours", name=name))
 
 
 def _download(result: dict, name: str, label: str, key: str) -> None:
@@ -285,10 +295,8 @@ def _record_after_stop(result: dict) -> dict:
 def checkpoint_upload(dataset_name: str) -> None:
     """Upload a model zip (as downloaded above); validated, never unpickled, stored once per
     upload as the student's own unless shared."""
-    share = st.checkbox("Share it with the class", key="train.ckpt_share")
-    up = st.file_uploader(
-        "Upload a model (.zip with NAME.json + NAME.safetensors)", type=["zip"], key="train.ckpt"
-    )
+    share = st.checkbox(t("train.ckpt.share"), key="train.ckpt_share")
+    up = st.file_uploader(t("train.ckpt.upload"), type=["zip"], key="train.ckpt")
     if up is None:
         return
     done = st.session_state.get(KEY_CKPT_DONE)
@@ -309,8 +317,7 @@ def _store_upload(up, dataset_name: str, share: bool) -> tuple[bool, str]:
         return False, literal(message, None)
     name = literal(name, None)  # from the file's name: shown as plain text
     if share:
-        return True, f"“Shared: {name}” is now in everyone's model picker for {dataset_name}."
-    return True, (
-        f"“Yours: {name}” is now in the sidebar's model picker for {dataset_name} "
-        "(only your link shows it)."
-    )
+        return True, t(
+            "train.ckpt.shared", label=t("sidebar.shared", name=name), dataset=dataset_name
+        )
+    return True, t("train.ckpt.yours", label=t("sidebar.yours", name=name), dataset=dataset_name)
