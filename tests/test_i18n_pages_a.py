@@ -214,3 +214,33 @@ def test_the_figures_builders_speak_the_language(lang):
             "Judged classes of decode(z), z ~ N(0, I)"
         )
         assert [t.name for t in left.data][:2] == ["prior 1σ circle", "prior 2σ circle"]
+
+
+def test_the_mended_shares_are_the_2d_gaussians():
+    """Texts mended as they were translated quote the 2D standard normal's mass inside its 2σ
+    circle, 1 − e⁻² = 86%, and outside it, e⁻² = 14% (a z = μ + ε ⊙ σ lands inside its own 2σ
+    ellipse exactly when ‖ε‖ ≤ 2); checked here against draws as well as the formula."""
+    import math
+
+    eps = np.random.default_rng(0).standard_normal((200_000, 2))
+    inside = float(np.mean(np.hypot(*eps.T) <= 2))
+    assert abs(inside - (1 - math.exp(-2))) < 0.005
+    for lang in i18n.LANGUAGES:
+        assert f"{1 - math.exp(-2):.0%}" in i18n.t("reparam.lead", lang)
+        assert f"{math.exp(-2):.0%}" in i18n.t("decoded.hole", lang, judged="")
+
+
+def test_the_judged_figures_in_chinese():
+    import json
+
+    at = _run(POINTS, "zh")
+    mix, examples = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert mix["layout"]["title"]["text"] == _zh("judge.fig.mix_title")
+    assert mix["layout"]["xaxis"]["title"]["text"] == "数字"
+    assert mix["layout"]["yaxis"]["title"]["text"] == _zh("judge.fig.fraction")
+    assert [t["name"] for t in mix["data"]] == [
+        _zh("judge.fig.data"),
+        _zh("points.ae_shown"),
+        _zh("points.vae_shown"),
+    ]
+    assert all("判为" in t["hovertemplate"] for t in examples["data"])
