@@ -244,3 +244,12 @@ def test_the_judged_figures_in_chinese():
         _zh("points.vae_shown"),
     ]
     assert all("判为" in t["hovertemplate"] for t in examples["data"])
+
+
+@pytest.mark.parametrize("dataset", ["fashion", "digits", "shapes"])
+@pytest.mark.parametrize("page", [APP, POINTS, REPARAM], ids=["explorer", "points", "reparam"])
+def test_every_dataset_in_chinese(page, dataset):
+    """Each dataset's words (its labels, Fashion's classes, the judge's classes) in Chinese too."""
+    at = run_page(page, query={"lang": "zh", "dataset": dataset})
+    assert at.title[0].value in {_zh(f"{p}.title") for p in ("explorer", "points", "reparam")}
+    _assert_chinese(at)
