@@ -87,16 +87,29 @@ STATE_JS = (
 # The plane's top edge now, in viewport px; and, installed in the page, the pointer's y, that top
 # edge and the page's scroll at each pointerdown (a misclick's report: did the plane move?).
 TOP_JS = "() => window.__vaeGeomPlane.planes.get('latent').over.getBoundingClientRect().top"
-DOWN_JS = """() => document.addEventListener('pointerdown', (e) => {
-  const p = window.__vaeGeomPlane.planes.get('latent');
-  const scrolled = (q) => (document.querySelector(q) || {}).scrollTop;
-  window.__down = {
-    y: e.clientY,
-    top: p.over.getBoundingClientRect().top,
-    scroll: [document.scrollingElement.scrollTop, scrolled('[data-testid="stMain"]'),
-             scrolled('[data-testid="stAppViewContainer"]')],
-  };
-}, true)"""
+# Also, after the plane's own handler (the bubbling phase): whether the canvas hit is this plane's,
+# the z it pinned then, and how many plane elements the page holds.
+DOWN_JS = """() => {
+  const plane = () => window.__vaeGeomPlane.planes.get('latent');
+  document.addEventListener('pointerdown', (e) => {
+    const p = plane(), scrolled = (q) => (document.querySelector(q) || {}).scrollTop;
+    window.__down = {
+      y: e.clientY,
+      top: p.over.getBoundingClientRect().top,
+      scroll: [document.scrollingElement.scrollTop, scrolled('[data-testid="stMain"]'),
+               scrolled('[data-testid="stAppViewContainer"]')],
+      ours: e.composedPath()[0] === p.over,
+    };
+  }, true);
+  document.addEventListener('pointerdown', () => {
+    const p = plane(), roots = [document];
+    for (let i = 0; i < roots.length && i < 500; i++)
+      for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+    window.__down.pinned = p.pinned ? [p.pinned[0], p.pinned[1]] : null;
+    const count = (n, r) => n + r.querySelectorAll('canvas.vg-over').length;
+    window.__down.canvases = roots.reduce(count, 0);
+  });
+}"""
 # The decoded image as the page drew it: its grey levels (R of RGBA; the PNG is grey), row-major,
 # as base64 (a JSON array of 20k numbers per click cost the harness ~5x more CPU).
 PIXELS_JS = """() => {
