@@ -173,6 +173,9 @@ def test_generate_in_english_is_unchanged():
     at = _generate("en")
     assert at.title[0].value == "Generate: decode the prior" == t("generate.title", "en")
     assert at.markdown[0].value.startswith("A VAE generates by decoding a z it never saw.")
+    # it said decoding "fails in the holes": untrained there is not failing; the AE's warning says
+    # a hole's decode may look fine
+    assert "what it draws there is a guess, however plausible it looks" in at.markdown[0].value
     assert [x.label for x in at.get("tab")] == [
         "1 · Samples of the prior",
         "2 · A grid over the plane",
@@ -292,3 +295,18 @@ def test_an_upload_is_described_in_chinese():
     at.file_uploader(key="train.upload").upload("mine.npz", buf.getvalue()).run()
     assert not at.exception, at.exception
     assert read(at.success[0].value) == "mine.npz：120 个样本，6×6，3 个类别"
+
+
+def test_the_simple_regulariser_is_not_said_to_be_in_nats():
+    """The loss terms' caption said "nats per image" for every regulariser: ‖μ‖² + ‖σ − 1‖² is a
+    squared distance, not a log-density."""
+    for language in ("en", "zh"):
+        at = _open(TRAIN, language, {"dataset": "digits"}, timeout=180)
+        at.selectbox(key="train.reg").set_value("simple")
+        at.number_input(key="train.epochs").set_value(1)
+        at.button(key="train.go").click().run()
+        assert not at.exception, at.exception
+        captions = [c.value for c in at.caption]
+        assert t("train.replay.loss_caption_simple", language) in captions
+        assert t("train.replay.loss_caption", language) not in captions
+    assert "is a squared distance, not nats" in t("train.replay.loss_caption_simple", "en")

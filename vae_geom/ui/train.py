@@ -201,7 +201,8 @@ def replay_view(result: dict) -> None:
     right.line_chart(coverage, height=220)
     right.caption(t("train.replay.coverage_caption", m=REPLAY_COVERAGE_SAMPLES))
     right.line_chart(_curve_table(rec.rows[1:]), height=220)
-    right.caption(t("train.replay.loss_caption"))
+    simple = result["spec"].regulariser == "simple"  # not a log-density: not in nats
+    right.caption(t("train.replay.loss_caption_simple" if simple else "train.replay.loss_caption"))
 
 
 def _replay_payload(result: dict) -> bytes:
