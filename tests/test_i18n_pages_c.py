@@ -271,6 +271,9 @@ def test_a_short_training_run_and_a_save_in_chinese():
     assert not at.exception, at.exception
     result = at.session_state["train.result"]
     assert [r["epoch"] for r in result["recorder"].rows] == [0, 1]
+    seconds = result["recorder"].rows[-1]["elapsed_s"]
+    done = t("train.progress.done", "zh", epochs=1, seconds=seconds)
+    assert at.get("progress")[0].proto.text == done and done.startswith("完成：1 轮，用时")
     assert at.subheader[0].value == t("train.replay.title", "zh")
     captions = [c.value for c in at.caption]
     n = len(result["labels"])
