@@ -4,6 +4,7 @@
     loaders   cached datasets, models and posteriors; load_or_stop / ladder_or_stop guards
     sidebar   the shared sidebar, the link's query parameters, page links, model names
     widgets   sections, kept widget values, codes download, coverage metrics, ladder slider
+    lesson    the Lesson page: one step of vae_geom.lesson, its figure and its prediction
     plane     the latent plane component: decodes under the pointer in the browser, pins z
     decoded   the click callback, the plotly click listener and the server's views of a z
     judged    the judge of decoded images: a dataset's judge, a model's judged figures, the view
@@ -28,6 +29,7 @@ from vae_geom.ui.judged import (
     recognised_sample,
 )
 from vae_geom.ui.judged import worst_z as judge_worst_z
+from vae_geom.ui.lesson import render as lesson_page
 from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import (
     dataset,
@@ -75,6 +77,7 @@ __all__ = [
     "judge_worst_z",
     "judged_prior",
     "latent_plane",
+    "lesson_page",
     "keep_widgets",
     "ladder_animation",
     "ladder_or_stop",

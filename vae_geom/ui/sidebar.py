@@ -129,14 +129,18 @@ PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
 
 
 def _page_links() -> None:
-    """The navigation: Explorer, then pages/N_Title.py in order (Streamlit's own is hidden because
-    it would call the home page "app", after the file name)."""
+    """The navigation: the Lesson (pages/0_Lesson.py) first, then the Explorer (the home page,
+    app.py), then the other pages/N_Title.py in order (Streamlit's own is hidden because it would
+    call the home page "app", after the file name)."""
     from streamlit.errors import StreamlitAPIException
 
-    links = [("app.py", t("nav.explorer"), ":material/blur_on:")] + [
+    pages = [
         (f"pages/{p.name}", t(f"nav.{p.stem.split('_', 1)[1]}"), None)
         for p in sorted(PAGES_DIR.glob("[0-9]*_*.py"))
     ]
+    lesson = [(p, label, ":material/school:") for p, label, _ in pages if p == "pages/0_Lesson.py"]
+    explorer = [("app.py", t("nav.explorer"), ":material/blur_on:")]
+    links = lesson + explorer + [p for p in pages if p[0] != "pages/0_Lesson.py"]
     try:
         for page, label, icon in links:
             st.page_link(page, label=label, icon=icon)

@@ -1,0 +1,101 @@
+"""The Lesson in Debian's Chromium on the real `streamlit run` server, at a projector's 1280 × 720:
+walked with Next in English and in Chinese, each step's text, figure and controls lie inside the
+viewport without scrolling, the page raises no error, and a Chinese step shows no English sentence.
+A screenshot of every step and language goes to a tmp dir (and to $VAE_GEOM_SCREENSHOTS if set)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
+from vae_geom import lesson
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium"),
+]
+
+SMALL = {"width": 1280, "height": 720}  # a projector
+# Latin words a Chinese page may show: symbols, names, units, the essay's address, the sidebar's
+# own English (its language switch "English", the app's name)
+LATIN_OK = re.compile(
+    r"^(AE|VAE|KL|MNIST|Fashion|E|D|x|z|N|I|q|r|i|j|k|log|diag|min|exp|vs|kexue|fm|archives|"
+    r"English|vae|geom|http|https|www|keyboard_double_arrow_left|keyboard_double_arrow_right|"
+    r"arrow_back|arrow_forward|open_in_new|check_circle|lightbulb|school|blur_on|link_off|"
+    r"scikit|learn|digits?|Bars|Su|Jianlin|Zalando)$"
+)
+
+
+# the step's words, formulas left out (KaTeX spells its symbols out: "diag", "min", ...)
+TEXT_JS = """() => {
+    const el = document.querySelector('.st-key-lesson-text').cloneNode(true);
+    el.querySelectorAll('.katex, .katex-display').forEach((e) => e.remove());
+    return el.innerText;
+}"""
+
+
+def _ready(page) -> None:
+    """The script has run and the step's figure has drawn (the plane's canvas, or plotly's)."""
+    wait_for_app(page)
+    page.locator(
+        ".st-key-lesson-figure canvas, .st-key-lesson-figure .js-plotly-plot"
+    ).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1200)  # the plane sizes itself and draws after its payload arrives
+
+
+def _inside(box: dict, view: dict) -> bool:
+    return (
+        box["x"] >= -1
+        and box["y"] >= -1
+        and box["x"] + box["width"] <= view["width"] + 1
+        and box["y"] + box["height"] <= view["height"] + 1
+    )
+
+
+def _shots() -> list[Path]:
+    out = [Path(os.environ.get("TMPDIR", "/tmp")) / "vae-geom-lesson-shots"]
+    if extra := os.environ.get("VAE_GEOM_SCREENSHOTS"):
+        out.append(Path(extra))
+    for d in out:
+        d.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_lesson_walked_with_next_fits_a_projector(lang):
+    dirs = _shots()
+    with streamlit_server("app.py") as url, chromium() as browser:
+        page = browser.new_page(viewport=SMALL, locale="zh-CN" if lang == "zh" else "en-GB")
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/Lesson?lang={lang}&step=1")
+        for n in range(1, len(lesson.STEPS) + 1):
+            _ready(page)
+            shot = dirs[0] / f"lesson-{lang}-{n}.png"
+            page.screenshot(path=str(shot))
+            for d in dirs[1:]:
+                shutil.copy(shot, d / shot.name)
+            assert page.evaluate("window.scrollY") == 0
+            main = page.locator('[data-testid="stMain"]')
+            assert main.locator("[data-testid='stException']").count() == 0, n
+            for part in ("lesson-figure", "lesson-text"):
+                box = page.locator(f".st-key-{part}").bounding_box()
+                assert box and _inside(box, SMALL), (lang, n, part, box)
+            nxt = page.locator(".st-key-lesson-next button")
+            assert _inside(nxt.bounding_box(), SMALL), (lang, n, "Next")
+            assert f"step={n}" in page.url, page.url
+            if lang == "zh":
+                text = page.evaluate(TEXT_JS)
+                text = re.sub(r"https?://\S+", " ", text)
+                words = re.findall(r"[A-Za-z][A-Za-z]*", text)
+                stray = [w for w in words if not LATIN_OK.match(w)]
+                assert len(stray) <= 2, (n, stray)
+            if n < len(lesson.STEPS):
+                nxt.click()
+                page.wait_for_url(re.compile(rf"step={n + 1}"), timeout=30_000)
+        assert not errors, errors
