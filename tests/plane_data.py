@@ -91,7 +91,7 @@ def plane(at: AppTest, key: str = "latent") -> Plane:
     assert data.component_name == "vae_geom.plane" and data.WhichOneof("data") == "bytes"
     header, arrays = unpack(data.bytes)
     state = component(at, f"{key}.state").proto
-    assert state.component_name == "vae_geom.plane" and state.WhichOneof("data") == "json"
+    assert state.component_name == "vae_geom.plane_state" and state.WhichOneof("data") == "json"
     return Plane(header, arrays, json.loads(state.json), len(data.bytes))
 
 

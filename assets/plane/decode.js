@@ -31,17 +31,19 @@ function unpack(buffer, kind) {
     const size = shape.reduce((a, b) => a * b, 1);
     const dtype = entry.dtype || header.dtype;
     let data;
+    // views into the buffer, no copies: every array starts 8-aligned (payload.py), and the typed
+    // arrays read little-endian, as every browser this runs on is
     if (entry.encoding === "deflate") {
       data = new Uint8Array(buffer, offset, entry.nbytes); // inflated by parsePlane
     } else if (dtype === "float32") {
-      data = new Float32Array(buffer.slice(offset, offset + 4 * size)); // a copy: little-endian
+      data = new Float32Array(buffer, offset, size);
     } else if (dtype === "float16") {
       data = new Float32Array(size);
       for (let i = 0; i < size; i++) data[i] = halfToFloat(view.getUint16(offset + 2 * i, true));
     } else if (dtype === "uint8") {
-      data = new Uint8Array(buffer.slice(offset, offset + size));
+      data = new Uint8Array(buffer, offset, size);
     } else if (dtype === "int16") {
-      data = new Int16Array(buffer.slice(offset, offset + 2 * size));
+      data = new Int16Array(buffer, offset, size);
     } else {
       throw new Error(`unknown dtype ${dtype}`);
     }
@@ -62,12 +64,17 @@ function layersOf(arrays) {
 // A plane payload (vae_geom.payload.plane_payload) -> {meta, layers, train: {n, mu, sigma,
 // images}, shown: {n, mu, sigma, labels}}. Async: deflated arrays are inflated by the browser's
 // own DecompressionStream. images is a Uint8Array (n × D, grey levels 0-255) or null.
-export async function parsePlane(buffer) {
+// `inflated` (a Map) keeps inflated arrays by the digest the header gives them ("<name>_id" in
+// meta): the rungs of one dataset share their training images, inflated once.
+export async function parsePlane(buffer, inflated = new Map()) {
   const { header, arrays } = unpack(buffer, "plane");
-  for (const a of Object.values(arrays)) {
+  for (const [name, a] of Object.entries(arrays)) {
     if (a.encoding !== "deflate") continue;
+    const id = header.meta && header.meta[`${name}_id`];
+    if (id && inflated.has(id)) { a.data = inflated.get(id); continue; }
     const stream = new Blob([a.data]).stream().pipeThrough(new DecompressionStream("deflate"));
     a.data = new Uint8Array(await new Response(stream).arrayBuffer());
+    if (id) inflated.set(id, a.data);
   }
   const meta = header.meta || {};
   const images = arrays.train_images ? arrays.train_images.data : null;

@@ -6,8 +6,10 @@
 //   - with `data` = bytes (vae_geom.payload.plane_payload): the model, the training posteriors and
 //     images, and the drawn samples. Sent once per model: Python sends the same bytes on a rerun
 //     and this module ignores a payload whose meta.id it already holds;
-//   - with `data` = JSON {plane, z, k}: the small state Python owns (the pinned z from a link or
-//     the number inputs, 1σ or 2σ), kept apart so a new z never re-sends the megabyte above.
+//   - assets/plane/state.js, a separate tiny component, carries JSON {plane, z, k, marks, link,
+//     texts}: the small state Python owns (the pinned z from a link or the number inputs, 1σ or
+//     2σ, the page's marks, the words in the session's language), kept apart so that a new z
+//     re-sends neither the megabyte above nor this script.
 // A click pins z and sends {x, y, t} back as the trigger "click" (the same event the plotly
 // listener sent, so vae_geom/ui/inbound.py bounds it the same way).
 //
@@ -17,7 +19,9 @@
 
 const planes = new Map(); // plane key -> Plane
 const states = new Map(); // plane key -> the latest {z, k} Python sent
-const MORPH_MS = 600; // a change of β animates the ellipses for this long
+const MORPH_MS = 600;
+const PARSED_MAX = 4; // payloads a plane keeps parsed: going back to a rung seen is a redraw only
+const inflated = new Map(); // training images by digest, shared by every plane and rung // a change of β animates the ellipses for this long
 const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
 const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
 const LEGEND_W = 132;
@@ -128,10 +132,18 @@ class Plane {
   }
 
   async load(bytes) {
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const t0 = performance.now();
-    const data = await parsePlane(buffer);
-    if (this.data && this.data.meta.id === data.meta.id) return; // a rerun's copy
+    const id = headerOf(bytes).meta.id;
+    if (this.data && this.data.meta.id === id) return; // a rerun's copy: nothing to do
+    this.parsed = this.parsed || new Map();
+    let data = this.parsed.get(id);
+    if (!data) {
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      data = await parsePlane(buffer, inflated);
+    }
+    this.parsed.delete(id); // most recent last
+    this.parsed.set(id, data);
+    while (this.parsed.size > PARSED_MAX) this.parsed.delete(this.parsed.keys().next().value);
     const old = this.data;
     this.data = data;
     this.texts = this.stateTexts || {};
@@ -633,17 +645,28 @@ function hideFallback(key) {
   document.head.appendChild(style);
 }
 
-// The plane's name (Python's key) from the payload's header: Streamlit hands the module an
-// instance id, not the key, and the state mount names the plane it is for.
-function planeName(bytes) {
+// The payload's header alone (a few hundred bytes of JSON): the plane's name (Python's key;
+// Streamlit hands the module an instance id, not the key) and the payload's id.
+function headerOf(bytes) {
   const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n))).meta.plane;
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)));
 }
+
+// The state mount (assets/plane/state.js) calls this, or queued its calls until now.
+function setState(data) {
+  if (!data || typeof data.plane !== "string") return;
+  states.set(data.plane, data);
+  const plane = planes.get(data.plane);
+  if (plane) plane.setState(data);
+}
+stats.setState = setState;
+for (const data of window.__vaeGeomStates || []) setState(data);
+window.__vaeGeomStates = [];
 
 export default function ({ data, parentElement, setTriggerValue }) {
   if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    const key = planeName(bytes);
+    const key = headerOf(bytes).meta.plane;
     let plane = planes.get(key);
     if (!plane) planes.set(key, (plane = new Plane(key, setTriggerValue)));
     plane.send = setTriggerValue; // the latest call's: Streamlit may hand a new one on a rerun
@@ -653,12 +676,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
       plane.readout.textContent = `${err}`;
       plane.readout.className = "vg-readout vg-error";
     });
-    return () => {}; // the plane and its data outlive reruns; a remount re-attaches it
   }
-  if (data && typeof data.plane === "string") {
-    states.set(data.plane, data);
-    const plane = planes.get(data.plane);
-    if (plane) plane.setState(data);
-  }
-  return () => {};
+  return () => {}; // the plane and its data outlive reruns; a remount re-attaches it
 }

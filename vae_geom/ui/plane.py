@@ -33,6 +33,7 @@ _JS = (_ASSETS / "decode.js").read_text().replace("export function", "function")
     "export async function", "async function"
 ) + (_ASSETS / "plane.js").read_text()
 _component = st.components.v2.component("vae_geom.plane", js=_JS)
+_state = st.components.v2.component("vae_geom.plane_state", js=(_ASSETS / "state.js").read_text())
 
 TEXT_KEYS = tuple(  # the plane's own words: vae_geom/locales/<lang>/plane.json
     k.removeprefix("plane.") for k in i18n.catalogue(i18n.DEFAULT) if k.startswith("plane.")
@@ -195,7 +196,7 @@ def mount(
         on_click_change=click_callback(key, z_key, fragment),
         height="content",
     )
-    _component(
+    _state(
         key=f"{key}.state",
         data={
             "plane": key,
