@@ -41,21 +41,6 @@ def test_outlines_are_dropped_only_above_the_density_limit(rng):
     assert mode(plane.OUTLINE_MAX + 1) == "none"  # filled only: see OUTLINE_MAX
 
 
-def test_the_loading_plane_is_the_latent_plane_without_samples(rng):
-    """The Explorer's first frame (plane.prior_plane) is replaced by the latent figure in place:
-    same axes and size, so nothing jumps; its only traces are the prior's 1 and 2 sigma circles."""
-    empty = json.loads(plane.prior_plane().to_json())
-    full = json.loads(
-        plane.latent_figure(rng.normal(size=(5, 2)), np.ones((5, 2)), np.arange(5)).to_json()
-    )
-    for key in ("xaxis", "yaxis", "height", "margin"):
-        assert empty["layout"][key] == full["layout"][key], key
-    radii = [np.hypot(array(t["x"]), array(t["y"])) for t in empty["data"]]
-    assert len(radii) == 2
-    for r, k in zip(radii, (1.0, 2.0), strict=True):
-        np.testing.assert_allclose(r, k, rtol=1e-6)
-
-
 def test_the_rate_distortion_labels_stay_inside_the_plot():
     """Each point's label is written to its right, but the rightmost one's to its left."""
     rows = [{"beta": b, "kl": kl, "recon": 150 - kl} for b, kl in [(0, 70), (0.1, 12), (1, 5)]]

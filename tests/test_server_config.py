@@ -51,7 +51,7 @@ def test_the_message_cap_holds_the_largest_figure_the_app_sends():
     n, rng = uploads.LIMITS.max_samples, np.random.default_rng(0)
     mu = rng.normal(size=(n, 2)).astype(np.float32)
     sigma = rng.uniform(0.05, 0.5, size=(n, 2)).astype(np.float32)
-    fig = plane.clickable(plane.latent_figure(mu, sigma, rng.integers(0, 100, n), k=2.0))
+    fig = plane.latent_figure(mu, sigma, rng.integers(0, 100, n), k=2.0)
     assert 3 * len(fig.to_json()) < CONFIG["server"]["maxMessageSize"] * 1e6  # Streamlit: x 1e6
 
 

@@ -32,10 +32,6 @@ ELLIPSE_VERTICES = 16
 # third of the browser's redraw when beta changes (p50 0.93 -> 0.65 s; BENCHMARKS.md), and at that
 # density the outlines merge into a tangle anyway.
 OUTLINE_MAX = 2_000
-# The chart config of a plane a student clicks (st.plotly_chart(config=...)). doubleClick off:
-# plotly takes two mousedowns < 500 ms apart as a double-click and resets the axes, redrawing
-# every ellipse before it reports the click (~390 ms instead of ~95 ms, BENCHMARKS.md).
-CLICK_CONFIG = {"displaylogo": False, "doubleClick": False}
 # Codes beyond the frame are marked on its border, snapped to steps of this many latent units: a
 # marker for every code would send tens of thousands of them for an AE's 70,000 codes.
 EDGE_STEP = 0.1
@@ -245,11 +241,6 @@ def _ellipses(mu, sigma, k: float, colour: str, outline: bool, name: str, group:
     )
 
 
-def prior_plane(lang: str = "en") -> go.Figure:
-    """The latent plane with only the prior's circles: what the Explorer shows while it loads."""
-    return style_plane(go.Figure(prior_circles(lang=lang)))
-
-
 def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) -> go.Figure:
     """Fixed axes [-limit, limit] in latent units, 1:1 aspect, no zoom drift between reruns."""
     fig.update_layout(
@@ -281,14 +272,6 @@ def style_plane(fig: go.Figure, title: str | None = None, limit: float = PLANE) 
     )
     fig.update_xaxes(title="z₁", **axis)
     fig.update_yaxes(title="z₂", scaleanchor="x", scaleratio=1, **axis)
-    return fig
-
-
-def clickable(fig: go.Figure) -> go.Figure:
-    """Let a click anywhere in the plot area (empty space too) emit plotly_click with its z.
-
-    Draw it with `config=CLICK_CONFIG`, so two quick clicks are two clicks, not a reset."""
-    fig.update_layout(clickmode="event", hovermode="closest", clickanywhere=True)
     return fig
 
 

@@ -51,12 +51,3 @@ def reparam_figures(
     for f in (left, right):
         f.update_layout(height=460)
     return left, right
-
-
-def highlight(fig: go.Figure, mu_i: np.ndarray, sigma_i: np.ndarray, lang: str = "en") -> go.Figure:
-    """Mark one posterior on a latent figure: its 2-sigma outline in bold."""
-    # at least 0.03 wide, so a collapsed posterior (an AE's point) is still visible as a ring
-    sigma_i = np.maximum(sigma_i, 0.03)
-    return fig.add_trace(
-        outline(mu_i, sigma_i, 2.0, t("reparam.fig.selected", lang), color="black", width=3)
-    )

@@ -20,7 +20,7 @@ last-good copies; encoded arrays are cached with `st.cache_data`, keyed by the c
 
 from __future__ import annotations
 
-from vae_geom.ui.decoded import click_listener, decoded_pair, decoded_view
+from vae_geom.ui.decoded import decoded_pair, decoded_view
 from vae_geom.ui.judged import (
     ae_codes_note,
     judge_or_none,
@@ -67,7 +67,6 @@ __all__ = [
     "DATASET_LABELS",
     "KEY_RESULT",
     "checkpoint_upload",
-    "click_listener",
     "codes_download",
     "coverage_metrics",
     "dataset",

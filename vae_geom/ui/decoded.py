@@ -1,13 +1,13 @@
-"""What a click on the latent plane shows: the click listener and the decoded views of z.
+"""What a pinned z on the latent plane does on the server: the click's callback and the views.
 
-assets/plane_click.js turns a click anywhere on a plotly chart into z (Streamlit itself reports
-clicks on points only); the views decode z and say which posteriors cover it.
+The plane (ui/plane.py, assets/plane/plane.js) sends a pin as the trigger "click" {x, y}:
+`click_callback` reads it (bounded by ui/inbound.py) into session state; the views decode z on the
+server and say which posteriors cover it.
 """
 
 from __future__ import annotations
 
 import reprlib
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -95,26 +95,7 @@ def _thumbnails(ds: Dataset, images: np.ndarray, idx, captions: list[str]) -> No
 
 
 CLICK_ECHO_MAX = 40  # characters of a bad click's value quoted back, as the sidebar does for links
-_CLICK_JS = (Path(__file__).resolve().parents[2] / "assets" / "plane_click.js").read_text()
-_plane_click = st.components.v2.component("vae_geom.plane_click", js=_CLICK_JS)
 inbound.install()  # before any click's callback runs: no message carries more than a few clicks
-
-
-def click_listener(charts: list[str], z_key: str, fragment: str | None = None) -> None:
-    """Listen for clicks anywhere on the plotly charts with these keys (see assets/plane_click.js).
-
-    A click stores z = (z1, z2) in st.session_state[z_key] and reruns only `fragment` (a
-    `@st.fragment(key=...)`), so the figure is not rebuilt or re-sent. A click that cannot be read
-    leaves z alone and puts a short message in st.session_state[f"{z_key}.error"].
-    """
-    key = f"{z_key}.listener"
-    restore_url_z(z_key)
-    z = st.session_state.get(z_key)
-    _plane_click(
-        key=key,
-        data={"charts": charts, "z": list(z) if z else None},
-        on_click_change=click_callback(key, z_key, fragment),
-    )
 
 
 def restore_url_z(z_key: str) -> None:
