@@ -140,38 +140,3 @@ def wait_for_app(page, timeout_ms: float = 60_000) -> None:
     page.wait_for_selector(
         '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
     )
-
-
-def stable_box(page, selector: str = ".st-key-latent .nsewdrag") -> dict:
-    """The plot area's box once it stops moving (the page reflows while the side panel fills)."""
-    drag = page.locator(selector).first
-    box = drag.bounding_box()
-    for _ in range(50):
-        page.wait_for_timeout(100)
-        again = drag.bounding_box()
-        if again == box:
-            return box
-        box = again
-    return box
-
-
-# The page pixel of z = (z1, z2) on the plotly chart with Streamlit key `key`, by plotly's own axes.
-Z_TO_PIXEL_JS = """([key, z1, z2]) => {
-    const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
-    const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-    return [r.left + xa._offset + xa.l2p(z1), r.top + ya._offset + ya.l2p(z2)];
-}"""
-
-
-def click_plane(page, z, chart: str = "latent") -> None:
-    """Click the point z = (z1, z2) of the plotly chart with Streamlit key `chart`, as a person.
-
-    Waits for the app to settle, maps z to a pixel with plotly's own axes, moves the mouse there
-    first (plotly's click-anywhere reports the position of its last, throttled hover), then clicks.
-    """
-    wait_for_app(page)
-    stable_box(page, f".st-key-{chart} .nsewdrag")
-    x, y = page.evaluate(Z_TO_PIXEL_JS, [chart, *z])
-    page.mouse.move(x, y, steps=4)
-    page.wait_for_timeout(120)
-    page.mouse.click(x, y)

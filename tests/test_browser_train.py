@@ -64,6 +64,11 @@ def test_stop_keeps_the_epochs_done(tmp_path, monkeypatch):
         page.get_by_role("button", name="Stop").click()
         page.get_by_text("Training was stopped after epoch").wait_for(timeout=30_000)
         wait_for_app(page)
+        page.wait_for_function(  # the replay's plane has its payload
+            "window.__vaeGeomPlane && window.__vaeGeomPlane.planes.get('train.plane')"
+            " && window.__vaeGeomPlane.planes.get('train.plane').data",
+            timeout=30_000,
+        )
         last = page.evaluate(  # the epochs recorded: the replay's frames (at most 51 are sent)
             "() => { const f = window.__vaeGeomPlane.planes.get('train.plane').data.frames;"
             " return f.epochs[f.epochs.length - 1]; }"

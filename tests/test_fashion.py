@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vae_geom import data
-from vae_geom.figures import generate, plane, shapes
+from vae_geom.figures import plane, shapes
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 needs_debian = pytest.mark.skipif(
@@ -124,13 +124,9 @@ def test_the_plane_legend_and_hover_use_class_names():
 
 def test_the_figures_that_wrap_the_plane_pass_the_names_on():
     mu = np.array([[0.0, 0.0], [1.0, 1.0]])
-    sigma, labels, names = np.full_like(mu, 0.3), np.array([0, 8]), data.FASHION_CLASSES
-    z, hole = np.zeros((4, 2)), np.zeros(4, bool)
+    labels, names = np.array([0, 8]), data.FASHION_CLASSES
     figs = [
         shapes.codes_figure(mu, labels, "class", "codes", class_names=names),
-        generate.samples_figure(mu, sigma, labels, z, hole, "class", class_names=names),
-        generate.grid_figure(mu, sigma, labels, z, "uniform", "class", class_names=names),
-        generate.path_figure(mu, sigma, labels, z, hole, hole, "class", class_names=names),
     ]
     for fig in figs:
         names_drawn = {t.name for t in fig.data if t.type == "scattergl"}

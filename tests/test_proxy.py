@@ -130,7 +130,9 @@ def session(proxy):
         page.on("websocket", on_websocket)
         page.goto(proxy, wait_until="domcontentloaded")
         wait_for_app(page)
-        page.wait_for_selector(".st-key-latent .js-plotly-plot", timeout=60_000)
+        page.wait_for_function(  # the plane drew: its payload came through the proxy
+            "window.__vaeGeomPlane && window.__vaeGeomPlane.draws.length > 0", timeout=60_000
+        )
         ids = []
         for payload in frames:
             if isinstance(payload, bytes):

@@ -25,8 +25,14 @@ const inflated = new Map(); // training images by digest, shared by every plane 
 const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
 const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
 const LEGEND_W = 132;
-// for benchmarks and tests: frame times and the plane objects, read with page.evaluate
-const stats = (window.__vaeGeomPlane = window.__vaeGeomPlane || { planes, hover: [], frames: [], draws: [] });
+// for benchmarks and tests: frame times and the plane objects, read with page.evaluate; each
+// list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves)
+const STATS_MAX = 1000;
+const stats = (window.__vaeGeomPlane = { planes, hover: [], frames: [], draws: [] });
+function note(list, entry) {
+  list.push(entry);
+  if (list.length > STATS_MAX) list.splice(0, list.length - STATS_MAX);
+}
 
 const STYLE = `
 .vg { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; font: 14px/1.35 "Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", sans-serif; color: #262730; }
@@ -161,7 +167,7 @@ class Plane {
       this.layout();
       this.drawBase();
     }
-    stats.draws.push({ key: this.key, ms: performance.now() - t0, n: data.shown.n, morph: !!same });
+    note(stats.draws, { key: this.key, ms: performance.now() - t0, n: data.shown.n, morph: !!same });
     this.schedule();
     document.dispatchEvent(new CustomEvent("vae-geom-plane-ready", { detail: this.key }));
   }
@@ -351,7 +357,7 @@ class Plane {
       ctx.fillRect(x - 2, y - 2, 4, 4);
     }
     this.drawLegend(ctx, classes);
-    stats.frames.push(performance.now() - t0);
+    note(stats.frames, performance.now() - t0);
   }
 
   drawAxes(ctx) {
@@ -477,7 +483,7 @@ class Plane {
     if (this.cursor) this.cross(ctx, this.cursor, "#111", 7, 1.5);
     this.panel(z, info);
     if (this.cursor && this.eventTime !== undefined) {
-      stats.hover.push({ compute: performance.now() - now, sinceEvent: now - this.eventTime });
+      note(stats.hover, { compute: performance.now() - now, sinceEvent: now - this.eventTime });
       this.eventTime = undefined;
     }
   }

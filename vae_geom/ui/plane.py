@@ -35,8 +35,10 @@ _JS = (_ASSETS / "decode.js").read_text().replace("export function", "function")
 _component = st.components.v2.component("vae_geom.plane", js=_JS)
 _state = st.components.v2.component("vae_geom.plane_state", js=(_ASSETS / "state.js").read_text())
 
-TEXT_KEYS = tuple(  # the plane's own words: vae_geom/locales/<lang>/plane.json
-    k.removeprefix("plane.") for k in i18n.catalogue(i18n.DEFAULT) if k.startswith("plane.")
+TEXT_KEYS = tuple(  # the browser plane's own words: vae_geom/locales/<lang>/plane.json
+    k.removeprefix("plane.")
+    for k in i18n.catalogue(i18n.DEFAULT)
+    if k.startswith("plane.") and not k.startswith(("plane.fallback.", "plane.refused"))
 )
 
 
@@ -156,7 +158,7 @@ def latent_plane(
     try:
         blob = _cached_payload(key, dataset_name, model_name, stem, split, version, float(limit), m)
     except payload.PayloadError as e:  # too large for the browser: the server decodes typed z
-        st.warning(f"The interactive plane cannot be shown: {e} Type z below instead.")
+        st.warning(lang.t("plane.refused", why=e))
         _fallback(key, z_key, expanded=True)
         return
     ds, (_, labels) = loaders.dataset(dataset_name), loaders.samples(dataset_name, split)
@@ -216,12 +218,9 @@ def _fallback(key: str, z_key: str, expanded: bool = False) -> None:
     # an expander, not a warning: it is on screen for the second before the plane's script hides it
     with (
         st.container(key=f"{key}-fallback"),
-        st.expander("No plane above? Type z instead", expanded=expanded),
+        st.expander(lang.t("plane.fallback.title"), expanded=expanded),
     ):
-        st.caption(
-            "The interactive plane needs a recent browser with JavaScript. Without it, type z "
-            "here and the server decodes it."
-        )
+        st.caption(lang.t("plane.fallback.caption"))
         state, z = st.session_state, st.session_state.get(z_key)
         if z is not None and state.get(f"{key}.synced") != z:  # a pin elsewhere: follow it
             state[f"{key}.z1"], state[f"{key}.z2"] = (float(v) for v in z)
@@ -233,7 +232,9 @@ def _fallback(key: str, z_key: str, expanded: bool = False) -> None:
             col.number_input(
                 f"z{'₁₂'[d - 1]}", -probe.Z_LIMIT, probe.Z_LIMIT, None, 0.1, key=f"{key}.z{d}"
             )
-        go.button("Decode z", key=f"{key}.go", on_click=_typed_z, args=(key, z_key))
+        go.button(
+            lang.t("plane.fallback.go"), key=f"{key}.go", on_click=_typed_z, args=(key, z_key)
+        )
 
 
 def _typed_z(key: str, z_key: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from vae_geom import checkpoints, collapse, ladder, probe, user_models
+from vae_geom import checkpoints, collapse, i18n, ladder, probe, user_models
 from vae_geom.data import DATASETS
 from vae_geom.geometry import GeometryError
 from vae_geom.ui import lang
@@ -19,10 +19,10 @@ from vae_geom.ui.literal import literal
 
 
 class _DatasetLabels:
-    """DATASET_LABELS[name]: a dataset's name in the session's language."""
+    """DATASET_LABELS[name]: a dataset's name in the session's language (or in `code`)."""
 
-    def get(self, name: str) -> str:
-        return t(f"sidebar.dataset.{name}")
+    def get(self, name: str, code: str | None = None) -> str:
+        return i18n.t(f"sidebar.dataset.{name}", code or lang.current())
 
     __getitem__ = get
 
@@ -55,8 +55,14 @@ def sidebar() -> tuple[str, str]:
         lang.switch()
         _page_links()
         st.header(t("sidebar.header"))
+        # the pickers' labels take the language drawn with them: Streamlit may call format_func
+        # again outside the script run (AppTest does), where the session cannot be read
+        code = lang.current()
         ds = st.selectbox(
-            t("sidebar.dataset"), DATASETS, format_func=DATASET_LABELS.get, key=KEY_DATASET
+            t("sidebar.dataset"),
+            DATASETS,
+            format_func=functools.partial(DATASET_LABELS.get, code=code),
+            key=KEY_DATASET,
         )
         names = model_names(ds)
         if st.session_state.get(KEY_MODEL) not in names:  # deleted, or of another dataset
@@ -66,7 +72,7 @@ def sidebar() -> tuple[str, str]:
             t("sidebar.model"),
             names,
             key=KEY_MODEL,
-            format_func=functools.partial(model_label, dataset=ds),  # marks a collapsed rung
+            format_func=functools.partial(model_label, dataset=ds, code=code),  # marks collapse
             help=t("sidebar.model_help"),
         )
         for notice in st.session_state.get(KEY_URL_NOTICES, []):
@@ -100,17 +106,18 @@ def model_names(dataset_name: str) -> list[str]:
     return [s.name for s in ladder.SPECS] + user_models.list_models(dataset_name, token())
 
 
-def model_label(name: str, dataset: str | None = None) -> str:
+def model_label(name: str, dataset: str | None = None, code: str | None = None) -> str:
     """How a model is named in the picker and captions. A shipped rung of `dataset` (by default
     the one picked in the sidebar) whose record shows a collapsed posterior says so."""
+    code = code or lang.current()
     if name.startswith(user_models.PRIVATE):
-        return t("sidebar.yours", name=name.removeprefix(user_models.PRIVATE))
+        return i18n.t("sidebar.yours", code, name=name.removeprefix(user_models.PRIVATE))
     if name.startswith(user_models.PREFIX):
-        return t("sidebar.shared", name=name.removeprefix(user_models.PREFIX))
-    label = t(f"model.{ladder.spec_by_name(name).name}")
+        return i18n.t("sidebar.shared", code, name=name.removeprefix(user_models.PREFIX))
+    label = i18n.t(f"model.{ladder.spec_by_name(name).name}", code)
     dataset = dataset or st.session_state.get(KEY_DATASET)
     if dataset in DATASETS and _collapsed_rung(ladder.stem(dataset, name)):
-        return t("sidebar.collapsed", label=label)
+        return i18n.t("sidebar.collapsed", code, label=label)
     return label
 
 
