@@ -66,6 +66,59 @@ def _shots() -> list[Path]:
     return out
 
 
+# The viewport pixel of z on the plane named `name`, by the plane's own mapping (plane.js)
+Z_TO_PAGE_JS = """([name, z1, z2]) => {
+    const p = window.__vaeGeomPlane.planes.get(name);
+    const r = p.over.getBoundingClientRect(), [x, y] = p.px(z1, z2);
+    return [r.left + x, r.top + y];
+}"""
+PLANE_READY_JS = """(name) => {
+    const P = window.__vaeGeomPlane, p = P && P.planes && P.planes.get(name);
+    return !!(p && p.data && p.plot && !p.morphing && !p.pending);
+}"""
+
+
+def _check(page, dirs: list[Path], lang: str, n: int, tag: str = "") -> None:
+    """Screenshot the step, then: no scrolling, no exception, text and figure and Next on screen,
+    the step in the link, no English sentence on a Chinese step."""
+    shot = dirs[0] / f"lesson-{lang}-{n}{tag}.png"
+    page.screenshot(path=str(shot))
+    for d in dirs[1:]:
+        shutil.copy(shot, d / shot.name)
+    assert page.evaluate("window.scrollY") == 0
+    main = page.locator('[data-testid="stMain"]')
+    assert main.locator("[data-testid='stException']").count() == 0, n
+    for part in ("lesson-figure", "lesson-text"):
+        box = page.locator(f".st-key-{part}").bounding_box()
+        assert box and _inside(box, SMALL), (lang, n, tag, part, box)
+    nxt = page.locator(".st-key-lesson-next button")
+    assert _inside(nxt.bounding_box(), SMALL), (lang, n, "Next")
+    assert f"step={n}" in page.url, page.url
+    if lang == "zh":
+        text = re.sub(r"https?://\S+", " ", page.evaluate(TEXT_JS))
+        stray = [w for w in re.findall(r"[A-Za-z]+", text) if not LATIN_OK.match(w)]
+        assert len(stray) <= 2, (n, stray)
+
+
+def _predict(page, step: lesson.Step) -> None:
+    """Commit to a prediction as a student would: click the plane, or pick a choice and check it;
+    then wait for the verdict."""
+    text = page.locator(".st-key-lesson-text")
+    if step.kind == "click":
+        page.wait_for_function(PLANE_READY_JS, arg="lesson_plane", timeout=60_000)
+        x, y = page.evaluate(Z_TO_PAGE_JS, ["lesson_plane", -1.0, 1.2])
+        page.mouse.move(x, y, steps=4)
+        page.mouse.click(x, y)
+    else:
+        text.locator("[role='radiogroup'] label").first.click()
+        page.wait_for_timeout(300)
+        wait_for_app(page)
+        page.locator(f".st-key-lesson-{step.id}-check button").click()
+    text.locator("[data-testid='stAlert']").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_timeout(800)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_lesson_walked_with_next_fits_a_projector(lang):
     dirs = _shots()
@@ -74,28 +127,23 @@ def test_the_lesson_walked_with_next_fits_a_projector(lang):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/Lesson?lang={lang}&step=1")
-        for n in range(1, len(lesson.STEPS) + 1):
+        for n, step in enumerate(lesson.STEPS, start=1):
             _ready(page)
-            shot = dirs[0] / f"lesson-{lang}-{n}.png"
-            page.screenshot(path=str(shot))
-            for d in dirs[1:]:
-                shutil.copy(shot, d / shot.name)
-            assert page.evaluate("window.scrollY") == 0
-            main = page.locator('[data-testid="stMain"]')
-            assert main.locator("[data-testid='stException']").count() == 0, n
-            for part in ("lesson-figure", "lesson-text"):
-                box = page.locator(f".st-key-{part}").bounding_box()
-                assert box and _inside(box, SMALL), (lang, n, part, box)
-            nxt = page.locator(".st-key-lesson-next button")
-            assert _inside(nxt.bounding_box(), SMALL), (lang, n, "Next")
-            assert f"step={n}" in page.url, page.url
-            if lang == "zh":
-                text = page.evaluate(TEXT_JS)
-                text = re.sub(r"https?://\S+", " ", text)
-                words = re.findall(r"[A-Za-z][A-Za-z]*", text)
-                stray = [w for w in words if not LATIN_OK.match(w)]
-                assert len(stray) <= 2, (n, stray)
+            _check(page, dirs, lang, n)
+            _predict(page, step)
+            _check(page, dirs, lang, n, "-revealed")
             if n < len(lesson.STEPS):
-                nxt.click()
+                page.locator(".st-key-lesson-next button").click()
                 page.wait_for_url(re.compile(rf"step={n + 1}"), timeout=30_000)
         assert not errors, errors
+
+
+def test_the_navigation_lists_the_lesson_first_then_the_explorer():
+    with streamlit_server("app.py") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(url)
+        wait_for_app(page)
+        nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+        nav.first.wait_for(timeout=60_000)
+        labels = [t.strip().split("\n")[-1] for t in nav.all_inner_texts()]  # after the icon
+        assert labels[:2] == ["Lesson", "Explorer"], labels

@@ -223,11 +223,10 @@ def render() -> None:
         st.markdown(t(f"lesson.{step.id}.text"))
         st.latex(step.formula)
         _predict(step)
-        st.caption(
-            t("lesson.credit")
-            if n == 1
-            else t(f"lesson.{step.id}.figure", model=_model_label(step))
-        )
+        if n == 1:  # the essay, credited where the lesson starts
+            st.caption(t("lesson.credit"))
+        elif answered(step) is None:  # once answered, the verdict takes its room
+            st.caption(t(f"lesson.{step.id}.figure", model=_model_label(step)))
     with figure, st.container(key="lesson-figure"):
         _figure(step)
     st.divider()
