@@ -20,17 +20,12 @@ PLANE = "lesson_plane"
 LANGS = ("en", "zh")
 
 
-def _open(monkeypatch, lang: str, step: str | None = None) -> AppTest:
+def _open(lang: str, step: str | None = None) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["lang"] = lang
     if step is not None:
         at.query_params["step"] = step
     at.run()
-    # AppTest formats a selectbox's options outside the script's thread, where the session's
-    # language cannot be read: pin it for the test's own reruns (the first run read ?lang=).
-    import vae_geom.ui.lang as session_lang
-
-    monkeypatch.setattr(session_lang, "current", lambda: lang)
     assert not at.exception, at.exception
     return at
 
@@ -54,8 +49,8 @@ def _verdict(at: AppTest) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_next_walks_every_step_showing_its_preset(monkeypatch, lang):
-    at = _open(monkeypatch, lang)
+def test_next_walks_every_step_showing_its_preset(lang):
+    at = _open(lang)
     total = len(lesson.STEPS)
     for n, step in enumerate(lesson.STEPS, start=1):
         assert at.subheader[0].value == _t(lang, f"lesson.{step.id}.title", n=n)
@@ -106,10 +101,10 @@ EXPECTED = {  # the right choice of each step, from the shipped models' own numb
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("step_id", list(EXPECTED))
-def test_a_right_and_a_wrong_prediction_get_their_verdicts(monkeypatch, lang, step_id):
+def test_a_right_and_a_wrong_prediction_get_their_verdicts(lang, step_id):
     n = lesson.IDS.index(step_id) + 1
     step = lesson.step(n)
-    at = _open(monkeypatch, lang, str(n))
+    at = _open(lang, str(n))
     right, wrong = _right_and_wrong(step, EXPECTED[step_id]())
     for choice, ok in ((wrong, False), (right, True)):
         at.radio(key=f"lesson.{step_id}.choice").set_value(choice).run()
@@ -146,8 +141,8 @@ def ae_spots() -> tuple[tuple[float, float], tuple[float, float]]:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_clicking_a_hole_of_the_ae_and_a_digit_get_their_verdicts(monkeypatch, lang, ae_spots):
-    at = _open(monkeypatch, lang, "1")
+def test_clicking_a_hole_of_the_ae_and_a_digit_get_their_verdicts(lang, ae_spots):
+    at = _open(lang, "1")
     assert _model_of(at) == "ae"
     hole, real = ae_spots
     plane_data.click(at, *real, key=PLANE)
@@ -169,15 +164,15 @@ def test_clicking_a_hole_of_the_ae_and_a_digit_get_their_verdicts(monkeypatch, l
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "9", "2.5", "-1"])
-def test_a_bad_step_in_the_link_opens_step_one_with_a_notice(monkeypatch, value):
-    at = _open(monkeypatch, "en", value)
+def test_a_bad_step_in_the_link_opens_step_one_with_a_notice(value):
+    at = _open("en", value)
     assert at.subheader[0].value == _t("en", "lesson.ae.title", n=1)
     assert at.query_params["step"] == "1"
     assert any("is not a step of this lesson" in w.value for w in at.warning)
 
 
-def test_the_step_in_the_link_round_trips(monkeypatch):
-    at = _open(monkeypatch, "en", "5")
+def test_the_step_in_the_link_round_trips():
+    at = _open("en", "5")
     assert at.subheader[0].value == _t("en", "lesson.regular.title", n=5)
     at.button(key="lesson.next").click().run()
     assert at.query_params["step"] == "6"
@@ -188,15 +183,15 @@ def test_the_step_in_the_link_round_trips(monkeypatch):
     assert not at.warning
 
 
-def test_the_union_step_slides_along_the_ladder(monkeypatch):
-    at = _open(monkeypatch, "en", str(lesson.IDS.index("union") + 1))
+def test_the_union_step_slides_along_the_ladder():
+    at = _open("en", str(lesson.IDS.index("union") + 1))
     assert _model_of(at) == "vae-kl-3"
     at.select_slider(key="lesson.union.rung").set_value("vae-kl-0").run()
     assert _model_of(at) == "vae-kl-0"
 
 
-def test_presentation_mode_enlarges_type(monkeypatch):
-    at = _open(monkeypatch, "en")
+def test_presentation_mode_enlarges_type():
+    at = _open("en")
     styles = lambda: " ".join(e.proto.body for e in at.get("html"))  # noqa: E731
     assert "1.3rem" not in styles()
     at.toggle(key="lesson.big").set_value(True).run()

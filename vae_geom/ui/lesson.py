@@ -16,10 +16,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from vae_geom import generate, geometry, lesson, shapes
+from vae_geom import generate, geometry, i18n, lesson, shapes
 from vae_geom.data import TRAIN
 from vae_geom.models import decode_images
-from vae_geom.ui import loaders
+from vae_geom.ui import lang, loaders
 from vae_geom.ui.judged import judge_or_none
 from vae_geom.ui.lang import t
 from vae_geom.ui.plane import latent_plane
@@ -32,7 +32,8 @@ DRAWS = 16  # ε draws shown (and judged) in the reparameterisation step
 PRIOR_DRAWS = 64  # prior draws marked in the sampling step
 
 _BIG_CSS = """<style>
-[data-testid='stMain'] .stMarkdown p, [data-testid='stMain'] .stMarkdown li,
+[data-testid='stMain'] [data-testid='stMarkdownContainer'] p,
+[data-testid='stMain'] [data-testid='stMarkdownContainer'] li,
 [data-testid='stMain'] label p, [data-testid='stMain'] button p { font-size: 1.3rem !important; }
 [data-testid='stMain'] h2 { font-size: 2.1rem !important; }
 [data-testid='stMain'] .katex { font-size: 1.35em !important; }
@@ -209,7 +210,7 @@ def render() -> None:
         st.html(_BIG_CSS)
     if notice := st.session_state.get(KEY_NOTICE):
         st.warning(notice, icon=":material/link_off:")
-    top = st.columns([3, 2, 2, 2, 3], vertical_alignment="center")
+    top = st.columns([3, 2, 2, 3, 3], vertical_alignment="center")
     top[0].progress(n / len(lesson.STEPS), text=t("lesson.progress", n=n, total=len(lesson.STEPS)))
     with top[1]:
         _prev(n)
@@ -265,6 +266,12 @@ def _next(n: int) -> None:
               use_container_width=True)  # fmt: skip
 
 
+def _in(code: str, pattern: str):
+    """A widget's format_func in the language the widget is drawn in: Streamlit may call it
+    outside the run (AppTest does), where the session's language cannot be read."""
+    return lambda value: i18n.t(pattern.format(value), code)
+
+
 def _model_label(step: lesson.Step) -> str:
     """The name of the model the step's figure shows now (none for the shapes)."""
     if step.figure != "plane":
@@ -289,7 +296,7 @@ def _predict(step: lesson.Step) -> None:
             step.choices,
             index=None,
             key=f"lesson.{step.id}.choice",
-            format_func=lambda c: t(f"lesson.{step.id}.choice.{c}"),
+            format_func=_in(lang.current(), f"lesson.{step.id}.choice.{{}}"),
             label_visibility="collapsed",
             horizontal=len(step.choices) == 4,
         )
@@ -348,7 +355,7 @@ def _figure(step: lesson.Step) -> None:
             lesson.RUNGS,
             value=st.session_state.get("lesson.union.rung", step.model),
             key="lesson.union.rung",
-            format_func=lambda r: t(f"model.{r}"),
+            format_func=_in(lang.current(), "model.{}"),
         )
     latent_plane(PLANE, step.dataset, model, "test", z_key=Z_KEY, k=k, marks=marks)
 
