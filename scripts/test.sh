@@ -11,6 +11,8 @@ PY=${PYTHON:-python3.11}
 MISSING=()
 [[ -x /usr/bin/chromium ]] || MISSING+=(chromium)
 [[ -x /usr/sbin/nginx ]] || MISSING+=(nginx)
+# a Chinese font, so the real-browser screenshots of the Chinese pages show characters, not boxes
+[[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || MISSING+=(fonts-wqy-microhei)
 if ((${#MISSING[@]})); then
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq

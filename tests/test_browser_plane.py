@@ -290,6 +290,8 @@ def test_the_plane_draws_and_hides_the_fallback(page):
     # the whole plot area is on screen at 1280 × 720 without scrolling
     assert x0 >= 0 and y0 >= 0 and x0 + w <= SMALL["width"] and y0 + h <= SMALL["height"]
     assert page.evaluate("(n) => window.__vaeGeomPlane.planes.get(n).data.train.n", PLANE) == 4000
+    # the replay's epoch slider and play button belong to Train your own only
+    assert not page.locator(".vg-frames").is_visible()
 
 
 def test_hover_in_a_hole_decodes_as_torch_does(page, mnist):

@@ -52,6 +52,7 @@ figcaption { font-size: 12px; color: #555; max-width: 120px; }
 .vg-hint { color: #555; font-size: 13px; margin: 4px 0; }
 .vg-buttons button { font: inherit; font-size: 13px; margin: 6px 6px 0 0; padding: 3px 10px; border: 1px solid #bbb; border-radius: 6px; background: #fff; cursor: pointer; }
 .vg-error { color: #a00; }
+.vg-frames[hidden] { display: none; }
 .vg-frames { display: flex; align-items: center; gap: 8px; margin-top: 4px; }
 .vg-frames input { flex: 1; }
 .vg-frames button { font: inherit; padding: 2px 10px; border: 1px solid #bbb; border-radius: 6px; background: #fff; cursor: pointer; }
