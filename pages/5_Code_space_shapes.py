@@ -60,7 +60,8 @@ def ladder_table(dataset_name: str) -> pd.DataFrame:
 
 st.title(t("shapes.title"))
 st.markdown(t("shapes.intro"))
-st.latex(
+# the three measures' definitions fold away, so the figures start on a projector's first screen
+st.expander(t("shapes.how_measured")).latex(
     r"\begin{gathered}\text{"
     + t("shapes.latex.flatness")
     + r"} = 1 - \lambda_{\min}/\lambda_{\max}\ \text{"
@@ -73,7 +74,7 @@ st.latex(
     + t("shapes.latex.gaps")
     + r"} = \text{"
     + t("shapes.latex.share")
-    + r"} \lVert w\rVert \le 2 \text{"
+    + r"} \lVert w\rVert \le 2\\ \text{"
     + t("shapes.latex.where")
     + r"} \tfrac1n\textstyle"
     r"\sum_i \mathcal N(w;\, w_i,\, h^2 I) < 0.1\,\mathcal N(w;\, 0, I),"
