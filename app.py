@@ -8,22 +8,11 @@ from vae_geom import i18n
 from vae_geom.data import SPLITS, TRAIN
 from vae_geom.figures import plane  # plotly and numpy only: torch comes later (see below)
 
-
-def _early_lang() -> str:
-    """The session's language before vae_geom.ui (and with it torch) is imported: as
-    vae_geom.ui.lang.current() decides it (kept, then the link, then the browser), read only."""
-    kept = st.session_state.get("lang")
-    if kept in i18n.LANGUAGES:
-        return kept
-    if (asked := st.query_params.get("lang")) in i18n.LANGUAGES:
-        return asked
-    try:
-        return i18n.from_locale(st.context.locale)
-    except Exception:  # no browser (AppTest): English
-        return i18n.DEFAULT
-
-
-LANG = _early_lang()
+try:  # the session's language before vae_geom.ui (and with it torch) is imported, read only:
+    _locale = st.context.locale  # the same rule as vae_geom.ui.lang.current()
+except Exception:  # no browser (AppTest): English
+    _locale = None
+LANG = i18n.choose(st.session_state.get("lang"), st.query_params.get("lang"), _locale)
 
 
 def t(key: str, /, **values) -> str:

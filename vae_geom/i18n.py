@@ -48,6 +48,26 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
+def class_words(
+    label_name: str, class_names: tuple[str, ...], lang: str = DEFAULT
+) -> tuple[str, tuple[str, ...]]:
+    """A shipped dataset's label name ("digit", "数字") and class names (Fashion's) in `lang`; an
+    uploaded dataset's own words stay as they are."""
+    from vae_geom.data import FASHION_CLASSES  # data is the core's lowest layer; i18n is beside it
+
+    if tuple(class_names) == FASHION_CLASSES:
+        class_names = tuple(t(f"fashion.class.{i}", lang) for i in range(len(class_names)))
+    return catalogue(lang).get(f"label.{label_name}", label_name), tuple(class_names)
+
+
+def choose(kept: object, asked: object, locale: str | None) -> str:
+    """A session's language: the one it chose before, else the link's ?lang=, else the browser's."""
+    for wanted in (kept, asked):
+        if wanted in LANGUAGES:
+            return wanted
+    return from_locale(locale)
+
+
 def from_locale(locale: str | None) -> str:
     """A browser locale ("zh-CN", "zh-Hans-TW", "en-GB", None) -> the app's language."""
     return "zh" if (locale or "").lower().startswith("zh") else DEFAULT

@@ -13,8 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from vae_geom import geometry
-from vae_geom.data import FASHION_CLASSES
-from vae_geom.i18n import catalogue, t
+from vae_geom.i18n import class_words, t
 
 # Why pandas: plotly's validators look for it in sys.modules without importing it. When one
 # session's script thread is still importing pandas, another's sees the half-made module and
@@ -164,17 +163,6 @@ def latent_figure(
     if keep_empty or len(edge.x):  # animation frames need the same traces in every frame
         fig.add_trace(edge)
     return style_plane(fig, title, limit)
-
-
-def class_words(
-    label_name: str, class_names: tuple[str, ...], lang: str = "en"
-) -> tuple[str, tuple[str, ...]]:
-    """A shipped dataset's label name ("digit") and class names (Fashion's) in `lang`; an
-    uploaded dataset's own words stay as they are."""
-    words = catalogue(lang)
-    if tuple(class_names) == FASHION_CLASSES:
-        class_names = tuple(t(f"fashion.class.{i}", lang) for i in range(len(class_names)))
-    return words.get(f"label.{label_name}", label_name), tuple(class_names)
 
 
 def edge_markers(mu: np.ndarray, limit: float = PLANE, lang: str = "en") -> go.Scatter:

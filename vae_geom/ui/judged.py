@@ -11,7 +11,6 @@ import numpy as np
 import streamlit as st
 
 from vae_geom import checkpoints, i18n, judge, ladder
-from vae_geom.data import FASHION_CLASSES
 from vae_geom.figures import judge as fj
 from vae_geom.models import VAE, decode_images
 from vae_geom.ui import lang
@@ -137,7 +136,7 @@ def judged_prior(dataset_name: str, ds, j: judge.Judge, models: dict[str, str]) 
     classes = (
         ""
         if ds.label_name in ("digit", "class")
-        else t("judge.classes_here", label=_label_word(ds.label_name, code))
+        else t("judge.classes_here", label=i18n.class_words(ds.label_name, (), code)[0])
     )
     st.markdown(
         t(
@@ -206,17 +205,10 @@ def skew_note(freq, data_freq, classes, name: str, ds, lang: str = i18n.DEFAULT)
     return i18n.t("judge.skew", lang, name=name, label=label, f=freq[i], d=data_freq[i])
 
 
-def _label_word(label_name: str, lang: str) -> str:
-    """A shipped dataset's label name ("digit", "数字"); an uploaded dataset's stays its own."""
-    return i18n.catalogue(lang).get(f"label.{label_name}", label_name)
-
-
 def label_text(ds, c, lang: str = i18n.DEFAULT) -> str:
     """ds.label_text(c) in `lang`: "class 3 (Dress)", "类别 3（连衣裙）"; "digit 3", "数字 3"."""
-    c, names = int(c), tuple(ds.class_names)
-    if names == FASHION_CLASSES:
-        names = tuple(i18n.t(f"fashion.class.{k}", lang) for k in range(len(names)))
-    word = _label_word(ds.label_name, lang)
+    c = int(c)
+    word, names = i18n.class_words(ds.label_name, ds.class_names, lang)
     if 0 <= c < len(names):
         return i18n.t("judge.label_named", lang, label=word, c=c, name=names[c])
     return i18n.t("judge.label", lang, label=word, c=c)
@@ -249,7 +241,7 @@ def _figures(dataset_name: str, ds, j: judge.Judge, names: dict[str, str], data_
         rows[shown] = (images, labels[:EXAMPLES], top[:EXAMPLES])
     code = lang.current()
     fig = fj.class_mix_figure(
-        j.classes, data_freq, mixes, _label_word(ds.label_name, code), lang=code
+        j.classes, data_freq, mixes, i18n.class_words(ds.label_name, (), code)[0], lang=code
     )
     left.plotly_chart(fig, key="pv_mix", config=CONFIG)
     right.plotly_chart(

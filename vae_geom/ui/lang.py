@@ -19,12 +19,11 @@ def current() -> str:
     """The session's language, decided on its first run (link, then browser), then kept."""
     state = st.session_state
     if state.get(KEY) not in i18n.LANGUAGES:
-        asked = st.query_params.get("lang")
-        state[KEY] = asked if asked in i18n.LANGUAGES else i18n.from_locale(_browser_locale())
+        state[KEY] = i18n.choose(None, st.query_params.get("lang"), browser_locale())
     return state[KEY]
 
 
-def _browser_locale() -> str | None:
+def browser_locale() -> str | None:
     try:
         return st.context.locale
     except Exception:  # no browser (AppTest, a bare run): English

@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 
 from vae_geom import i18n, payload, probe
-from vae_geom.data import FASHION_CLASSES, TRAIN
+from vae_geom.data import TRAIN
 from vae_geom.figures.plane import COLOURS, OUTLINE_MAX, PLANE
 from vae_geom.models import VAE
 from vae_geom.ui import lang, loaders
@@ -50,16 +50,10 @@ def texts(legend: tuple[np.ndarray, str, tuple[str, ...]] | None = None) -> dict
     out = {k: i18n.catalogue(code)[f"plane.{k}"] for k in TEXT_KEYS}  # filled in the browser
     if legend is not None:
         labels, label_name, class_names = legend
-        name = _translated(f"label.{label_name}", code, label_name)
-        if tuple(class_names) == FASHION_CLASSES:
-            class_names = tuple(i18n.t(f"fashion.class.{i}", code) for i in range(10))
+        name, class_names = i18n.class_words(label_name, class_names, code)
         out["classes"] = [c["name"] for c in classes(labels, name, class_names)]
         out["legend_title"] = name if class_names else ""
     return out
-
-
-def _translated(key: str, code: str, default: str) -> str:
-    return i18n.catalogue(code).get(key, default)  # an uploaded dataset's own words stay
 
 
 def classes(labels: np.ndarray, label_name: str, class_names: tuple[str, ...]) -> list[dict]:
