@@ -59,10 +59,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.click_latency import empty_points  # random z in no 2σ ellipse: the same clicks
 from tests.devserver import chromium, streamlit_server, wait_for_app
-from vae_geom import checkpoints, geometry, ladder
-from vae_geom.data import load_dataset
-from vae_geom.models import posteriors
 
 VIEWPORT = {"width": 1400, "height": 1100}
 EXPLORER_ALL = "/?dataset=mnist&model=vae-kl-1&split=all"  # 5,000 ellipses
@@ -212,18 +210,6 @@ def stats(values, digits: int = 1) -> dict:
         "p95": round(float(np.percentile(a, 95)), digits),
         "max": round(float(a.max()), digits),
     }
-
-
-def empty_points(n: int, seed: int, split: str = "all") -> list[tuple[float, float]]:
-    """Random points of the plane no 2σ ellipse of the drawn samples holds (as click_latency)."""
-    model, _ = checkpoints.load(ladder.stem("mnist", "vae-kl-1"))
-    mu, sigma = posteriors(model, load_dataset("mnist").samples(split)[0])
-    rng, found = np.random.default_rng(seed), []
-    while len(found) < n:
-        z = tuple(float(v) for v in rng.uniform(-3.8, 3.8, 2))
-        if not geometry.covered_by(z, mu, sigma, k=2.0).any():
-            found.append(z)
-    return found
 
 
 # --- processes --------------------------------------------------------------------------------
