@@ -138,7 +138,7 @@ def plane_payload(
     sent = len(deflated) <= IMAGES_MAX_BYTES
     if sent:
         extra.append(("train_images", pixels, "uint8", deflated))
-    meta = {**meta, "images": sent, "imageBytes": len(deflated)}
+    meta = {**meta, "images": sent}
     if sent:  # the browser inflates a dataset's images once, whichever rung brings them
         meta["train_images_id"] = hashlib.sha256(deflated).hexdigest()[:16]
     typed = [(n, a, dtype if n[0] in "Wb" else "float32", None) for n, a in arrays] + extra

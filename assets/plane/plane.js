@@ -288,7 +288,7 @@ class Plane {
         c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
       }
     } else if (this.R === R) return; // nothing changed
-    this.R = this.R2 = R;
+    this.R = R; // the plot is square: ±R on both axes
     this.scale = P / (2 * R); // px per latent unit, the same on both axes
     this.plot = { x0: MARGIN.left, y0: MARGIN.top, w: P, h: P };
     this.ox = MARGIN.left + P / 2;
@@ -353,8 +353,8 @@ class Plane {
     ctx.fillStyle = "#444";
     for (let i = 0; i < shown.n; i++) {
       const z1 = mu[2 * i], z2 = mu[2 * i + 1];
-      if (Math.abs(z1) <= this.R && Math.abs(z2) <= this.R2) continue;
-      const [x, y] = this.px(Math.max(-this.R, Math.min(this.R, z1)), Math.max(-this.R2, Math.min(this.R2, z2)));
+      if (Math.abs(z1) <= this.R && Math.abs(z2) <= this.R) continue;
+      const [x, y] = this.px(Math.max(-this.R, Math.min(this.R, z1)), Math.max(-this.R, Math.min(this.R, z2)));
       ctx.fillRect(x - 2, y - 2, 4, 4);
     }
     this.drawLegend(ctx, classes);
@@ -367,14 +367,11 @@ class Plane {
     ctx.fillStyle = "#444"; ctx.font = "12px sans-serif";
     const step = this.R > 6 ? 2 : 1;
     for (let v = -Math.floor(this.R / step) * step; v <= this.R; v += step) {
-      const [x] = this.px(v, 0);
+      const [x, y] = this.px(v, v); // the grid line and tick at v on each axis
       ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y0 + h); ctx.stroke();
       ctx.textAlign = "center"; ctx.fillText(String(v).replace("-", "−"), x, y0 + h + 14);
-      if (Math.abs(v) <= this.R2) {
-        const [, y] = this.px(0, v);
-        ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x0 + w, y); ctx.stroke();
-        ctx.textAlign = "right"; ctx.fillText(String(v).replace("-", "−"), x0 - 6, y + 4);
-      }
+      ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x0 + w, y); ctx.stroke();
+      ctx.textAlign = "right"; ctx.fillText(String(v).replace("-", "−"), x0 - 6, y + 4);
     }
     ctx.strokeStyle = "#999"; ctx.strokeRect(x0, y0, w, h);
     ctx.font = "italic 14px serif"; ctx.fillStyle = "#222";
@@ -440,7 +437,7 @@ class Plane {
       const d = e.shiftKey ? 0.5 : 0.1;
       const z = this.cursor || this.pinned || [0, 0];
       const clamp = (v, r) => Math.max(-r, Math.min(r, v));
-      this.moveTo([clamp(z[0] + d * steps[e.key][0], this.R), clamp(z[1] + d * steps[e.key][1], this.R2)]);
+      this.moveTo([clamp(z[0] + d * steps[e.key][0], this.R), clamp(z[1] + d * steps[e.key][1], this.R)]);
       e.preventDefault();
     } else if ((e.key === "Enter" || e.key === " ") && (this.cursor || this.pinned)) {
       this.pin(this.cursor || this.pinned);
