@@ -11,6 +11,8 @@ PY=${PYTHON:-python3.11}
 MISSING=()
 [[ -x /usr/bin/chromium ]] || MISSING+=(chromium)
 [[ -x /usr/sbin/nginx ]] || MISSING+=(nginx)
+# Debian's redis-server for the class store's tests (tests/test_classroom.py starts its own)
+[[ -x /usr/bin/redis-server ]] || MISSING+=(redis-server)
 # a Chinese font, so the real-browser screenshots of the Chinese pages show characters, not boxes
 [[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || MISSING+=(fonts-wqy-microhei)
 if ((${#MISSING[@]})); then
