@@ -99,9 +99,9 @@ def aggregate_section() -> None:
 
 ui.sections(
     {
-        t("kl.tab.curves"): curves_section,
-        t("kl.tab.steps"): steps_section,
-        t("kl.tab.aggregate"): aggregate_section,
+        "kl.tab.curves": curves_section,
+        "kl.tab.steps": steps_section,
+        "kl.tab.aggregate": aggregate_section,
     },
     key="kl.section",
 )

@@ -112,8 +112,8 @@ def models_section() -> None:
 
 ui.sections(
     {
-        t("regularisers.tab.penalties"): penalties_section,
-        t("regularisers.tab.models"): models_section,
+        "regularisers.tab.penalties": penalties_section,
+        "regularisers.tab.models": models_section,
     },
     key="reg.section",
 )

@@ -135,9 +135,9 @@ def model_section() -> None:
 
 ui.sections(
     {
-        t("shapes.tab.made_up"): made_up_section,
-        t("shapes.tab.ladder"): ladder_section,
-        t("shapes.tab.model"): model_section,
+        "shapes.tab.made_up": made_up_section,
+        "shapes.tab.ladder": ladder_section,
+        "shapes.tab.model": model_section,
     },
     key="shapes.section",
 )

@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from vae_geom import generate, i18n, probe, ui
+from vae_geom import generate, probe, ui
 from vae_geom.data import TRAIN
 from vae_geom.figures import generate as fg
 from vae_geom.ui import lang
@@ -166,27 +166,13 @@ def path_section() -> None:
     interpolate()
 
 
-# A tab's label is its value in the link (?generate.section=...): a link made in either language
-# opens the same tab in the other (its label is mapped before the tabs read it).
-TABS = {"samples": samples_section, "grid": grid_section, "path": path_section}
-ALIASES = {
-    i18n.t(f"generate.tab.{n}", other): t(f"generate.tab.{n}")
-    for n in TABS
-    for other in i18n.LANGUAGES
-}
-
-
-def follow_link(key: str, labels: list[str]) -> None:
-    """Open the tab a link or the last run named in either language under this language's label;
-    a link in the other language is dropped by Streamlit on the first run (not a label here),
-    so the next run writes the tab back into the link."""
-    held = state.get(key, st.query_params.get(key))  # the first run: the link's
-    if held in ALIASES and ALIASES[held] != held:
-        state[key] = ALIASES[held]
-    elif held in labels[1:] and key not in st.query_params:
-        state[key] = held
-
-
-parts = {t(f"generate.tab.{name}"): draw for name, draw in TABS.items()}
-follow_link("generate.section", list(parts))
-ui.sections(parts, key="generate.section")
+# A tab's label is its value in the link (?generate.section=...); ui.sections opens it in either
+# language.
+ui.sections(
+    {
+        "generate.tab.samples": samples_section,
+        "generate.tab.grid": grid_section,
+        "generate.tab.path": path_section,
+    },
+    key="generate.section",
+)

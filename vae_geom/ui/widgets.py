@@ -21,17 +21,18 @@ from vae_geom.ui.sidebar import KEY_MODEL
 
 
 def sections(parts: dict[str, Callable[[], None]], key: str) -> None:
-    """A page's parts as tabs ({label: function drawing it}) of which only the open one runs,
-    so only its charts are computed, sent and drawn.
+    """A page's parts as tabs ({catalogue key of the tab's label: function drawing it}) of which
+    only the open one runs, so only its charts are computed, sent and drawn.
 
     A fresh browser tab spends ~0.5 s of its main thread on each plane of 1,000 ellipses, so
     pages drawing every part at once took 3.6-4.9 s to load (BENCHMARKS.md). Switching tabs
     reruns the page. Widgets in a closed tab are not drawn, and Streamlit forgets the values of
     widgets a run does not draw: give them to `keep_widgets` so they survive. The open tab is in
-    the URL (?key=label; the first tab is left out), so a copied link opens the same tab.
+    the URL (?key=label; the first tab is left out), so a copied link opens the same tab, in
+    either language (`_open_named`).
     """
-    labels = list(parts)
-    _follow_language(key, labels)
+    labels = [t(name) for name in parts]
+    _open_named(key, list(parts), labels)
     tabs = st.tabs(labels, key=key, on_change="rerun", bind="query-params")
     for tab, draw in zip(tabs, parts.values(), strict=True):
         if tab.open:
@@ -39,17 +40,20 @@ def sections(parts: dict[str, Callable[[], None]], key: str) -> None:
                 draw()
 
 
-def _follow_language(key: str, labels: list[str]) -> None:
-    """Keep the open tab when the labels change language: a tab open under the last run's labels
-    (or named in another language's link) is opened under its new label, by position."""
-    known = f"{key}.labels"  # the labels the last run drew
-    before = st.session_state.get(known, [])
-    st.session_state[known] = labels
-    now = st.session_state.get(key)
-    if now is None or now in labels:
-        return
-    if now in before and len(before) == len(labels):
-        st.session_state[key] = labels[before.index(now)]
+def _open_named(key: str, names: list[str], labels: list[str]) -> None:
+    """Open the tab that the link or the last run named, in any language, under this language's
+    label. Streamlit selects a tab by its label, so a tab named in another language (a link made
+    in it, or the run before a language switch) is mapped here, before the tabs read it; Streamlit
+    drops such a link's value on the first run (not a label here), so the next run writes the tab
+    back into the link, in this language."""
+    state = st.session_state
+    held = state.get(key, st.query_params.get(key))  # the first run: the link's
+    here = dict(zip(names, labels, strict=True))
+    aliases = {i18n.t(n, other): here[n] for n in names for other in i18n.LANGUAGES}
+    if held in aliases and aliases[held] != held:
+        state[key] = aliases[held]
+    elif held in labels[1:] and key not in st.query_params:
+        state[key] = held
 
 
 def keep_widgets(defaults: dict) -> None:
