@@ -234,8 +234,9 @@ def _read_view(raw_view: str, rev: int, revealed: list[str]) -> dict:
 class MemoryStore:
     """Classes in this process's memory, for one app process. `clock` (seconds) may be a test's."""
 
-    def __init__(self, ttl_s: float = TTL_S, clock=time.monotonic, max_classes: int = MAX_CLASSES):
-        self.ttl_s, self.clock, self.max_classes = ttl_s, clock, max_classes
+    def __init__(self, ttl_s: float | None = None, clock=time.monotonic, max_classes: int = 0):
+        self.ttl_s, self.clock = TTL_S if ttl_s is None else ttl_s, clock
+        self.max_classes = max_classes or MAX_CLASSES
         self._classes: dict[str, dict] = {}
         self._lock = threading.Lock()
 
@@ -364,10 +365,10 @@ return 1 - known
 class RedisStore:
     """Classes in a Redis server (`url`), shared by every app process that names it."""
 
-    def __init__(self, url: str, ttl_s: float = TTL_S):
+    def __init__(self, url: str, ttl_s: float | None = None):
         import redis  # only a deployment that names a server needs the client
 
-        self.ttl_ms = int(ttl_s * 1000)
+        self.ttl_ms = int((TTL_S if ttl_s is None else ttl_s) * 1000)
         self._errors = (redis.exceptions.RedisError,)
         self.r = redis.Redis.from_url(
             url,

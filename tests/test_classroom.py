@@ -1,0 +1,419 @@
+"""The class store (vae_geom/classroom.py), one suite run against both backends: in memory, and in
+a real Debian redis-server that the fixture starts as its own process (no disk, a free port) and
+stops. Then what only Redis has: a restart mid-class, a server gone, keys that all expire, two
+processes sharing one class."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vae_geom import classroom, lesson
+
+REDIS_SERVER = "/usr/bin/redis-server"
+ROOT = Path(__file__).parents[1]
+SID = ["s" * 16 + str(i) for i in range(5)]  # browser sessions' ids
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of our own: no snapshot, no append-only file, in a temporary folder."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.port, self.proc = folder, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(self.folder)]  # fmt: skip
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.fail("redis-server is missing: scripts/test.sh installs it (apt-get install)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request, monkeypatch) -> str:
+    """The store the setting names: unset -> in memory; a URL -> that redis-server. A fresh store
+    per test (short TTL where a test sets classroom.TTL_S first)."""
+    monkeypatch.setattr(classroom, "_stores", {})
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        if server.proc is None:  # a test stopped it
+            server.start()
+        monkeypatch.setenv(classroom.ENV, server.url)
+    else:
+        monkeypatch.delenv(classroom.ENV, raising=False)
+    return request.param
+
+
+def test_the_setting_chooses_the_backend(backend):
+    kind = classroom.RedisStore if backend == "redis" else classroom.MemoryStore
+    assert type(classroom.store()) is kind
+    assert classroom.store() is classroom.store()  # one per process and setting
+
+
+def test_a_class_opens_with_a_typable_code_and_a_secret_key(backend):
+    code, key = classroom.open_class()
+    assert len(code) == classroom.CODE_LENGTH and set(code) <= set(classroom.CODE_ALPHABET)
+    assert not set("01OIL") & set(classroom.CODE_ALPHABET)
+    assert len(key) >= 32 and key != code
+    assert classroom.teacher_ok(code, key)
+    assert classroom.teacher_ok(f" {code.lower()[:3]} {code.lower()[3:]} ", key)  # as typed
+    v = classroom.view(code)
+    assert v == {"step": 1, "dataset": "mnist", "model": "ae", "rung": None, "z": None,
+                 "revision": 1, "revealed": []}  # fmt: skip
+    assert classroom.revision(code) == 1
+    other, other_key = classroom.open_class()
+    assert other != code and other_key != key
+    assert not classroom.teacher_ok(code, other_key) and not classroom.teacher_ok(other, key)
+
+
+def test_the_teacher_publishes_and_the_class_reads_it(backend):
+    code, key = classroom.open_class()
+    rev = classroom.publish(code, key, {"step": 6, "rung": "vae-kl-0.3", "z": (0.5, -1)})
+    assert rev == 2 == classroom.revision(code)
+    assert classroom.view(code) == {
+        "step": 6, "dataset": "mnist", "model": "vae-kl-3", "rung": "vae-kl-0.3",
+        "z": [0.5, -1.0], "revision": 2, "revealed": [],
+    }  # fmt: skip
+    assert classroom.publish(code, key, {"step": 2}) == 3
+    assert classroom.view(code)["model"] is None  # the shapes step shows no model
+    json.dumps(classroom.view(code))  # plain data
+
+
+FORGED_VIEWS = [
+    {"step": 0},
+    {"step": 9},
+    {"step": "3"},
+    {"step": True},
+    {"step": 3.0},
+    {},
+    {"step": 3, "model": "user:theirs"},
+    {"step": 3, "dataset": "../etc"},
+    {"step": 3, "rung": "vae-kl-10"},
+    {"step": 3, "z": [math.nan, 0]},
+    {"step": 3, "z": [0, math.inf]},
+    {"step": 3, "z": [11, 0]},
+    {"step": 3, "z": [0, 0, 0]},
+    {"step": 3, "z": ["1", 0]},
+    {"step": 3, "z": [True, 0]},
+    {"step": 3, "script": "<b>x</b>"},
+    [3],
+    "step=3",
+]
+
+
+@pytest.mark.parametrize("forged", FORGED_VIEWS, ids=range(len(FORGED_VIEWS)))
+def test_a_forged_view_is_refused_and_changes_nothing(backend, forged):
+    code, key = classroom.open_class()
+    before = classroom.view(code)
+    with pytest.raises(classroom.BadInput):
+        classroom.publish(code, key, forged)
+    assert classroom.view(code) == before
+
+
+def test_only_the_teacher_key_writes(backend):
+    code, key = classroom.open_class()
+    before = classroom.view(code)
+    for forged in (key[:-1] + ("A" if key[-1] != "A" else "B"), "x" * 32, "", "k" * 500, None, 7):
+        assert not classroom.teacher_ok(code, forged)
+        with pytest.raises((classroom.NotTeacher, classroom.BadInput)):
+            classroom.publish(code, forged, {"step": 4})
+        with pytest.raises((classroom.NotTeacher, classroom.BadInput)):
+            classroom.reveal(code, forged, "ae")
+        with pytest.raises((classroom.NotTeacher, classroom.BadInput)):
+            classroom.close(code, forged)
+    assert classroom.view(code) == before
+
+
+@pytest.mark.parametrize("code", ["", "ABC", "ABCDEFG", "ABCDE0", "ABCDEI", "ABC-DE", "Ａ" * 6,
+                                  "A" * 1000, None, 123456, ["ABCDEF"]])  # fmt: skip
+def test_a_malformed_code_is_refused_before_any_lookup(backend, code):
+    for call in (
+        lambda: classroom.view(code),
+        lambda: classroom.revision(code),
+        lambda: classroom.answer(code, SID[0], "areas", "lt10"),
+        lambda: classroom.answers(code, "areas"),
+    ):
+        with pytest.raises(classroom.BadInput):
+            call()
+
+
+def test_an_unknown_code_is_a_class_gone(backend):
+    code, _ = classroom.open_class()
+    unknown = next(c * 6 for c in classroom.CODE_ALPHABET if c * 6 != code)
+    with pytest.raises(classroom.ClassGone):
+        classroom.view(unknown)
+    with pytest.raises(classroom.ClassGone):
+        classroom.answer(unknown, SID[0], "areas", "lt10")
+    with pytest.raises(classroom.ClassGone):
+        classroom.teacher_ok(unknown, "k" * 32)
+
+
+def test_one_answer_per_session_and_question_the_last_one_counts(backend):
+    code, _ = classroom.open_class()
+    assert classroom.answer(code, SID[0], "areas", "lt10") is True
+    assert classroom.answer(code, SID[0], "areas", "lt10") is False  # sent twice
+    assert classroom.answer(code, SID[0], "areas", "gt90") is False  # changed their mind
+    assert classroom.answer(code, SID[1], "areas", "gt90") is True
+    assert classroom.answer(code, SID[2], "areas", "10_50") is True
+    assert classroom.answer(code, SID[0], "union", "each") is True  # another question
+    t = classroom.answers(code, "areas")
+    assert (t.step, t.n, t.choices, t.clicks) == (
+        "areas", 3, {"lt10": 0, "10_50": 1, "50_90": 0, "gt90": 2}, [])  # fmt: skip
+    assert classroom.answers(code, "union").choices == {"each": 1, "union": 0}
+    assert classroom.answers(code, "blend").n == 0
+
+
+def test_clicks_are_collected_one_per_session(backend):
+    code, _ = classroom.open_class()
+    classroom.answer(code, SID[0], "ae", (0.25, -1.5))
+    classroom.answer(code, SID[1], "ae", [1, 2])
+    classroom.answer(code, SID[1], "ae", [1.5, 2.5])  # moved their pin: the last one counts
+    t = classroom.answers(code, "ae")
+    assert t.n == 2 and sorted(t.clicks) == [[0.25, -1.5], [1.5, 2.5]] and t.choices == {}
+
+
+FORGED_ANSWERS = [
+    ("areas", "disc"),  # another step's choice
+    ("areas", "LT10"),
+    ("areas", ""),
+    ("areas", ["lt10"]),
+    ("areas", None),
+    ("areas", "x" * 100_000),
+    ("areas", (0.1, 0.2)),  # a z for a choice step
+    ("ae", "hole"),  # a choice for a click step
+    ("ae", [math.nan, 0]),
+    ("ae", [0, -math.inf]),
+    ("ae", [1e308, 0]),
+    ("ae", [0, 10.5]),
+    ("ae", [True, False]),
+    ("ae", ["0.1", "0.2"]),
+    ("ae", [0.1]),
+    ("ae", [0.1, 0.2, 0.3]),
+    ("ae", {"x": 0.1, "y": 0.2}),
+    ("nope", "lt10"),
+    ("", "lt10"),
+    (None, "lt10"),
+]
+
+
+@pytest.mark.parametrize("step_id, value", FORGED_ANSWERS, ids=range(len(FORGED_ANSWERS)))
+def test_a_forged_answer_is_refused_and_not_counted(backend, step_id, value):
+    code, _ = classroom.open_class()
+    with pytest.raises(classroom.BadInput):
+        classroom.answer(code, SID[0], step_id, value)
+    for s in lesson.IDS:
+        assert classroom.answers(code, s).n == 0
+
+
+@pytest.mark.parametrize("sid", ["", "short", "a" * 65, "a b" * 8, "ä" * 16, "../../" * 4, None, 5])
+def test_a_forged_session_id_is_refused(backend, sid):
+    code, _ = classroom.open_class()
+    with pytest.raises(classroom.BadInput):
+        classroom.answer(code, sid, "areas", "lt10")
+    assert classroom.answers(code, "areas").n == 0
+
+
+def test_a_question_holds_at_most_max_answers(backend, monkeypatch):
+    monkeypatch.setattr(classroom, "MAX_ANSWERS", 3)
+    code, _ = classroom.open_class()
+    for sid in SID[:3]:
+        classroom.answer(code, sid, "areas", "lt10")
+    with pytest.raises(classroom.BadInput):
+        classroom.answer(code, SID[3], "areas", "lt10")
+    classroom.answer(code, SID[0], "areas", "gt90")  # one already counted may still change
+    assert classroom.answers(code, "areas").choices == {"lt10": 2, "10_50": 0, "50_90": 0,
+                                                        "gt90": 1}  # fmt: skip
+
+
+def test_reveal_shows_in_the_view_and_closes_the_answers(backend):
+    code, key = classroom.open_class()
+    classroom.answer(code, SID[0], "areas", "lt10")
+    rev = classroom.reveal(code, key, "areas")
+    assert rev == 2 and classroom.revision(code) == 2  # followers notice a reveal
+    assert classroom.view(code)["revealed"] == ["areas"]
+    with pytest.raises(classroom.AnswersClosed):
+        classroom.answer(code, SID[0], "areas", "gt90")
+    with pytest.raises(classroom.AnswersClosed):
+        classroom.answer(code, SID[1], "areas", "gt90")
+    assert classroom.answers(code, "areas").choices["lt10"] == 1
+    assert classroom.answers(code, "areas").n == 1
+    classroom.reveal(code, key, "ae")
+    classroom.reveal(code, key, "areas")  # twice: still once
+    assert classroom.view(code)["revealed"] == ["ae", "areas"]  # in the lesson's order
+    classroom.answer(code, SID[0], "union", "each")  # other steps stay open
+
+
+def test_close_ends_the_class_for_everyone(backend):
+    code, key = classroom.open_class()
+    classroom.answer(code, SID[0], "areas", "lt10")
+    classroom.close(code, key)
+    for call in (
+        lambda: classroom.view(code),
+        lambda: classroom.revision(code),
+        lambda: classroom.answers(code, "areas"),
+        lambda: classroom.answer(code, SID[0], "areas", "gt90"),
+        lambda: classroom.publish(code, key, {"step": 2}),
+        lambda: classroom.close(code, key),
+    ):
+        with pytest.raises(classroom.ClassGone):
+            call()
+
+
+def test_a_class_expires_after_the_teachers_last_write(backend, monkeypatch):
+    monkeypatch.setattr(classroom, "TTL_S", 0.6)
+    code, key = classroom.open_class()
+    time.sleep(0.4)
+    classroom.publish(code, key, {"step": 2})  # the teacher is active: 0.6 s more
+    classroom.answer(code, SID[0], "shapes", "disc")
+    time.sleep(0.4)
+    assert classroom.view(code)["step"] == 2  # 0.8 s after opening, 0.4 s after the publish
+    classroom.answer(code, SID[1], "shapes", "line")  # a student never keeps a class alive
+    time.sleep(0.35)
+    with pytest.raises(classroom.ClassGone):
+        classroom.view(code)
+    with pytest.raises(classroom.ClassGone):
+        classroom.answer(code, SID[2], "shapes", "disc")
+
+
+def test_memory_forgets_expired_classes_and_bounds_how_many_live():
+    now = [0.0]
+    s = classroom.MemoryStore(ttl_s=10, clock=lambda: now[0], max_classes=3)
+    codes = [s.open_class()[0] for _ in range(3)]
+    with pytest.raises(classroom.StoreUnavailable):
+        s.open_class()
+    now[0] = 11.0
+    s.open_class()  # the three expired ones are gone: room again
+    assert len(s._classes) == 1
+    with pytest.raises(classroom.ClassGone):
+        s.view(codes[0])
+
+
+def test_z_limit_is_the_planes():
+    from vae_geom import probe
+
+    assert classroom.Z_LIMIT == probe.Z_LIMIT
+
+
+# --- Redis only ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_redis(redis_server, monkeypatch):
+    monkeypatch.setattr(classroom, "_stores", {})
+    if redis_server.proc is None:
+        redis_server.start()
+    monkeypatch.setenv(classroom.ENV, redis_server.url)
+    return redis_server
+
+
+def _client(server):
+    import redis
+
+    return redis.Redis.from_url(server.url, decode_responses=True)
+
+
+def test_every_key_expires_and_holds_only_json(on_redis):
+    code, key = classroom.open_class()
+    classroom.publish(code, key, {"step": 1, "z": [0.1, 0.2]})
+    classroom.answer(code, SID[0], "ae", [0.1, 0.2])
+    classroom.answer(code, SID[1], "areas", "lt10")
+    classroom.reveal(code, key, "areas")
+    r = _client(on_redis)
+    keys = sorted(r.scan_iter(f"{classroom.PREFIX}{code}*"))
+    assert keys == [f"{classroom.PREFIX}{code}", f"{classroom.PREFIX}{code}:a:ae",
+                    f"{classroom.PREFIX}{code}:a:areas"]  # fmt: skip
+    for k in keys:
+        assert 0 < r.pttl(k) <= classroom.TTL_S * 1000
+    meta = r.hgetall(keys[0])
+    assert meta["key"] != key and len(meta["key"]) == 64  # the key's digest, not the key
+    assert json.loads(meta["view"])["z"] == [0.1, 0.2]
+    for k in keys[1:]:
+        for v in r.hvals(k):
+            assert isinstance(json.loads(v), dict)
+
+
+def test_a_redis_restart_mid_class_is_a_class_gone(on_redis):
+    code, key = classroom.open_class()
+    classroom.answer(code, SID[0], "areas", "lt10")
+    on_redis.stop()
+    t0 = time.monotonic()
+    with pytest.raises(classroom.StoreUnavailable):
+        classroom.revision(code)
+    with pytest.raises(classroom.StoreUnavailable):
+        classroom.answer(code, SID[0], "areas", "gt90")
+    assert time.monotonic() - t0 < 5  # refused connections are reported at once, not hung on
+    on_redis.start()  # the same address, an empty server: the class is lost
+    with pytest.raises(classroom.ClassGone):
+        classroom.revision(code)
+    with pytest.raises(classroom.ClassGone):
+        classroom.answer(code, SID[0], "areas", "gt90")
+    with pytest.raises(classroom.ClassGone):
+        classroom.publish(code, key, {"step": 2})
+    assert list(_client(on_redis).scan_iter(f"{classroom.PREFIX}*")) == []  # nothing re-created
+    code, key = classroom.open_class()  # a new class works on the restarted server
+    assert classroom.publish(code, key, {"step": 2}) == 2
+
+
+def test_no_server_at_all_is_store_unavailable(monkeypatch):
+    monkeypatch.setattr(classroom, "_stores", {})
+    monkeypatch.setenv(classroom.ENV, f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(classroom.StoreUnavailable):
+        classroom.open_class()
+
+
+def test_two_processes_share_one_class(on_redis):
+    code, key = classroom.open_class()
+    other = (
+        "from vae_geom import classroom as c\n"
+        f"c.answer({code!r}, {SID[3]!r}, 'areas', '50_90')\n"
+        f"print(c.view({code!r})['step'])\n"
+    )
+    classroom.publish(code, key, {"step": 3})
+    env = {**os.environ, classroom.ENV: on_redis.url}
+    out = subprocess.run([sys.executable, "-c", other], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "3"
+    assert classroom.answers(code, "areas").choices["50_90"] == 1
