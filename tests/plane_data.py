@@ -48,7 +48,8 @@ class Plane:
 
 def unpack(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """The header and every array of a payload (uint32 LE header length, JSON header padded with
-    spaces, then 8-aligned little-endian arrays; "deflate" arrays are zlib bytes of "nbytes")."""
+        spaces, then 8-aligned little-endian arrays; "deflate" arrays are zlib bytes of "nbytes", their
+    values split into byte planes if "shuffle" says so)."""
     (n,) = struct.unpack_from("<I", blob, 0)
     header = json.loads(blob[4 : 4 + n].decode("utf-8"))
     assert header["format"] == FORMAT, header.get("format")
@@ -63,6 +64,9 @@ def unpack(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
         if entry.get("encoding") == "deflate":
             raw = zlib.decompress(blob[offset : offset + entry["nbytes"]])
             assert len(raw) == size, (entry["name"], len(raw), size)
+            if width := entry.get("shuffle"):  # `width` byte planes: byte b of value i at b*n + i
+                assert width == dtype.itemsize, entry
+                raw = np.frombuffer(raw, np.uint8).reshape(width, -1).T.tobytes()
             end = offset + entry["nbytes"]
         else:
             assert entry.get("encoding") is None, entry

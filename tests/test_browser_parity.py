@@ -3,10 +3,12 @@
 A blank page (no Streamlit) loads the module and is handed the payloads vae_geom.payload packs for
 the shipped MNIST β = 1 VAE and its training posteriors (what vae_geom.probe judges against). At
 300 seeded z, inside the prior's disc, near codes, and in empty space far from every code, the
-browser's pixels must be within 1e-5 of torch's (float32 weights, vae_geom.payload's default), its
-responsibilities within 1e-6 relative of geometry.responsibilities', and its top-5 covering
-posteriors the same indices. float16 weights are measured too: they move pixels by more than
-1e-3 (up to 5.9e-3 out at |z| ≈ 10, 1.1e-3 within [-4, 4]²), hence float32.
+browser's pixels must be within 1e-3 of torch's (the issue's bound: the payload's float32 weights
+are rounded to 15 mantissa bits) and within 1e-5 of torch holding the same rounded weights (what
+the browser's arithmetic adds), its responsibilities within 1e-6 relative of
+geometry.responsibilities', and its top-5 covering posteriors the same indices. float16 weights
+are measured too: they move pixels by more than 1e-3 (up to 5.9e-3 out at |z| ≈ 10, 1.1e-3
+within [-4, 4]²), hence float32.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tests.devserver import CHROMIUM, ROOT, chromium
+from tests.plane_data import unpack
 from vae_geom import checkpoints, data, geometry, payload
 from vae_geom.models import decode_images, posteriors
 
@@ -31,7 +35,8 @@ pytestmark = [
 
 MODULE = Path(ROOT, "assets", "plane", "decode.js")
 TOP = 5
-PIXEL_TOL = 1e-5  # float32 weights: torch's pixels up to float32 rounding (the issue asks 1e-3)
+PIXEL_TOL = 1e-3  # the issue's bound, against torch with the model's exact weights
+ARITHMETIC_TOL = 1e-5  # against torch holding the weights as sent: float32 rounding only
 
 # Runs in the page: decode every z and weigh every posterior there; the arrays come back as
 # base64 of their bytes (a JSON list of 1.2 M doubles would be slower than the maths).
@@ -44,8 +49,8 @@ RUN = """async ([decoderB64, postB64, zs, k]) => {
         return btoa(parts.join(""));
     };
     const P = window.__plane;
-    const layers = P.parsePayload(bytes(decoderB64));
-    const { n, mu, sigma } = P.parsePosteriors(bytes(postB64));
+    const layers = await P.parsePayload(bytes(decoderB64));
+    const { n, mu, sigma } = await P.parsePosteriors(bytes(postB64));
     const D = layers[layers.length - 1].nOut;
     const pixels = new Float32Array(zs.length * D), resp = new Float64Array(zs.length * n);
     const top = [];
@@ -98,6 +103,19 @@ def page():
         yield page
 
 
+def with_weights(model, blob: bytes):
+    """A copy of `model` whose decoder holds the weights `blob` carries (unpacked by
+    tests.plane_data, independently of payload.py)."""
+    _, arrays = unpack(blob)
+    sent = copy.deepcopy(model)
+    linears = [m for m in sent.decoder if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for i, m in enumerate(linears):
+            m.weight.copy_(torch.from_numpy(arrays[f"W{i}"].astype(np.float32)))
+            m.bias.copy_(torch.from_numpy(arrays[f"b{i}"].astype(np.float32)))
+    return sent
+
+
 def run(page, decoder: bytes, post: bytes, z: np.ndarray) -> dict:
     """decode.js on z: pixels (len(z), D), responsibilities (len(z), n), top-k indices, timings."""
     b64 = [base64.b64encode(b).decode() for b in (decoder, post)]
@@ -120,8 +138,11 @@ def test_the_browser_decodes_and_weighs_as_torch_and_numpy(page, mnist):
     took = time.perf_counter() - start
 
     err = np.abs(out["pixels"] - decode_images(model, z))
+    sent = with_weights(model, payload.decoder_payload(model))
+    assert np.abs(out["pixels"] - decode_images(sent, z)).max() <= ARITHMETIC_TOL
     print(
-        f"\nfloat32 weights: max |pixel error| {err.max():.1e}; per z in Chromium: decode "
+        f"\nfloat32 weights (15 mantissa bits): max |pixel error| {err.max():.1e}; per z in "
+        f"Chromium: decode "
         f"{out['decodeMs']:.3f} ms, responsibilities of {len(mu):,} {out['respMs']:.3f} ms; "
         f"evaluate and transfer {took:.1f} s"
     )
@@ -145,7 +166,7 @@ def test_float16_weights_decode_as_torch_does_with_them(page, mnist):
     rounded = copy.deepcopy(model)
     for p in rounded.decoder.parameters():
         p.data = p.data.half().float()
-    assert np.abs(out["pixels"] - decode_images(rounded, z)).max() <= 1e-5
+    assert np.abs(out["pixels"] - decode_images(rounded, z)).max() <= ARITHMETIC_TOL
     err = np.abs(out["pixels"] - decode_images(model, z)).max(1)
     shown = np.abs(z).max(1) <= geometry.GRID_LIMIT
     print(

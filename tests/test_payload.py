@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import struct
-
 import numpy as np
 import pytest
 import torch
 
+from tests.plane_data import unpack
 from vae_geom import checkpoints, payload
 from vae_geom.checkpoints import APP_ROOT
-from vae_geom.models import MAX_HIDDEN_LAYERS, MAX_WIDTH, ModelConfig, make_model
+from vae_geom.models import MAX_HIDDEN_LAYERS, MAX_WIDTH, ModelConfig, decode_images, make_model
 
 MNIST_BETA_1 = APP_ROOT / "assets" / "models" / "mnist" / "vae-kl-1"
 
 
-def unpack(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
-    """The layout payload's docstring describes, read independently of payload.py."""
-    (n,) = struct.unpack_from("<I", blob, 0)
-    header = json.loads(blob[4 : 4 + n].decode())
-    dtype = {"float16": "<f2", "float32": "<f4"}[header["dtype"]]
-    arrays = {}
-    for a in header["arrays"]:
-        assert a["offset"] % 8 == 0 and a["offset"] >= 4 + n
-        count = int(np.prod(a["shape"]))
-        arrays[a["name"]] = np.frombuffer(blob, dtype, count, a["offset"]).reshape(a["shape"])
-    return header, arrays
+def rounded(a: np.ndarray, bits: int) -> np.ndarray:
+    """a (float32) rounded to `bits` mantissa bits, nearest, ties away from zero: by frexp's
+    significand in [0.5, 1), which holds 1 + bits significant bits, not by payload's bit masks."""
+    m, e = np.frexp(a.astype(np.float64))
+    scale = 2.0 ** (bits + 1)
+    return np.ldexp(np.sign(m) * np.floor(np.abs(m) * scale + 0.5) / scale, e).astype(np.float32)
 
 
 def test_the_mnist_decoder_round_trips_as_float16():
@@ -45,11 +38,15 @@ def test_the_mnist_decoder_round_trips_as_float16():
     assert 2 * 234_896 < len(blob) < 2 * 234_896 + 1024
 
 
-def test_float32_and_posteriors_round_trip_exactly():
+def test_float32_weights_are_rounded_to_the_mantissa_kept_and_posteriors_travel_exactly():
     model = make_model(ModelConfig(input_dim=64, hidden=(16, 8)), seed=3)
     header, arrays = unpack(payload.decoder_payload(model))
     assert header["dtype"] == "float32"  # the default
-    assert np.array_equal(arrays["W2"], model.decoder[4].weight.detach().numpy())
+    weight = model.decoder[4].weight.detach().numpy()
+    assert np.array_equal(arrays["W2"], rounded(weight, payload.WEIGHT_MANTISSA_BITS))
+    assert np.abs(arrays["W2"] / weight - 1).max() <= 2.0 ** -(payload.WEIGHT_MANTISSA_BITS + 1)
+    header, arrays = unpack(payload.decoder_payload(model, mantissa=23))  # 23: exact
+    assert np.array_equal(arrays["W2"], weight)
     rng = np.random.default_rng(0)
     mu, sigma = rng.normal(size=(7, 2)), rng.uniform(0, 1, (7, 2))
     sigma[3] = 0  # a point (an AE's code) travels as it is
@@ -58,6 +55,25 @@ def test_float32_and_posteriors_round_trip_exactly():
     assert np.array_equal(arrays["mu"], mu.astype(np.float32))
     assert np.array_equal(arrays["sigma"], sigma.astype(np.float32))
     assert payload.posteriors_payload(np.zeros((0, 2)), np.zeros((0, 2)))  # no samples: valid
+
+
+def test_the_shipped_decoders_rounded_weights_move_pixels_by_under_1e_3():
+    """What the rounding costs, against torch with the exact weights, at z out to |z| = 10."""
+    model, _ = checkpoints.load(MNIST_BETA_1)
+    blob = payload.decoder_payload(model)
+    _, arrays = unpack(blob)
+    copy = make_model(model.config)
+    copy.load_state_dict(model.state_dict())
+    linears = [m for m in copy.decoder if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for i, m in enumerate(linears):
+            m.weight.copy_(torch.from_numpy(arrays[f"W{i}"].copy()))
+            m.bias.copy_(torch.from_numpy(arrays[f"b{i}"].copy()))
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.normal(size=(200, 2)) * 2, rng.uniform(-10, 10, (100, 2))])
+    err = np.abs(decode_images(copy, z) - decode_images(model, z)).max()
+    assert 0 < err < 1e-3
+    assert len(blob) < 0.65 * 4 * 234_896  # 0.94 MB of float32 travel in under 0.61 MB
 
 
 @pytest.mark.parametrize(
@@ -75,6 +91,8 @@ def test_bad_requests_are_refused():
     model = make_model(ModelConfig(input_dim=4, hidden=(8,)))
     with pytest.raises(payload.PayloadError, match="dtype"):
         payload.decoder_payload(model, "float64")
+    with pytest.raises(payload.PayloadError, match="mantissa"):
+        payload.decoder_payload(model, mantissa=24)
     with pytest.raises(payload.PayloadError, match="2-D"):
         payload.decoder_payload(make_model(ModelConfig(input_dim=4, hidden=(8,), latent_dim=3)))
     with pytest.raises(payload.PayloadError, match="pixels"):

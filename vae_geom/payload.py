@@ -10,15 +10,19 @@ One container for both:
 The header says {"format": FORMAT, "kind": "decoder" | "posteriors" | "plane", "dtype": ...,
 "arrays": [{"name", "shape", "offset"}, ...]}; an array entry may name its own "dtype" (uint8
 images, int16 labels) and "encoding": "deflate" (zlib-compressed bytes of "nbytes" length, which the
-browser inflates with its built-in DecompressionStream).
+browser inflates with its built-in DecompressionStream); "shuffle": w means the inflated bytes are
+the array's w-byte values split into w planes (every value's byte 0, then every byte 1, ...): the
+exponent bytes of a float32 array, much alike, then compress well (as Blosc and HDF5 shuffle).
 
 A decoder's arrays are the Linear layers in order, "W0", "b0", "W1", ... with W as torch holds it
 (out × in: y = W x + b); ReLU between layers and the sigmoid at the end are implied (models.mlp,
-models.decode_images). The weights go as float32 by default: float16 halves the bytes but, measured
-on the MNIST β = 1 decoder at 300 z, moves pixels by up to 1.1e-3 near the codes and 5.9e-3 (1.5
-grey levels) at |z| ≈ 10, past the 1e-3 the browser's plane must stay within
-(tests/test_browser_parity.py); no single layer can go float16 without passing 1e-3 somewhere.
-Posteriors are "mu" and "sigma", each (n, 2) float32.
+models.decode_images). The weights go as float32 rounded to WEIGHT_MANTISSA_BITS of its 23 mantissa
+bits, shuffled and deflated: the rounded-off low byte is zero, and MNIST's 0.94 MB of weights
+travel as 0.57 MB. Measured on the shipped MNIST decoders at 300 z (inside the disc, near the
+codes, and out to |z| = 10) this moves pixels by at most 2.4e-4, under the 1e-3 the browser's plane
+must stay within (tests/test_browser_parity.py). float16 would halve the bytes but moves pixels by
+up to 5.9e-3 (1.5 grey levels) at |z| ≈ 10, and no single layer can go float16 without passing
+1e-3 somewhere. Posteriors are "mu" and "sigma", each (n, 2) float32, exact (shuffled, deflated).
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ from vae_geom.models import MAX_HIDDEN_LAYERS, MAX_WIDTH, VAE
 FORMAT = "vae-geom-payload/1"
 DTYPES = {"float16": "<f2", "float32": "<f4", "uint8": "u1", "int16": "<i2"}
 WEIGHT_DTYPES = ("float16", "float32")
+# float32 weights keep this many of their 23 mantissa bits (rounded to nearest): a relative error
+# of at most 2^-16 per weight, at most 2.4e-4 per pixel on the shipped decoders (see above).
+# 23 sends them exact.
+WEIGHT_MANTISSA_BITS = 15
 # Training images go to the browser (for the hover's thumbnails and blend) only up to this many
 # compressed bytes: MNIST's 4,000 are 0.65 MB deflated; Fashion's 20,000 would be 8.7 MB, more than
 # a whole class should download per student, so there the pinned z's panel (server) shows them.
@@ -57,10 +65,47 @@ class PayloadError(ValueError):
     """A model or posteriors too large, or of a shape the browser's plane cannot draw."""
 
 
-def decoder_payload(model: VAE, dtype: str = "float32") -> bytes:
-    """The decoder's Linear layers as one payload (MNIST's 234,896 numbers: 0.94 MB as float32,
-    0.47 MB as float16)."""
-    return _pack("decoder", dtype, _decoder_arrays(model, dtype))
+def decoder_payload(
+    model: VAE, dtype: str = "float32", mantissa: int = WEIGHT_MANTISSA_BITS
+) -> bytes:
+    """The decoder's Linear layers as one payload (MNIST's 234,896 numbers: 0.94 MB as exact
+    float32, 0.57 MB rounded to `mantissa` bits and deflated, 0.47 MB as float16)."""
+    return _pack("decoder", dtype, _weights(_decoder_arrays(model, dtype), dtype, mantissa))
+
+
+def _weights(arrays: list, dtype: str, mantissa: int) -> list:
+    """The decoder's (name, array) pairs as _pack's entries: float32 rounded to `mantissa` bits,
+    shuffled and deflated (float16 as it is: its bytes do not compress)."""
+    if dtype == "float16":
+        return [(n, a, dtype, None) for n, a in arrays]
+    if not 1 <= mantissa <= 23:
+        raise PayloadError(f"mantissa must keep 1 to 23 bits, got {mantissa!r}.")
+    rounded = [(n, _rounded(a, mantissa)) for n, a in arrays]
+    return [(n, a, dtype, _deflated(a, 4)) for n, a in rounded]
+
+
+def _rounded(a: np.ndarray, mantissa: int) -> np.ndarray:
+    """a as float32 with only its top `mantissa` mantissa bits, rounded to nearest (ties away from
+    zero). A carry into the exponent is the right rounding; finite weights stay finite unless within
+    2^-16 of float32's largest, which no trained layer is."""
+    bits = np.ascontiguousarray(a, dtype="<f4").view("<u4")
+    drop = 23 - mantissa
+    if drop == 0:
+        return bits.view("<f4")
+    half, mask = np.uint32(1 << (drop - 1)), np.uint32((0xFFFFFFFF << drop) & 0xFFFFFFFF)
+    return ((bits + half) & mask).view("<f4")
+
+
+def _deflated(a: np.ndarray, shuffle: int | None = None) -> tuple[bytes, dict]:
+    """a's bytes deflated, first split into `shuffle` byte planes if given (see the docstring at
+    the top), and the header fields that say so."""
+    raw = np.ascontiguousarray(a)
+    if shuffle:
+        raw = np.ascontiguousarray(raw.view(np.uint8).reshape(-1, shuffle).T)
+    packed = zlib.compress(raw.tobytes(), 9)
+    return packed, {"encoding": "deflate", "nbytes": len(packed)} | (
+        {"shuffle": shuffle} if shuffle else {}
+    )
 
 
 def _decoder_arrays(model: VAE, dtype: str) -> list[tuple[str, np.ndarray]]:
@@ -84,8 +129,17 @@ def _decoder_arrays(model: VAE, dtype: str) -> list[tuple[str, np.ndarray]]:
 
 
 def posteriors_payload(mu, sigma) -> bytes:
-    """The posteriors (each (n, 2)) as float32: 32 kB per 1,000 samples."""
-    return _pack("posteriors", "float32", _posterior_arrays(mu, sigma))
+    """The posteriors (each (n, 2)) as float32, exact: 32 kB per 1,000 samples before deflate."""
+    return _pack("posteriors", "float32", _floats(_posterior_arrays(mu, sigma)))
+
+
+def _floats(arrays: list) -> list:
+    """(name, array) pairs as exact float32 entries, shuffled and deflated."""
+    out = []
+    for name, a in arrays:
+        a = np.ascontiguousarray(a, dtype="<f4")
+        out.append((name, a, "float32", _deflated(a, 4)))
+    return out
 
 
 def _posterior_arrays(mu, sigma, prefix: str = "") -> list[tuple[str, np.ndarray]]:
@@ -127,22 +181,22 @@ def plane_payload(
     images = np.asarray(images)
     if images.shape[:1] != (len(np.asarray(train_mu)),) or images.ndim != 2:
         raise PayloadError("one training image (a row of pixels) per training posterior.")
-    arrays = _decoder_arrays(model, dtype)
-    arrays += _posterior_arrays(train_mu, train_sigma, "train_")
-    arrays += _posterior_arrays(mu, sigma)
-    extra = [("labels", labels.astype(np.int16), "int16", None)]
+    arrays = _weights(_decoder_arrays(model, dtype), dtype, WEIGHT_MANTISSA_BITS)
+    arrays += _floats(_posterior_arrays(train_mu, train_sigma, "train_"))
+    arrays += _floats(_posterior_arrays(mu, sigma))
+    labels = labels.astype(np.int16)
+    arrays.append(("labels", labels, "int16", _deflated(labels, 2)))
     if frames is not None:
-        extra += _frame_arrays(*frames, n=len(labels))
+        arrays += _frame_arrays(*frames, n=len(labels))
     pixels = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
-    deflated = zlib.compress(pixels.tobytes(), 6)
-    sent = len(deflated) <= IMAGES_MAX_BYTES
+    deflated = _deflated(pixels)
+    sent = deflated[1]["nbytes"] <= IMAGES_MAX_BYTES
     if sent:
-        extra.append(("train_images", pixels, "uint8", deflated))
+        arrays.append(("train_images", pixels, "uint8", deflated))
     meta = {**meta, "images": sent}
     if sent:  # the browser inflates a dataset's images once, whichever rung brings them
-        meta["train_images_id"] = hashlib.sha256(deflated).hexdigest()[:16]
-    typed = [(n, a, dtype if n[0] in "Wb" else "float32", None) for n, a in arrays] + extra
-    blob = _pack("plane", dtype, typed, meta)
+        meta["train_images_id"] = hashlib.sha256(deflated[0]).hexdigest()[:16]
+    blob = _pack("plane", dtype, arrays, meta)
     if len(blob) > PAYLOAD_MAX_BYTES:
         raise PayloadError(
             f"this model's plane would be {len(blob) / 1e6:.1f} MB, more than the "
@@ -161,24 +215,22 @@ def _frame_arrays(epochs, mu, sigma, n: int) -> list:
     keep = np.unique(np.round(np.linspace(0, len(epochs) - 1, FRAMES_MAX)).astype(int))
     return [
         ("frame_epochs", epochs[keep].astype(np.int16), "int16", None),
-        ("frames_mu", mu[keep].astype(np.float32), "float32", None),
-        ("frames_sigma", sigma[keep].astype(np.float32), "float32", None),
+        *_floats([("frames_mu", mu[keep]), ("frames_sigma", sigma[keep])]),
     ]
 
 
 def _pack(kind: str, dtype: str, arrays: list, meta: dict | None = None) -> bytes:
-    """Header + arrays, as the module docstring lays them out. `arrays` holds (name, array) in
-    `dtype`, or (name, array, its dtype, its deflated bytes or None)."""
-    arrays = [a if len(a) == 4 else (*a, dtype, None) for a in arrays]
+    """Header + arrays, as the module docstring lays them out. `arrays` holds (name, array, its
+    dtype, None or _deflated's (bytes, header fields))."""
     raw, entries = [], []
-    for name, a, kind_dtype, deflated in arrays:
+    for name, a, kind_dtype, packed in arrays:
         a = np.ascontiguousarray(a, dtype=DTYPES[kind_dtype])
         entry = {"name": name, "shape": list(a.shape)}
         if kind_dtype != dtype:
             entry["dtype"] = kind_dtype
-        if deflated is not None:
-            entry.update(encoding="deflate", nbytes=len(deflated))
-        raw.append(a if deflated is None else np.frombuffer(deflated, np.uint8))
+        if packed is not None:
+            entry.update(packed[1])
+        raw.append(a if packed is None else np.frombuffer(packed[0], np.uint8))
         entries.append(entry)
     header = {"format": FORMAT, "kind": kind, "dtype": dtype, "arrays": entries}
     if meta is not None:

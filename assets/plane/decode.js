@@ -17,7 +17,7 @@ function halfToFloat(h) {
 
 // The container: uint32 header length, JSON header, then arrays at their byte offsets.
 // Returns the header and {name: {shape, data}}: Float32Array for float16/float32 arrays, the
-// matching typed array for uint8/int16. A "deflate" array is not read here (see parsePlane).
+// matching typed array for uint8/int16. A "deflate" array is not read here (see inflate).
 function unpack(buffer, kind) {
   const view = new DataView(buffer);
   const n = view.getUint32(0, true);
@@ -34,7 +34,7 @@ function unpack(buffer, kind) {
     // views into the buffer, no copies: every array starts 8-aligned (payload.py), and the typed
     // arrays read little-endian, as every browser this runs on is
     if (entry.encoding === "deflate") {
-      data = new Uint8Array(buffer, offset, entry.nbytes); // inflated by parsePlane
+      data = new Uint8Array(buffer, offset, entry.nbytes); // inflated by inflate()
     } else if (dtype === "float32") {
       data = new Float32Array(buffer, offset, size);
     } else if (dtype === "float16") {
@@ -47,9 +47,41 @@ function unpack(buffer, kind) {
     } else {
       throw new Error(`unknown dtype ${dtype}`);
     }
-    arrays[name] = { shape, data, encoding: entry.encoding };
+    arrays[name] = { shape, size, dtype, data, encoding: entry.encoding, shuffle: entry.shuffle };
   }
   return { header, arrays };
+}
+
+const WIDTH = { float32: 4, int16: 2, uint8: 1 };
+
+// Inflate every "deflate" array in place (the browser's own DecompressionStream), undo its byte
+// shuffle, and view it as its dtype. `inflated` (a Map) keeps arrays by the digest the header
+// gives them ("<name>_id" in meta): the rungs of one dataset share their training images,
+// inflated once.
+async function inflate(header, arrays, inflated = new Map()) {
+  for (const [name, a] of Object.entries(arrays)) {
+    if (a.encoding !== "deflate") continue;
+    const id = header.meta && header.meta[`${name}_id`];
+    if (id && inflated.has(id)) { a.data = inflated.get(id); continue; }
+    const stream = new Blob([a.data]).stream().pipeThrough(new DecompressionStream("deflate"));
+    let bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+    const width = WIDTH[a.dtype];
+    if (!width || bytes.length !== a.size * width) throw new Error(`${name}: ${bytes.length} bytes inflated`);
+    if (a.shuffle) bytes = unshuffle(bytes, a.shuffle);
+    a.data = a.dtype === "float32" ? new Float32Array(bytes.buffer, bytes.byteOffset, a.size)
+      : a.dtype === "int16" ? new Int16Array(bytes.buffer, bytes.byteOffset, a.size) : bytes;
+    if (id) inflated.set(id, a.data);
+  }
+}
+
+// payload.py's shuffle undone: `width` planes (every value's byte 0, then byte 1, ...) back to
+// whole values.
+function unshuffle(planes, width) {
+  const n = planes.length / width, out = new Uint8Array(planes.length);
+  for (let b = 0; b < width; b++) {
+    for (let i = 0, from = b * n, to = b; i < n; i++, to += width) out[to] = planes[from + i];
+  }
+  return out;
 }
 
 function layersOf(arrays) {
@@ -62,20 +94,11 @@ function layersOf(arrays) {
 }
 
 // A plane payload (vae_geom.payload.plane_payload) -> {meta, layers, train: {n, mu, sigma,
-// images}, shown: {n, mu, sigma, labels}}. Async: deflated arrays are inflated by the browser's
-// own DecompressionStream. images is a Uint8Array (n × D, grey levels 0-255) or null.
-// `inflated` (a Map) keeps inflated arrays by the digest the header gives them ("<name>_id" in
-// meta): the rungs of one dataset share their training images, inflated once.
+// images}, shown: {n, mu, sigma, labels}}. Async: deflated arrays are inflated (see inflate).
+// images is a Uint8Array (n × D, grey levels 0-255) or null.
 export async function parsePlane(buffer, inflated = new Map()) {
   const { header, arrays } = unpack(buffer, "plane");
-  for (const [name, a] of Object.entries(arrays)) {
-    if (a.encoding !== "deflate") continue;
-    const id = header.meta && header.meta[`${name}_id`];
-    if (id && inflated.has(id)) { a.data = inflated.get(id); continue; }
-    const stream = new Blob([a.data]).stream().pipeThrough(new DecompressionStream("deflate"));
-    a.data = new Uint8Array(await new Response(stream).arrayBuffer());
-    if (id) inflated.set(id, a.data);
-  }
+  await inflate(header, arrays, inflated);
   const meta = header.meta || {};
   const images = arrays.train_images ? arrays.train_images.data : null;
   return {
@@ -91,13 +114,16 @@ export async function parsePlane(buffer, inflated = new Map()) {
 }
 
 // Decoder payload -> [{W, b, nIn, nOut}], the Linear layers in order (W: nOut × nIn, row-major).
-export function parsePayload(buffer) {
-  return layersOf(unpack(buffer, "decoder").arrays);
+export async function parsePayload(buffer) {
+  const { header, arrays } = unpack(buffer, "decoder");
+  await inflate(header, arrays);
+  return layersOf(arrays);
 }
 
 // Posteriors payload -> {n, mu, sigma}, mu and sigma interleaved (z1, z2, z1, z2, ...).
-export function parsePosteriors(buffer) {
-  const { arrays } = unpack(buffer, "posteriors");
+export async function parsePosteriors(buffer) {
+  const { header, arrays } = unpack(buffer, "posteriors");
+  await inflate(header, arrays);
   return { n: arrays.mu.shape[0], mu: arrays.mu.data, sigma: arrays.sigma.data };
 }
 
