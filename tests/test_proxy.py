@@ -10,6 +10,7 @@ client's allowance connects from its own loopback address (127.0.0.2, .3, ...).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import os
 import re
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit
 
 from tests.devserver import ROOT, chromium, free_port, streamlit_server, wait_for_app
 from vae_geom import zips
@@ -337,6 +339,47 @@ def test_open_connections_per_client_are_limited(proxy):
     finally:
         for s in sockets:
             s.close()
+
+
+def access_log(proxy: Proxy) -> list[str]:
+    """nginx's access log so far (a line is written when its request ends)."""
+    return (proxy.dir / "access.log").read_text().splitlines()
+
+
+def test_streamlit_bundle_is_served_by_nginx_gzipped_and_cached_for_a_year(proxy):
+    """A first load's JavaScript comes from disk through nginx (never the app's event loop),
+    precompressed, with the bundle's own immutable caching; the bytes are the app's."""
+    _, _, index = request(proxy, "GET", "/")
+    bundle = re.search(rb'src="\./(static/js/index\.[\w-]+\.js)"', index).group(1).decode()
+    status, headers, body = request(proxy, "GET", "/" + bundle, headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert headers["Cache-Control"] == "public, immutable, max-age=31536000"
+    own = Path(streamlit.__file__).parent / "static" / bundle
+    assert gzip.decompress(body) == own.read_bytes()
+    status, app_headers, app_body = request(proxy.app, "GET", "/" + bundle)
+    assert status == 200 and app_body == own.read_bytes()
+    assert "Content-Encoding" not in app_headers  # the app sends it whole
+    assert len(body) < len(app_body) / 3
+    # ... and nginx answered it from disk: no upstream in its log line
+    time.sleep(0.2)
+    line = next(x for x in access_log(proxy) if f'"GET /{bundle}"' in x)
+    assert "upstream=- " in line, line
+
+    # A file the copy does not have (another streamlit version) is asked of the app.
+    status, _, body = request(proxy, "GET", "/static/js/not-in-the-copy.js")
+    time.sleep(0.2)
+    line = next(x for x in access_log(proxy) if "not-in-the-copy" in x)
+    assert f"upstream={urllib.parse.urlsplit(proxy.app).netloc} " in line, line
+
+
+def test_access_log_keeps_no_query_string(proxy):
+    """A student's key travels in ?me=, a teacher's in ?teacher=: neither reaches the log."""
+    secret = "Kq3vS7fJz0LmWp2RtY8uXa"
+    assert request(proxy, "GET", f"/Lesson?me={secret}&teacher={secret}x")[0] == 200
+    time.sleep(0.2)
+    log = access_log(proxy)
+    assert any('"GET /Lesson" 200' in line for line in log), log[-3:]
+    assert not any(secret in line for line in log)
 
 
 # -- the serve script -----------------------------------------------------------------------------
