@@ -5,6 +5,11 @@ student commits to (a click on the plane, or a choice), then the verdict and why
 is kept as data (lesson.Answer) in st.session_state[KEY_ANSWERS]. The step lives in the link
 (?step=3); Prev / Next walk the steps; "open this view in the full page" carries the preset
 (?dataset= ?model= ?z=) to the page that shows it.
+
+In a class (vae_geom/ui/classroom.py): a following student takes the teacher's step, β rung and
+pinned z (`_follow`), sends each prediction to the class and sees its verdict once the teacher
+reveals the step; the teacher's lesson view is published to the class after every run, and the
+teacher sees the class's answers live under the question.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from plotly.subplots import make_subplots
 from vae_geom import generate, geometry, i18n, lesson, shapes
 from vae_geom.data import TRAIN
 from vae_geom.models import decode_images
+from vae_geom.ui import classroom as class_ui
 from vae_geom.ui import lang, loaders
 from vae_geom.ui.judged import judge_or_none
 from vae_geom.ui.lang import t
@@ -28,6 +34,7 @@ KEY_STEP, KEY_ANSWERS, KEY_NOTICE = "lesson.step", "lesson.answers", "lesson.not
 KEY_SHOWN = "lesson.shown"  # the step whose preset was last put in place
 KEY_BIG = "lesson.big"  # presentation mode
 Z_KEY, PLANE = "lesson.z", "lesson_plane"
+KEY_RUNG = "lesson.union.rung"  # the β rung of the union step's slider
 DRAWS = 16  # ε draws shown (and judged) in the reparameterisation step
 PRIOR_DRAWS = 64  # prior draws marked in the sampling step
 
@@ -70,6 +77,37 @@ def current_step() -> int:
 def _go(n: int) -> None:
     st.session_state[KEY_STEP] = n
     st.session_state.pop(KEY_NOTICE, None)
+    class_ui.explore()  # a following student who steps on explores alone
+
+
+def _follow() -> None:
+    """A student following the teacher takes the class's view, once per revision: its step (and
+    that step's preset), then the teacher's pinned z and β rung where they changed (a z the
+    student pinned stays until the teacher pins another)."""
+    got = class_ui.to_follow()
+    if got is None:
+        return
+    view, before = got
+    st.session_state[KEY_STEP] = view["step"]
+    moved = before is None or before["step"] != view["step"]
+    _enter(lesson.step(view["step"]))
+    if view["z"] is not None and (moved or view["z"] != before["z"]):
+        st.session_state[Z_KEY] = tuple(view["z"])
+    if view["rung"] is not None and (moved or view["rung"] != before["rung"]):
+        st.session_state[KEY_RUNG] = view["rung"]
+    class_ui.took(view)
+
+
+def _publish(n: int, step: lesson.Step) -> None:
+    """The teacher's view, as the class follows it."""
+    z = st.session_state.get(Z_KEY)
+    class_ui.publish({
+        "step": n,
+        "dataset": step.dataset,
+        "model": _shown_model(step),
+        "rung": st.session_state.get(KEY_RUNG) if step.id == "union" else None,
+        "z": None if z is None else [float(z[0]), float(z[1])],
+    })  # fmt: skip
 
 
 def _enter(step: lesson.Step) -> None:
@@ -114,11 +152,18 @@ def _record(step: lesson.Step, answer: str, truth: str, facts: dict) -> lesson.A
     a = lesson.Answer(step.id, f"lesson.{step.id}.question", answer, truth, answer == truth, facts)
     answers().append(a)
     st.session_state[f"lesson.{step.id}.answered"] = a
+    class_ui.send(step.id, facts["z"] if step.kind == "click" else answer)
     return a
 
 
 def answered(step: lesson.Step) -> lesson.Answer | None:
     return st.session_state.get(f"lesson.{step.id}.answered")
+
+
+def revealed(step: lesson.Step) -> bool:
+    """Whether the step's truth shows: answered (in a class, once the teacher reveals it), or
+    revealed by the teacher."""
+    return (answered(step) is not None and not class_ui.held(step.id)) or class_ui.revealed(step.id)
 
 
 # --- the truths, from the shipped models ----------------------------------------------------------
@@ -202,12 +247,14 @@ def hole_check(step: lesson.Step, z) -> None:
 
 def render() -> None:
     """The whole Lesson page (after st.set_page_config and the sidebar)."""
+    _follow()
     n = current_step()
     step = lesson.step(n)
     _enter(step)
     st.html(_TIGHT_CSS)
     if st.session_state.get(KEY_BIG):
         st.html(_BIG_CSS)
+    class_ui.banner(n)
     if notice := st.session_state.get(KEY_NOTICE):
         st.warning(notice, icon=":material/link_off:")
     top = st.columns([3, 2, 2, 3, 3], vertical_alignment="center")
@@ -232,6 +279,8 @@ def render() -> None:
         _figure(step)
     st.divider()
     st.caption(t("lesson.footer"))
+    class_ui.sidebar()
+    _publish(n, step)
 
 
 def full_page_url(step: lesson.Step) -> str:
@@ -244,10 +293,7 @@ def full_page_url(step: lesson.Step) -> str:
 def full_page_query(step: lesson.Step) -> dict:
     """The query the full page opens with: the same dataset, model and pinned z."""
     q = {"dataset": step.dataset}
-    model = step.reveal_model if (step.reveal_model and answered(step)) else step.model
-    if step.id == "union":
-        model = st.session_state.get("lesson.union.rung", step.model)
-    if model:
+    if model := _shown_model(step):
         q["model"] = model
     if (z := st.session_state.get(Z_KEY)) is not None:
         q["z"] = f"{z[0]:.3f},{z[1]:.3f}"
@@ -272,24 +318,29 @@ def _in(code: str, pattern: str):
     return lambda value: i18n.t(pattern.format(value), code)
 
 
+def _shown_model(step: lesson.Step) -> str | None:
+    """The model the step's figure shows now (none for the shapes)."""
+    if step.figure != "plane":
+        return None
+    if step.id == "union":
+        return st.session_state.get(KEY_RUNG, step.model)
+    return step.reveal_model if (step.reveal_model and revealed(step)) else step.model
+
+
 def _model_label(step: lesson.Step) -> str:
     """The name of the model the step's figure shows now (none for the shapes)."""
-    if step.figure != "plane":
-        return ""
-    if step.id == "union":
-        return t(f"model.{st.session_state.get('lesson.union.rung', step.model)}")
-    shown = step.reveal_model if (step.reveal_model and answered(step)) else step.model
-    return t(f"model.{shown}")
+    model = _shown_model(step)
+    return t(f"model.{model}") if model else ""
 
 
 def _predict(step: lesson.Step) -> None:
     st.markdown(f"**{t(f'lesson.{step.id}.question')}**")
     if step.kind == "click":
         z = st.session_state.get(Z_KEY)
-        if z is None:
+        if z is None or class_ui.teachers_z(z):  # the teacher's pin, followed: not a prediction
             st.caption(t(f"lesson.{step.id}.how"))
-            return
-        hole_check(step, z)
+        else:
+            hole_check(step, z)
     else:
         st.radio(
             t("lesson.your_answer"),
@@ -310,15 +361,29 @@ def _predict(step: lesson.Step) -> None:
                   on_click=check)  # fmt: skip
     if (a := answered(step)) is not None:
         _verdict(step, a)
+    elif step.kind == "choice" and class_ui.revealed(step.id):  # revealed, not answered here
+        lead = "" if class_ui.is_teacher() else f"{t('classroom.no_answer')} "
+        st.info(lead + _truth_text(step, *truth(step)), icon=":material/lightbulb:")
+    if class_ui.is_teacher():
+        right = truth(step)[0] if step.kind == "choice" and class_ui.revealed(step.id) else None
+        class_ui.answers_panel(step, right)
+
+
+def _truth_text(step: lesson.Step, right: str, facts: dict) -> str:
+    """The truth of a choice step and why."""
+    why = t(f"lesson.{step.id}.why", **facts)
+    return f"{t('lesson.truth', truth=t(f'lesson.{step.id}.choice.{right}'))} {why}"
 
 
 def _verdict(step: lesson.Step, a: lesson.Answer) -> None:
+    if class_ui.held(step.id):  # in a class: the verdict waits for the teacher
+        class_ui.held_note(step, a.answer, a.facts.get("z"))
+        return
     facts = dict(a.facts)
     if step.id == "ae":
         why = t(f"lesson.ae.{a.truth}", **facts)
     else:
-        why = t(f"lesson.{step.id}.why", **facts)
-        why = f"{t('lesson.truth', truth=t(f'lesson.{step.id}.choice.{a.truth}'))} {why}"
+        why = _truth_text(step, a.truth, facts)
     box = st.success if a.right else st.info
     box(f"**{t('lesson.right') if a.right else t('lesson.not_quite')}** {why}",
         icon=":material/check_circle:" if a.right else ":material/lightbulb:")  # fmt: skip
@@ -328,13 +393,11 @@ def _verdict(step: lesson.Step, a: lesson.Answer) -> None:
 
 def _figure(step: lesson.Step) -> None:
     if step.figure == "shapes":
-        st.plotly_chart(shapes_figure(revealed=answered(step) is not None), key="lesson.shapes",
+        st.plotly_chart(shapes_figure(revealed=revealed(step)), key="lesson.shapes",
                         config={"displayModeBar": False})  # fmt: skip
         return
-    model, marks, k = step.model, [], step.k
-    a = answered(step)
-    if step.reveal_model and a is not None:
-        model = step.reveal_model
+    model, marks, k = _shown_model(step), [], step.k
+    a = answered(step) if revealed(step) else None
     if step.id == "ae" and a is not None:
         mu, _ = loaders.sample_posteriors(step.dataset, step.model, TRAIN)
         near = mu[a.facts["nearest"]]
@@ -344,17 +407,17 @@ def _figure(step: lesson.Step) -> None:
         _, m, s, z = _draws(step)
         marks.append({"kind": "ellipse", "z": [float(v) for v in m], "sigma": [float(v) for v in s],
                       "k": 2, "colour": "#d00"})  # fmt: skip
-        if a is not None:
+        if revealed(step):
             marks.append({"kind": "points", "z": z.tolist(), "colour": "#d00"})
-    if step.id == "sample" and a is not None:
+    if step.id == "sample" and revealed(step):
         draws = geometry.prior_samples(PRIOR_DRAWS, 0)
         marks.append({"kind": "points", "z": np.asarray(draws).tolist(), "colour": "#111"})
     if step.id == "union":
         model = st.select_slider(
             t("lesson.union.beta"),
             lesson.RUNGS,
-            value=st.session_state.get("lesson.union.rung", step.model),
-            key="lesson.union.rung",
+            value=st.session_state.get(KEY_RUNG, step.model),
+            key=KEY_RUNG,
             format_func=_in(lang.current(), "model.{}"),
         )
     latent_plane(PLANE, step.dataset, model, "test", z_key=Z_KEY, k=k, marks=marks)
