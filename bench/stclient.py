@@ -77,6 +77,7 @@ class Tab:
         self.upstreams: list[tuple[str, str]] = []  # (what, the process that answered it)
         self.cache: dict[str, ForwardMsg] = {}  # cacheable message hash -> message
         self.elements: dict[tuple, Element] = {}  # delta path -> the element shown there
+        self._drawn_in: dict[tuple, int] = {}  # delta path -> the run (index) that drew it
         self.widgets: dict[str, WidgetState] = {}  # widget id -> its current state
         self.runs: list[Run] = []
         self.exceptions: list[str] = []
@@ -262,7 +263,9 @@ class Tab:
             d = msg.delta
             if d.HasField("new_element"):
                 el = d.new_element
-                self.elements[tuple(msg.metadata.delta_path)] = el
+                path = tuple(msg.metadata.delta_path)
+                self.elements[path] = el
+                self._drawn_in[path] = len(self.runs) - 1
                 if el.WhichOneof("type") == "exception":
                     self.exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 if self.on_delta:
@@ -282,6 +285,10 @@ class Tab:
             if name != "FINISHED_EARLY_FOR_RERUN" and self.runs:
                 run = self.runs[-1]
                 run.finished, run.status = time.monotonic(), name
+                if not run.fragment:  # what a full run did not draw is gone from the page
+                    last = len(self.runs) - 1
+                    for path in [p for p, i in self._drawn_in.items() if i < last]:
+                        del self.elements[path], self._drawn_in[path]
                 if self.on_run:
                     self.on_run(self, run)
                 self._finished.set()
@@ -322,6 +329,12 @@ class Tab:
     def element(self, key: str, kind: str) -> Element:
         wid = self.widget_id(key, kind)
         return next(e for e in self.elements.values() if getattr(getattr(e, kind), "id", "") == wid)
+
+    def latest(self, kind: str) -> Element | None:
+        """The element of this type drawn last (a run in progress may still show stale ones)."""
+        found = [(self._drawn_in[p], el) for p, el in self.elements.items()
+                 if el.WhichOneof("type") == kind]  # fmt: skip
+        return max(found, key=lambda f: f[0])[1] if found else None
 
     def texts(self) -> list[str]:
         out = []
