@@ -14,7 +14,11 @@ from vae_geom import i18n
 LATIN_OK = re.compile(
     r"^(AE|VAE|KL|MNIST|Fashion-MNIST|PNG|CSV|JS|JSON|URL|ELBO|TV|kNN|CPU|GPU|MB|KB|nats?|bits?|"
     r"z|x|μ|σ|β|ε|N|I|k|M|p|q|r|t|A|B|G|E|D|x̂|log|exp|diag|sigmoid|ReLU|safetensors|zip|"
-    r"scikit-learn|Zalando|Research|digits?|Sneaker|Dress|Su|Jianlin|kexue\.fm|https?|www)$"
+    r"scikit-learn|Zalando|Research|digits?|Sneaker|Dress|Su|Jianlin|kexue\.fm|https?|www|"
+    # file formats, encodings, NumPy's types and functions (as an upload's
+    # messages name them), the app's name
+    r"y|npz|npy|csv|txt|png|jpg|JPEG|NaN|NumPy|np\.savez?|Python|pickle|uint|float|UTF-|"
+    r"Latin-|Windows-|Excel|NUL|vae-geom)$"
 )
 
 
@@ -77,3 +81,31 @@ def test_t_fills_placeholders_and_refuses_an_unknown_language():
         i18n.t(key, "en")  # a placeholder without its value
     with pytest.raises(ValueError, match="unknown language"):
         i18n.catalogue("fr")
+
+
+def test_a_text_is_said_in_either_language_with_its_parts():
+    """vae_geom.i18n.Text: a core error's message, its nested parts said in the same language;
+    str() and the error's str() are the English."""
+    text = i18n.Text(
+        "uploads.budget",
+        where=i18n.Text("uploads.the_data"),
+        more=i18n.Text("uploads.at_least"),
+        n=1000,
+        d=2,
+        total=2000,
+        most=10,
+    )
+    assert (
+        text.said("en")
+        == str(text)
+        == (
+            "the data: at least 1,000 samples × 2 values = 2,000 values; at most 10 (as many as "
+            "20,000 images of 28×28) are read here. Upload fewer samples or smaller images."
+        )
+    )
+    assert text.said("zh").startswith("数据：至少 1,000 个样本 × 2 个数值 = 2,000 个数值")
+    error = i18n.TextError(text)
+    assert str(error) == str(text) and i18n.said(error, "zh") == text.said("zh")
+    assert i18n.said(ValueError("plain"), "zh") == "plain"  # not the core's: as it is
+    moved = i18n.Text("uploads.empty", where="/tmp/x/upload.npz").replace("/tmp/x/upload.npz", "a")
+    assert moved.said("zh") == "a 是空的（0 字节）；请重新上传这个文件。"

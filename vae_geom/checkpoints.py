@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from vae_geom import uploads
+from vae_geom.i18n import Text, TextError
 from vae_geom.models import KINDS, LOGVAR_RANGE, MAX_HIDDEN_LAYERS, MAX_WIDTH, VAE, ModelConfig
 
 FORMAT_VERSION = 1
@@ -41,8 +42,9 @@ TEST_FIGURES = {
 }
 
 
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used; the message names the file and the fix."""
+class CheckpointError(TextError):
+    """A checkpoint that cannot be used; the message names the file and the fix, in either
+    language (a Text of the checkpoints.* and user_models.* catalogue keys; str() is English)."""
 
 
 def shown(path: str | Path) -> str:
@@ -58,24 +60,26 @@ def shown(path: str | Path) -> str:
 _PLAIN = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # quoted as is; anything else only described
 
 
-def _quote(value: object) -> str:
+def _quote(value: object) -> str | Text:
     """A value read from the file, for a message: numbers and short plain words as they are,
     anything else by its kind and size (so no text from the file reaches the page)."""
     if value is None or type(value) in (bool, int, float):
         text = repr(value)
-        return text if len(text) <= 20 else f"a number of {len(text):,} digits"
+        return text if len(text) <= 20 else Text("checkpoints.quote.number", n=len(text))
     if isinstance(value, str):
         plain = _PLAIN.fullmatch(value) and "www." not in value.lower()
-        return repr(value) if plain else f"a text of {len(value):,} characters"
+        return repr(value) if plain else Text("checkpoints.quote.text", n=len(value))
     if isinstance(value, list):
         if len(value) <= MAX_HIDDEN_LAYERS and all(type(v) is int for v in value):
             return _quote_list(value)
-        return f"a list of {len(value):,} items"
-    return f"an object of {len(value):,} keys" if isinstance(value, dict) else "not a value"
+        return Text("checkpoints.quote.list", n=len(value))
+    if isinstance(value, dict):
+        return Text("checkpoints.quote.object", n=len(value))
+    return Text("checkpoints.quote.none")
 
 
 def _quote_list(values: list[int]) -> str:
-    return "[" + ", ".join(_quote(v) for v in values) + "]"
+    return "[" + ", ".join(str(_quote(v)) for v in values) + "]"
 
 
 def _reason(e: BaseException) -> str:
@@ -118,13 +122,17 @@ def read_meta(stem: str | Path) -> dict:
     meta = _read_json(config)
     where = shown(config)
     if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_KEYS):
-        raise CheckpointError(f"{where} lacks one of {REQUIRED_KEYS}: it is not a vae-geom config.")
+        raise CheckpointError(Text("checkpoints.keys", where=where, keys=str(REQUIRED_KEYS)))
     version = meta["format_version"]
     if type(version) is not int or version != FORMAT_VERSION:  # JSON true would pass as 1
         raise CheckpointError(
-            f"{where} has format version {_quote(version)}; this vae-geom reads version "
-            f"{FORMAT_VERSION}. Retrain it with this version: on the Train your own page, or "
-            "for the shipped ladder with python -m vae_geom train-ladder."
+            Text(
+                "checkpoints.version",
+                where=where,
+                found=_quote(version),
+                version=FORMAT_VERSION,
+                command="python -m vae_geom train-ladder",
+            )
         )
     _check_test_figures(meta.get("test"), where)
     return meta
@@ -138,22 +146,17 @@ def _read_json(config: Path) -> object:
     except OSError:
         size = None
     if size is None:
-        raise CheckpointError(f"{where} is missing: restore it, or retrain the model.")
+        raise CheckpointError(Text("checkpoints.missing", where=where))
     if size > MAX_JSON_BYTES:
         raise CheckpointError(
-            f"{where} is {size:,} bytes; a vae-geom config is at most {MAX_JSON_BYTES:,}: "
-            "it is not a vae-geom config."
+            Text("checkpoints.json_size", where=where, size=size, most=MAX_JSON_BYTES)
         )
     try:
         meta = json.loads(config.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ValueError: 5,000 digits
-        raise CheckpointError(
-            f"{where} is not valid JSON ({_reason(e)}): restore or retrain it."
-        ) from e
+        raise CheckpointError(Text("checkpoints.json", where=where, cause=_reason(e))) from e
     if _depth(meta) > MAX_JSON_DEPTH:
-        raise CheckpointError(
-            f"{where} nests objects more than {MAX_JSON_DEPTH} deep: it is not a vae-geom config."
-        )
+        raise CheckpointError(Text("checkpoints.json_depth", where=where, most=MAX_JSON_DEPTH))
     return meta
 
 
@@ -172,30 +175,37 @@ def _depth(obj: object) -> int:
 
 def _check_test_figures(test: object, where: str) -> None:
     """The recorded test figures every page may show must be there, numbers in their ranges."""
-    retrain = "retrain the model on the Train your own page, which records them."
+    retrain = Text("checkpoints.retrain_figures")
     if not isinstance(test, dict):
-        raise CheckpointError(f'{where} has no test figures (its "test" record): {retrain}')
+        raise CheckpointError(Text("checkpoints.no_figures", where=where, retrain=retrain))
     for key, (low, high, nullable) in TEST_FIGURES.items():
         v = test.get(key)
         if v is None and nullable and key in test:
             continue
         if not (_number(v) is not None and low <= v <= high):
             raise CheckpointError(
-                f"{where}: its test figure {key} is {_quote(v) if key in test else 'missing'}; "
-                f"it must be {_range(low, high)}: {retrain}"
+                Text(
+                    "checkpoints.figure",
+                    where=where,
+                    key=key,
+                    found=_quote(v) if key in test else Text("checkpoints.quote.missing"),
+                    range=_range(low, high),
+                    retrain=retrain,
+                )
             )
     m = test.get("coverage_samples", 0)
     if not (type(m) is int and 0 <= m <= 10**9):
         raise CheckpointError(
-            f"{where}: its test figure coverage_samples is {_quote(m)}; it must be a whole "
-            f"number of samples: {retrain}"
+            Text("checkpoints.coverage_samples", where=where, found=_quote(m), retrain=retrain)
         )
 
 
-def _range(low: float, high: float) -> str:
+def _range(low: float, high: float) -> Text:
     if math.isinf(high):
-        return f"a number ≥ {low:g}"
-    return f"a number ≤ {high:g}" if math.isinf(low) else f"a number from {low:g} to {high:g}"
+        return Text("checkpoints.range.above", low=low)
+    if math.isinf(low):
+        return Text("checkpoints.range.below", high=high)
+    return Text("checkpoints.range.between", low=low, high=high)
 
 
 def _number(v: object) -> float | None:
@@ -215,15 +225,14 @@ def load(stem: str | Path) -> tuple[VAE, dict]:
     weights, config = paths(stem)
     model_config = _check_config(meta["model"], shown(config))
     if not weights.is_file():
-        raise CheckpointError(f"{shown(weights)} is missing: restore it, or retrain the model.")
+        raise CheckpointError(Text("checkpoints.missing", where=shown(weights)))
     with torch.device("meta"):  # the shapes alone: nothing is allocated before the weights fit
         expected = VAE(model_config)
     try:
         tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(
-            f"{shown(weights)} is not a readable safetensors file ({_reason(e)}); it may be "
-            "truncated: restore it, or retrain the model."
+            Text("checkpoints.weights", where=shown(weights), cause=_reason(e))
         ) from e
     _check_tensors(tensors, expected, shown(weights))
     model = VAE(model_config)
@@ -234,22 +243,26 @@ def load(stem: str | Path) -> tuple[VAE, dict]:
 def _check_config(raw: object, where: str) -> ModelConfig:
     """The model config, or a refusal of one that cannot be built, would be absurdly large or
     slow, or whose latent space cannot be drawn as a plane; checked before anything is built."""
-    bad = f"{where} has an invalid model config"
+    bad = Text("checkpoints.config", where=where)
     if not isinstance(raw, dict):
-        raise CheckpointError(f'{bad}: "model" is {_quote(raw)}, not an object.')
+        raise CheckpointError(Text("checkpoints.config.model", bad=bad, found=_quote(raw)))
     known = {f.name: f.default for f in fields(ModelConfig)}
     if unknown := [k for k in raw if k not in known]:
         raise CheckpointError(
-            f"{bad}: unknown key {_quote(unknown[0])}; the keys are {', '.join(known)}."
+            Text(
+                "checkpoints.config.unknown",
+                bad=bad,
+                found=_quote(unknown[0]),
+                keys=", ".join(known),
+            )
         )
     c = {k: v for k, v in known.items() if v is not MISSING} | raw
     if "input_dim" not in c:
-        raise CheckpointError(f"{bad}: input_dim is missing.")
+        raise CheckpointError(Text("checkpoints.config.no_input_dim", bad=bad))
     hidden = c["hidden"]
     if not (isinstance(hidden, list | tuple) and 1 <= len(hidden) <= MAX_HIDDEN_LAYERS):
         raise CheckpointError(
-            f"{bad}: hidden is {_quote(hidden)}; it must list 1 to {MAX_HIDDEN_LAYERS} hidden "
-            "layer widths."
+            Text("checkpoints.config.hidden", bad=bad, found=_quote(hidden), most=MAX_HIDDEN_LAYERS)
         )
     widths = [("input_dim", c["input_dim"], uploads.LIMITS.max_features)]
     widths += [("latent_dim", c["latent_dim"], MAX_WIDTH)]
@@ -258,22 +271,30 @@ def _check_config(raw: object, where: str) -> ModelConfig:
         if not (type(v) is int and 0 < v <= most):  # type(): a bool is an int too
             shown_v = _quote(list(hidden)) if name == "hidden" else _quote(v)
             raise CheckpointError(
-                f"{bad}: {name} is {shown_v}; layer widths must be whole numbers from 1 to "
-                f"{most:,}."
+                Text("checkpoints.config.width", bad=bad, name=name, found=shown_v, most=most)
             )
     if c["kind"] not in KINDS:
-        raise CheckpointError(f"{bad}: kind is {_quote(c['kind'])}, not one of {KINDS}.")
+        raise CheckpointError(
+            Text("checkpoints.config.kind", bad=bad, found=_quote(c["kind"]), kinds=str(KINDS))
+        )
     lo, hi = c["logvar_min"], c["logvar_max"]
     low, high = LOGVAR_RANGE
     if not (_number(lo) is not None and _number(hi) is not None and low <= lo < hi <= high):
         raise CheckpointError(
-            f"{bad}: logvar_min {_quote(lo)} and logvar_max {_quote(hi)} must be numbers from "
-            f"{low:g} to {high:g}, the first below the second."
+            Text(
+                "checkpoints.config.logvar",
+                bad=bad,
+                lo_name="logvar_min",
+                hi_name="logvar_max",
+                lo=_quote(lo),
+                hi=_quote(hi),
+                low=low,
+                high=high,
+            )
         )
     if c["latent_dim"] != LATENT_DIM:
         raise CheckpointError(
-            f"{where} describes a {c['latent_dim']}-D latent space; vae-geom draws "
-            f"{LATENT_DIM}-D latent planes only: retrain the model with latent_dim = {LATENT_DIM}."
+            Text("checkpoints.latent", where=where, found=c["latent_dim"], dim=LATENT_DIM)
         )
     return ModelConfig(**c)
 
@@ -284,20 +305,30 @@ def _check_tensors(tensors: dict, model: VAE, where: str) -> None:
     if set(got) != set(expected):
         missing, extra = set(expected) - set(got), set(got) - set(expected)
         raise CheckpointError(
-            f"{where} does not match its config (missing {_names(missing)}, "
-            f"unexpected {_names(extra)}): the two files belong to different models."
+            Text(
+                "checkpoints.tensors",
+                where=where,
+                missing=_names(missing),
+                extra=_names(extra),
+            )
         )
     for k, shape in expected.items():
         if got[k] != shape:
             raise CheckpointError(
-                f"{where}: tensor {k} has shape {got[k]}, its config expects {shape}: "
-                "the weights and the JSON belong to different models."
+                Text(
+                    "checkpoints.tensor_shape",
+                    where=where,
+                    key=k,
+                    found=str(got[k]),
+                    shape=str(shape),
+                )
             )
         if tensors[k].dtype != torch.float32 or not torch.isfinite(tensors[k]).all():
-            raise CheckpointError(f"{where}: tensor {k} is not finite float32: retrain the model.")
+            raise CheckpointError(Text("checkpoints.tensor_values", where=where, key=k))
 
 
 def _names(keys: set[str]) -> str:
-    """Tensor names for a message: the first three, each quoted as _quote does."""
-    first = ", ".join(_quote(k) for k in sorted(keys)[:3])
+    """Tensor names for a message: the first three, each quoted as _quote does (in English: a
+    tensor's name is the model's own word)."""
+    first = ", ".join(str(_quote(k)) for k in sorted(keys)[:3])
     return f"[{first}{', …' if len(keys) > 3 else ''}]"

@@ -71,3 +71,47 @@ def choose(kept: object, asked: object, locale: str | None) -> str:
 def from_locale(locale: str | None) -> str:
     """A browser locale ("zh-CN", "zh-Hans-TW", "en-GB", None) -> the app's language."""
     return "zh" if (locale or "").lower().startswith("zh") else DEFAULT
+
+
+class Text:
+    """What the core says to a user without knowing the reader's language: a catalogue key and its
+    values, said in a language by `said(lang)`; str() is the English (what the CLI and a log
+    print). A value may itself be a Text, a part of the sentence, said in the same language."""
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, /, **values: object):
+        self.key, self.values = key, values
+
+    def said(self, lang: str = DEFAULT) -> str:
+        parts = {k: v.said(lang) if isinstance(v, Text) else v for k, v in self.values.items()}
+        return t(self.key, lang, **parts)
+
+    def replace(self, old: str, new: str) -> Text:
+        """The same text with `old` replaced by `new` in its text values (a file's name)."""
+        swap = {
+            k: v.replace(old, new) if isinstance(v, str | Text) else v
+            for k, v in self.values.items()
+        }
+        return Text(self.key, **swap)
+
+    def __str__(self) -> str:
+        return self.said(DEFAULT)
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, {self.values!r})"
+
+
+class TextError(Exception):
+    """An error a user may read: its message is a Text (or plain English), str(e) the English and
+    `said(e, lang)` the message in the reader's language."""
+
+    def __init__(self, message: str | Text, *args: object):
+        self.text = message if isinstance(message, Text) else None
+        super().__init__(str(message), *args)
+
+
+def said(error: BaseException, lang: str = DEFAULT) -> str:
+    """An error's message in `lang`: its Text said there, else its str() (the English)."""
+    text = getattr(error, "text", None)
+    return text.said(lang) if isinstance(text, Text) else str(error)

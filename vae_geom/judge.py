@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from vae_geom import geometry
+from vae_geom.i18n import Text, TextError
 from vae_geom.models import VAE, decode_images, posteriors
 
 FORMAT_VERSION = 1
@@ -37,8 +38,9 @@ MAX_JSON_BYTES = 100_000
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"  # as ladder.MODELS_DIR
 
 
-class JudgeError(Exception):
-    """A judge file that cannot be used; the message names the file and the fix."""
+class JudgeError(TextError):
+    """A judge file that cannot be used; the message names the file and the fix, in either
+    language (a Text of the judge.error.* catalogue keys; str() is the English)."""
 
 
 @dataclass(frozen=True)
@@ -272,28 +274,36 @@ def load_judge(stem: str | Path) -> Judge:
         t = tensors.get(key)
         if t is None or t.shape != shape or t.dtype != np.float32 or not np.isfinite(t).all():
             raise JudgeError(
-                f"{weights.name}: {key} is not a finite float32 array of shape {shape}, as "
-                f"{record.name} describes. {REFIT}"
+                Text(
+                    "judge.error.array",
+                    where=weights.name,
+                    key=key,
+                    shape=str(shape),
+                    record=record.name,
+                    refit=REFIT,
+                )
             )
     classes = np.array(meta["classes"], np.int64)
     return Judge(tensors["coef"], tensors["intercept"], classes, meta["tau"], meta["accuracy"])
 
 
-REFIT = "Refit it: python -m vae_geom fit-judges."
+REFIT = Text("judge.error.refit", command="python -m vae_geom fit-judges")
 
 
 def _read_record(record: Path) -> dict:
     """The JSON record, parsed as data and checked field by field."""
     if not record.is_file():
-        raise JudgeError(f"{record.name} is missing. {REFIT}")
+        raise JudgeError(Text("judge.error.missing", where=record.name, refit=REFIT))
     if record.stat().st_size > MAX_JSON_BYTES:
-        raise JudgeError(f"{record.name} is larger than a judge's record can be. {REFIT}")
+        raise JudgeError(Text("judge.error.record_size", where=record.name, refit=REFIT))
     try:
         meta = json.loads(record.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise JudgeError(f"{record.name} is not valid JSON. {REFIT}") from e
+        raise JudgeError(Text("judge.error.json", where=record.name, refit=REFIT)) from e
     if not (isinstance(meta, dict) and meta.get("format_version") == FORMAT_VERSION):
-        raise JudgeError(f"{record.name} is not a judge record of format {FORMAT_VERSION}. {REFIT}")
+        raise JudgeError(
+            Text("judge.error.format", where=record.name, version=FORMAT_VERSION, refit=REFIT)
+        )
     classes, d = meta.get("classes"), meta.get("input_dim")
     ok = (
         isinstance(classes, list)
@@ -306,8 +316,17 @@ def _read_record(record: Path) -> dict:
     )
     if not ok:
         raise JudgeError(
-            f"{record.name} lacks valid classes (2 to {MAX_CLASSES} distinct whole numbers), "
-            f"input_dim (1 to {MAX_INPUT_DIM:,}), tau or accuracy (0 to 1). {REFIT}"
+            Text(
+                "judge.error.fields",
+                where=record.name,
+                most=MAX_CLASSES,
+                most_dim=MAX_INPUT_DIM,
+                classes="classes",
+                input_dim="input_dim",
+                tau="tau",
+                accuracy="accuracy",
+                refit=REFIT,
+            )
         )
     return meta
 
@@ -322,10 +341,10 @@ def _read_weights(weights: Path, expected_bytes: int) -> dict[str, np.ndarray]:
     from safetensors.numpy import load_file
 
     if not weights.is_file():
-        raise JudgeError(f"{weights.name} is missing. {REFIT}")
+        raise JudgeError(Text("judge.error.missing", where=weights.name, refit=REFIT))
     if weights.stat().st_size > expected_bytes + 4096:  # the header: two names, shapes, offsets
-        raise JudgeError(f"{weights.name} is larger than its record describes. {REFIT}")
+        raise JudgeError(Text("judge.error.weights_size", where=weights.name, refit=REFIT))
     try:
         return load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as e:
-        raise JudgeError(f"{weights.name} is not a readable safetensors file. {REFIT}") from e
+        raise JudgeError(Text("judge.error.weights", where=weights.name, refit=REFIT)) from e

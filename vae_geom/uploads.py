@@ -30,6 +30,7 @@ from numpy.lib import format as npy_format
 
 from vae_geom import zips
 from vae_geom.data import SPLIT_SEED, TEST_FRACTION, Dataset, split_indices
+from vae_geom.i18n import Text, TextError
 
 MB = zips.MB  # Streamlit counts server.maxUploadSize in these megabytes
 
@@ -68,11 +69,16 @@ LIMITS = Limits()
 IMAGE_TYPES = (".png", ".jpg", ".jpeg")
 X_KEYS = ("x", "images", "X")  # npz array names taken as the samples, in this order
 Y_KEYS = ("y", "labels")  # npz array names taken as the labels
-EXPECTED = "expected .npz, .csv or .zip of PNGs"
+THE_DATA, THE_LABELS = Text("uploads.the_data"), Text("uploads.the_labels")  # unnamed inputs
+SHAPES = {"vectors": "(n, d)", "images": "(n, h, w)"}  # the shapes of samples, in a message
+MIN_MAX = "(x - min) / (max - min)"  # the rescaling a message proposes
+SAVEZ = "np.savez(f, x=x, y=y)"  # how a message shows to save samples and labels
+EXPECTED = Text("uploads.expected")  # "expected .npz, .csv or .zip of PNGs"
 
 
-class UploadError(ValueError):
-    """An upload that cannot be used; the message says what is wrong and how to fix it.
+class UploadError(TextError, ValueError):
+    """An upload that cannot be used; the message says what is wrong and how to fix it, in either
+    language (a Text of the uploads.* catalogue keys; str() is the English).
 
     `suggest_rescale` is True when only the value range is wrong: the UI may then offer to
     load the file again with `rescale=True`; `value_range` is the (min, max) found.
@@ -80,7 +86,7 @@ class UploadError(ValueError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Text,
         *,
         suggest_rescale: bool = False,
         value_range: tuple[float, float] | None = None,
@@ -118,9 +124,8 @@ def load_upload(
     readers = {".npz": _read_npz, ".csv": _read_csv, ".zip": _read_zip}
     kind = PurePosixPath(name).suffix.lower()
     if kind not in readers:
-        raise UploadError(
-            f"{name}: cannot read {kind or 'files without an extension'}; {EXPECTED}."
-        )
+        kind = kind or Text("uploads.no_extension")
+        raise UploadError(Text("uploads.kind", where=name, kind=kind, expected=EXPECTED))
     raw = readers[kind](data, name)
     x = check_samples(raw.x, rescale=rescale, where=name)
     image_shape = _image_shape(raw.x.shape)
@@ -136,7 +141,7 @@ def load_upload(
     )
 
 
-def check_samples(x: np.ndarray, rescale: bool = False, where: str = "the data") -> np.ndarray:
+def check_samples(x: np.ndarray, rescale: bool = False, where: str | Text = THE_DATA) -> np.ndarray:
     """Validate samples of shape (n, ...) and return them as float32 of shape (n, d) in [0, 1].
 
     Values outside [0, 1] raise an UploadError with `suggest_rescale=True`, unless `rescale`,
@@ -144,24 +149,19 @@ def check_samples(x: np.ndarray, rescale: bool = False, where: str = "the data")
     """
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
-        raise UploadError(f"{where}: values have type {x.dtype}; numbers are needed.")
+        raise UploadError(Text("uploads.samples_type", where=where, dtype=str(x.dtype)))
     if x.ndim < 2:
-        raise UploadError(
-            f"{where}: an array of shape {x.shape} has no rows; give one row per sample, "
-            "of shape (n, d) or images of shape (n, h, w)."
-        )
+        raise UploadError(Text("uploads.no_rows", where=where, shape=str(x.shape), **SHAPES))
     x = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (n, d); -1 fails when n = 0
     _check_counts(x.shape, where)
     _check_finite(x, where)
     lo, hi = float(x.min()), float(x.max())
     if lo == hi:
-        raise UploadError(f"{where}: every value is {lo:g}; the samples carry nothing to learn.")
+        raise UploadError(Text("uploads.constant", where=where, value=lo))
     if lo < 0 or hi > 1:
         if not rescale:
             raise UploadError(
-                f"{where}: values run from {lo:g} to {hi:g}, outside [0, 1]. Rescale them to "
-                "[0, 1] (min-max: (x - min) / (max - min)), or divide by 255 yourself if they "
-                "are 8-bit pixels, and upload again.",
+                Text("uploads.range", where=where, lo=lo, hi=hi, formula=MIN_MAX),
                 suggest_rescale=True,
                 value_range=(lo, hi),
             )
@@ -169,42 +169,42 @@ def check_samples(x: np.ndarray, rescale: bool = False, where: str = "the data")
     return np.ascontiguousarray(np.clip(x, 0, 1), dtype=np.float32)
 
 
-def check_labels(y: np.ndarray, n: int, where: str = "the labels") -> np.ndarray:
+def check_labels(y: np.ndarray, n: int, where: str | Text = THE_LABELS) -> np.ndarray:
     """Validate labels for n samples: n integer values; returns int64 of shape (n,)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]  # a column vector, as np.savetxt or a one-column csv give it
     if y.ndim != 1:
-        raise UploadError(f"{where}: labels of shape {y.shape}; give one integer per sample.")
+        raise UploadError(Text("uploads.labels_shape", where=where, shape=str(y.shape)))
     if len(y) != n:
-        raise UploadError(
-            f"{where}: {len(y):,} labels for {n:,} samples; give exactly one integer label "
-            "per sample, in the same order as the samples."
-        )
+        raise UploadError(Text("uploads.labels_count", where=where, found=len(y), n=n))
     if y.dtype.kind not in "biuf":
-        raise UploadError(f"{where}: labels have type {y.dtype}; integers are needed.")
+        raise UploadError(Text("uploads.labels_type", where=where, dtype=str(y.dtype)))
     if y.dtype.kind == "f":
         bad = ~np.isfinite(y) | (y != np.round(y)) | (np.abs(y) > 2**31)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             raise UploadError(
-                f"{where}: {int(bad.sum()):,} labels are not integers (the first, at position "
-                f"{first + 1}, is {float(y[first]):g}); labels must be whole numbers "
-                "such as 0, 1, 2."
+                Text(
+                    "uploads.labels_whole",
+                    where=where,
+                    bad=int(bad.sum()),
+                    position=first + 1,
+                    value=float(y[first]),
+                )
             )
     y = y.astype(np.int64)
     classes = len(np.unique(y))
     if classes > LIMITS.max_classes:
         raise UploadError(
-            f"{where}: {classes:,} different labels; at most {LIMITS.max_classes} classes can be "
-            "drawn. Labels name classes (such as digits), not measurements."
+            Text("uploads.classes", where=where, classes=classes, most=LIMITS.max_classes)
         )
     return y
 
 
 def load_labels(name: str | None, data: bytes, n: int) -> np.ndarray:
     """A separate labels file (.csv one integer per row, .npy, or .npz) -> int64 of shape (n,)."""
-    where = name or "the labels file"
+    where = name or Text("uploads.the_labels_file")
     _check_file_size(where, data)
     kind = PurePosixPath(name).suffix.lower() if name else _sniff(data)
     if kind in (".csv", ".txt"):  # .txt: what np.savetxt users often name it
@@ -214,10 +214,8 @@ def load_labels(name: str | None, data: bytes, n: int) -> np.ndarray:
     elif kind == ".npz":
         y = _read_label_npz(data, where)
     else:
-        raise UploadError(
-            f"{where}: cannot read {kind or 'this file'}; labels must be a .csv (one integer "
-            "per row), .npy or .npz."
-        )
+        kind = kind or Text("uploads.this_file")
+        raise UploadError(Text("uploads.labels_kind", where=where, kind=kind))
     return check_labels(y, n, where=where)
 
 
@@ -234,60 +232,67 @@ def describe(ds: Dataset) -> str:
 # checks shared by the readers
 
 
-def _check_file_size(where: str, data: bytes) -> None:
+def _check_file_size(where: str | Text, data: bytes) -> None:
     if len(data) == 0:
-        raise UploadError(f"{where} is empty (0 bytes); upload the file again.")
+        raise UploadError(Text("uploads.empty", where=where))
     if len(data) > LIMITS.max_file_bytes:
         raise UploadError(
-            f"{where} is {len(data) / MB:.1f} MB; uploads are limited to "
-            f"{LIMITS.max_file_bytes / MB:g} MB. Upload fewer samples, or compress them (.npz)."
+            Text(
+                "uploads.too_big",
+                where=where,
+                mb=len(data) / MB,
+                most=LIMITS.max_file_bytes / MB,
+            )
         )
 
 
-def _check_counts(shape: tuple[int, int], where: str) -> None:
+def _check_counts(shape: tuple[int, int], where: str | Text) -> None:
     n, d = shape
     if n < LIMITS.min_samples:
-        raise UploadError(
-            f"{where}: {n:,} samples; at least {LIMITS.min_samples} are needed to train and test."
-        )
+        raise UploadError(Text("uploads.few", where=where, n=n, least=LIMITS.min_samples))
     if n > LIMITS.max_samples:
-        raise UploadError(
-            f"{where}: {n:,} samples; at most {LIMITS.max_samples:,} can be trained here. "
-            "Upload a random subset."
-        )
+        raise UploadError(Text("uploads.many", where=where, n=n, most=LIMITS.max_samples))
     if d == 0:
-        raise UploadError(f"{where}: the samples have no values (0 features).")
+        raise UploadError(Text("uploads.no_features", where=where))
     _check_features(d, where)
     _check_budget(n, d, where)
 
 
-def _check_features(d: int, where: str) -> None:
+def _check_features(d: int, where: str | Text) -> None:
     if d > LIMITS.max_features:
-        raise UploadError(
-            f"{where}: {d:,} values per sample; at most {LIMITS.max_features:,} (64×64 pixels). "
-            "Downscale the images."
-        )
+        raise UploadError(Text("uploads.features", where=where, d=d, most=LIMITS.max_features))
 
 
-def _check_budget(n: int, d: int, where: str, more: str = "") -> None:
+def _check_budget(n: int, d: int, where: str | Text, at_least: bool = False) -> None:
     """n samples of d values fit LIMITS.max_values; called before they are allocated."""
     if n * d > LIMITS.max_values:
         raise UploadError(
-            f"{where}: {more}{n:,} samples × {d:,} values = {n * d:,} values; at most "
-            f"{LIMITS.max_values:,} (as many as 20,000 images of 28×28) are read here. Upload "
-            "fewer samples or smaller images."
+            Text(
+                "uploads.budget",
+                where=where,
+                more=Text("uploads.at_least") if at_least else "",
+                n=n,
+                d=d,
+                total=n * d,
+                most=LIMITS.max_values,
+            )
         )
 
 
-def _check_finite(x: np.ndarray, where: str) -> None:
+def _check_finite(x: np.ndarray, where: str | Text) -> None:
     if x.dtype.kind != "f" or np.isfinite(x).all():
         return
     nan, inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
-    found = " and ".join(
-        s for s in (f"{nan:,} NaN" if nan else "", f"{inf:,} infinite" if inf else "") if s
+    found = "uploads.found_" + ("both" if nan and inf else "nan" if nan else "inf")
+    noun = "uploads.value" if nan + inf == 1 else "uploads.values"
+    raise UploadError(
+        Text(
+            "uploads.not_finite",
+            where=where,
+            found=Text(found, nan=nan, inf=inf),
+            noun=Text(noun),
+        )
     )
-    noun = "value" if nan + inf == 1 else "values"
-    raise UploadError(f"{where}: {found} {noun}; replace or remove them (every value must be set).")
 
 
 def _image_shape(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -324,46 +329,37 @@ def _sniff(data: bytes) -> str:
 # zip archives (also the container of .npz): judged by their directory before anything inflates
 
 
-def _open_zip(data: bytes, where: str, what: str) -> zipfile.ZipFile:
+def _open_zip(data: bytes, where: str | Text, what: Text) -> zipfile.ZipFile:
     """The archive, its directory within LIMITS; `what` names it (".npz file", ".zip archive")."""
     return zips.open_archive(
         data, LIMITS.zip_limits, lambda refusal: UploadError(_zip_refused(refusal, where, what))
     )
 
 
-def _zip_refused(r: zips.Refusal, where: str, what: str) -> str:
+def _zip_refused(r: zips.Refusal, where: str | Text, what: Text) -> Text:
     """Why zips.open_archive refused an upload, and what to do about it."""
     match r.problem:
         case "unreadable":
-            return (
-                f"{where} is not a readable {what} ({r.cause}); it may be truncated or of "
-                f"another type: {EXPECTED}."
+            return Text(
+                "uploads.zip.unreadable", where=where, what=what, cause=r.cause, expected=EXPECTED
             )
         case "members":
-            return f"{where} holds {r.found:,} files; at most {r.limit:,} are read."
+            return Text("uploads.zip.members", where=where, found=r.found, most=r.limit)
         case "unpacked":
-            return (
-                f"{where} would unpack to {r.found / MB:,.0f} MB; at most {r.limit / MB:g} MB "
-                "are unpacked. Upload fewer or smaller samples (uint8 or float32 rather than "
-                "float64)."
-            )
+            return Text("uploads.zip.unpacked", where=where, mb=r.found / MB, most=r.limit / MB)
         case "encrypted":
-            return f"{where}: {r.member} is encrypted; zip it without a password."
+            return Text("uploads.zip.encrypted", where=where, member=r.member)
         case "ratio":
-            return (
-                f"{where}: {r.member} claims to expand {r.found:,.0f}-fold (more than "
-                f"{r.limit:,}); that is a zip bomb or a damaged archive, not data."
+            return Text(
+                "uploads.zip.ratio", where=where, member=r.member, ratio=r.found, most=r.limit
             )
 
 
-def _read_member(zf: zipfile.ZipFile, member: str, where: str) -> bytes:
+def _read_member(zf: zipfile.ZipFile, member: str, where: str | Text) -> bytes:
     return zips.read_member(
         zf,
         member,
-        lambda why: UploadError(
-            f"{where}: {member} cannot be unpacked ({why}); the archive may be damaged: "
-            "create it again."
-        ),
+        lambda why: UploadError(Text("uploads.zip.member", where=where, member=member, why=why)),
     )
 
 
@@ -371,7 +367,7 @@ def _read_member(zf: zipfile.ZipFile, member: str, where: str) -> bytes:
 # .npz / .npy
 
 
-def _check_npy_header(fp: io.BufferedIOBase, where: str) -> None:
+def _check_npy_header(fp: io.BufferedIOBase, where: str | Text) -> None:
     """Read a .npy header (never its data) and refuse pickled objects and oversized arrays."""
     try:
         version = npy_format.read_magic(fp)
@@ -382,36 +378,38 @@ def _check_npy_header(fp: io.BufferedIOBase, where: str) -> None:
         else:  # 3.0 only exists for structured dtypes with unicode field names
             raise ValueError(f"unsupported .npy format version {version}")
     except (ValueError, EOFError, OSError, SyntaxError) as e:
-        raise UploadError(
-            f"{where} is not a readable NumPy array ({e}); save it with np.save or np.savez."
-        ) from e
+        raise UploadError(Text("uploads.npy.unreadable", where=where, cause=str(e))) from e
     if dtype.hasobject:
         raise UploadError(
-            f"{where} holds Python objects (pickled data), which are never loaded for safety. "
-            "Save plain numbers, e.g. np.savez(f, x=x.astype(np.float32))."
+            Text("uploads.npy.objects", where=where, example="np.savez(f, x=x.astype(np.float32))")
         )
     if dtype.kind not in "biuf":
-        raise UploadError(f"{where} holds values of type {dtype}; numbers are needed.")
+        raise UploadError(Text("uploads.npy.type", where=where, dtype=str(dtype)))
     if len(shape) >= 2:  # samples (n, ...): a 1-D array is labels, or refused later as no rows
         _check_budget(shape[0], math.prod(shape[1:]), where)
     if math.prod(shape) * dtype.itemsize > LIMITS.max_unzipped_bytes:
         raise UploadError(
-            f"{where} declares an array of shape {shape} ({dtype}), larger than "
-            f"{LIMITS.max_unzipped_bytes / MB:g} MB; upload fewer samples."
+            Text(
+                "uploads.npy.large",
+                where=where,
+                shape=str(shape),
+                dtype=str(dtype),
+                most=LIMITS.max_unzipped_bytes / MB,
+            )
         )
 
 
-def _read_npy(data: bytes, where: str) -> np.ndarray:
+def _read_npy(data: bytes, where: str | Text) -> np.ndarray:
     fp = io.BytesIO(data)
     _check_npy_header(fp, where)
     fp.seek(0)
     try:
         return np.load(fp, allow_pickle=False)
     except (ValueError, EOFError, OSError) as e:
-        raise UploadError(f"{where} is not a readable .npy file ({e}); save it again.") from e
+        raise UploadError(Text("uploads.npy.read", where=where, cause=str(e))) from e
 
 
-def _npz_arrays(zf: zipfile.ZipFile, where: str) -> dict[str, str]:
+def _npz_arrays(zf: zipfile.ZipFile, where: str | Text) -> dict[str, str]:
     """Array name -> member name (the member without .npy), as np.savez writes them.
 
     Anything else is refused rather than guessed at: a member without .npy, or two members with
@@ -421,28 +419,28 @@ def _npz_arrays(zf: zipfile.ZipFile, where: str) -> dict[str, str]:
     for member in zf.namelist():
         if not member.endswith(".npy"):
             raise UploadError(
-                f"{where} holds {member[:60]!r}, which is not a NumPy array (.npy); save the "
-                "arrays with np.savez(f, x=x, y=y) and nothing else in the file."
+                Text("uploads.npz.member", where=where, member=repr(member[:60]), example=SAVEZ)
             )
         key = member[:-4]
         if key in arrays:
             raise UploadError(
-                f"{where} holds two arrays named {key[:60]!r}; save it again with "
-                "np.savez(f, x=x, y=y)."
+                Text("uploads.npz.twice", where=where, key=repr(key[:60]), example=SAVEZ)
             )
         arrays[key] = member
     return arrays
 
 
-def _load_npz_array(zf: zipfile.ZipFile, member: str, key: str, where: str) -> np.ndarray:
+def _load_npz_array(zf: zipfile.ZipFile, member: str, key: str, where: str | Text) -> np.ndarray:
     """The array in `member`, whose header is checked first; the one member read is that one."""
     with zf.open(member) as fp:
-        _check_npy_header(fp, f"{where}: array {key!r}")
+        _check_npy_header(fp, Text("uploads.where_array", where=where, key=repr(key)))
     try:
         with zf.open(member) as fp:
             return npy_format.read_array(fp, allow_pickle=False)
     except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as e:
-        raise UploadError(f"{where}: array {key!r} cannot be read ({e}); save it again.") from e
+        raise UploadError(
+            Text("uploads.npz.array", where=where, key=repr(key), cause=str(e))
+        ) from e
 
 
 def _pick(keys: list[str], preferred: tuple[str, ...], exclude: tuple[str, ...]) -> str | None:
@@ -455,16 +453,15 @@ def _pick(keys: list[str], preferred: tuple[str, ...], exclude: tuple[str, ...])
 
 
 def _read_npz(data: bytes, name: str) -> _Raw:
-    with _open_zip(data, name, ".npz file") as zf:
+    with _open_zip(data, name, Text("uploads.what.npz")) as zf:
         arrays = _npz_arrays(zf, name)
         keys = sorted(arrays)
         if not keys:
-            raise UploadError(f"{name} holds no arrays; save one with np.savez(f, x=x).")
+            raise UploadError(Text("uploads.npz.empty", where=name, example="np.savez(f, x=x)"))
         x_key = _pick(keys, X_KEYS, exclude=Y_KEYS)
         if x_key is None:
             raise UploadError(
-                f"{name} holds arrays {', '.join(keys)}; name the samples x, e.g. "
-                "np.savez(f, x=x, y=y)."
+                Text("uploads.npz.no_x", where=name, keys=", ".join(keys), example=SAVEZ)
             )
         x = _load_npz_array(zf, arrays[x_key], x_key, name)
         y_key = next((k for k in Y_KEYS if k in keys), None)
@@ -473,21 +470,27 @@ def _read_npz(data: bytes, name: str) -> _Raw:
         x = x[..., 0]  # (n, h, w, 1): channels-last greyscale
     if x.ndim > 3:
         raise UploadError(
-            f"{name}: array {x_key!r} has shape {x.shape}; give greyscale images (n, h, w) or "
-            "vectors (n, d), e.g. x.mean(axis=-1) for colour images."
+            Text(
+                "uploads.npz.shape",
+                where=name,
+                key=repr(x_key),
+                shape=str(x.shape),
+                example="x.mean(axis=-1)",
+                **SHAPES,
+            )
         )
     return _Raw(x, y)
 
 
-def _read_label_npz(data: bytes, where: str) -> np.ndarray:
-    with _open_zip(data, where, ".npz file") as zf:
+def _read_label_npz(data: bytes, where: str | Text) -> np.ndarray:
+    with _open_zip(data, where, Text("uploads.what.npz")) as zf:
         arrays = _npz_arrays(zf, where)
         keys = sorted(arrays)
         key = _pick(keys, Y_KEYS, exclude=())
         if key is None:
+            found = ", ".join(keys) or Text("uploads.none")
             raise UploadError(
-                f"{where} holds arrays {', '.join(keys) or 'none'}; save the labels as y, e.g. "
-                "np.savez(f, y=y)."
+                Text("uploads.npz.no_y", where=where, keys=found, example="np.savez(f, y=y)")
             )
         return _load_npz_array(zf, arrays[key], key, where)
 
@@ -496,25 +499,27 @@ def _read_label_npz(data: bytes, where: str) -> np.ndarray:
 # .csv
 
 
-def _decode_text(data: bytes, where: str) -> str:
+def _decode_text(data: bytes, where: str | Text) -> str:
     try:
         text = data.decode("utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError as e:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            guess = "it looks like UTF-16"
+            guess = "uploads.guess.utf16"
         elif _is_8bit_text(data):
-            guess = "it looks like Latin-1 or Windows-1252 text, as Excel's plain CSV saves it"
+            guess = "uploads.guess.latin1"
         else:
-            guess = "binary data?"
+            guess = "uploads.guess.binary"
         raise UploadError(
-            f"{where} is not UTF-8 text ({guess}: byte {e.object[e.start]:#04x} at position "
-            f"{e.start}); save it as 'CSV UTF-8' or plain text of numbers separated by commas."
+            Text(
+                "uploads.csv.not_utf8",
+                where=where,
+                guess=Text(guess),
+                byte=f"{e.object[e.start]:#04x}",
+                position=e.start,
+            )
         ) from e
     if "\x00" in text:  # UTF-16 without a BOM decodes as UTF-8 with a NUL after every letter
-        raise UploadError(
-            f"{where} contains NUL characters: it is binary or UTF-16 text, not a CSV. "
-            "Save it as 'CSV UTF-8'."
-        )
+        raise UploadError(Text("uploads.csv.nul", where=where))
     return text
 
 
@@ -537,7 +542,7 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _csv_rows(text: str, where: str, max_rows: int) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(text: str, where: str | Text, max_rows: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of the non-blank rows, one at a time, so that a file that is refused
     is refused as it is read (holding every row's cells as strings took 1.5 GB for 50 MB); stops
     as soon as there are too many."""
@@ -550,12 +555,13 @@ def _csv_rows(text: str, where: str, max_rows: int) -> Iterator[tuple[int, list[
             count += 1
             if count > max_rows:
                 raise UploadError(
-                    f"{where} has more than {max_rows:,} rows; at most "
-                    f"{LIMITS.max_samples:,} samples can be trained here. Upload a random subset."
+                    Text("uploads.csv.rows", where=where, rows=max_rows, most=LIMITS.max_samples)
                 )
             yield reader.line_num, cells
     except csv.Error as e:
-        raise UploadError(f"{where} is not a valid CSV (line {reader.line_num}: {e}).") from e
+        raise UploadError(
+            Text("uploads.csv.invalid", where=where, line=reader.line_num, cause=str(e))
+        ) from e
 
 
 def _is_number(cell: str) -> bool:
@@ -575,7 +581,7 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def _parse_rows(
-    rows: Iterable[tuple[int, list[str]]], names: list[str], where: str, most: int
+    rows: Iterable[tuple[int, list[str]]], names: list[str], where: str | Text, most: int
 ) -> np.ndarray:
     """Cells -> float64 of shape (n, width), n <= `most` (an upper bound: the lines in the file);
     the first ragged row or non-number is named. The samples' values (a label column aside) are
@@ -588,11 +594,10 @@ def _parse_rows(
     n = 0
     for line, cells in rows:
         if n == len(values):  # only the budget can run out: the others bound the rows
-            _check_budget(n + 1, d, where, more="at least ")
+            _check_budget(n + 1, d, where, at_least=True)
         if len(cells) != width:
             raise UploadError(
-                f"{where}, line {line}: {len(cells)} values where the first row has {width}; "
-                "every row needs the same number of values."
+                Text("uploads.csv.ragged", where=where, line=line, found=len(cells), width=width)
             )
         try:
             values[n] = np.asarray(cells, dtype=np.float64)
@@ -602,17 +607,26 @@ def _parse_rows(
     return values[:n]
 
 
-def _raise_bad_cell(cells: list[str], names: list[str], line: int, where: str) -> None:
+def _raise_bad_cell(cells: list[str], names: list[str], line: int, where: str | Text) -> None:
     for j, cell in enumerate(cells):
         if _is_number(cell):
             continue
-        column = f"column {j + 1}" + (f" ({names[j]!r})" if names[j] else "")
+        if names[j]:
+            column = Text("uploads.csv.column_named", n=j + 1, name=repr(names[j]))
+        else:
+            column = Text("uploads.csv.column", n=j + 1)
         if not cell.strip():
-            raise UploadError(f"{where}, line {line}, {column} is empty; fill in every value.")
-        hint = " Separate values with commas." if (";" in cell or "\t" in cell) else ""
+            raise UploadError(Text("uploads.csv.empty_cell", where=where, line=line, column=column))
+        hint = Text("uploads.csv.commas") if (";" in cell or "\t" in cell) else ""
         raise UploadError(
-            f"{where}, line {line}, {column}: {cell[:40]!r} is not a number; the CSV must "
-            f"hold numbers only (one optional header row of names).{hint}"
+            Text(
+                "uploads.csv.not_number",
+                where=where,
+                line=line,
+                column=column,
+                cell=repr(cell[:40]),
+                hint=hint,
+            )
         )
 
 
@@ -626,7 +640,7 @@ def _read_csv(data: bytes, name: str) -> _Raw:
     elif first is not None:
         names = [""] * len(first[1])
     if first is None:
-        raise UploadError(f"{name} has no data rows; put one sample per row.")
+        raise UploadError(Text("uploads.csv.no_rows", where=name))
     most = text.count("\n") + 1  # no more rows than lines
     values = _parse_rows(itertools.chain([first], rows), names, name, most)
     is_label = [n.lower() == "label" for n in names]
@@ -636,7 +650,7 @@ def _read_csv(data: bytes, name: str) -> _Raw:
     return _Raw(np.delete(values, j, axis=1), values[:, j])
 
 
-def _read_label_csv(data: bytes, where: str) -> np.ndarray:
+def _read_label_csv(data: bytes, where: str | Text) -> np.ndarray:
     text = _decode_text(data, where)
     rows = _csv_rows(text, where, max_rows=LIMITS.max_samples + 1)
     first = next(rows, None)
@@ -646,15 +660,16 @@ def _read_label_csv(data: bytes, where: str) -> np.ndarray:
 
 
 def _one_per_row(
-    first: tuple[int, list[str]] | None, rows: Iterator[tuple[int, list[str]]], where: str
+    first: tuple[int, list[str]] | None,
+    rows: Iterator[tuple[int, list[str]]],
+    where: str | Text,
 ) -> Iterator[tuple[int, list[str]]]:
     """The rows of a labels file, each checked to hold one value as it is read."""
     for line, cells in itertools.chain([first] if first else [], rows):
         filled = [c for c in cells if c.strip()]
         if len(filled) != 1:
             raise UploadError(
-                f"{where}, line {line}: {len(filled)} values; a labels file has one integer "
-                "per row."
+                Text("uploads.labels_per_row", where=where, line=line, found=len(filled))
             )
         yield line, filled
 
@@ -679,20 +694,23 @@ def _image_members(zf: zipfile.ZipFile, name: str) -> list[str]:
         is_image = PurePosixPath(info.filename).suffix.lower() in IMAGE_TYPES
         (images if is_image else others).append(info.filename)
     if not images:
-        found = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "") or "nothing"
+        found = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise UploadError(
-            f"{name} contains no .png or .jpg images (found: {found}); {EXPECTED}, or .npz "
-            "for NumPy arrays."
+            Text(
+                "uploads.zip.no_images",
+                where=name,
+                found=found or Text("uploads.nothing"),
+                expected=EXPECTED,
+            )
         )
     if len(images) > LIMITS.max_samples:
         raise UploadError(
-            f"{name} holds {len(images):,} images; at most {LIMITS.max_samples:,} can be "
-            "trained here. Upload a random subset."
+            Text("uploads.zip.many_images", where=name, n=len(images), most=LIMITS.max_samples)
         )
     return sorted(images, key=_natural_key)
 
 
-def _grey(raw: bytes, member: str, where: str, size: tuple[int, int] | None) -> np.ndarray:
+def _grey(raw: bytes, member: str, where: str | Text, size: tuple[int, int] | None) -> np.ndarray:
     """One PNG/JPEG -> float32 of shape (h, w) in [0, 1]; its size is checked before decoding."""
     from PIL import Image  # only zip uploads need Pillow
 
@@ -711,25 +729,37 @@ def _grey(raw: bytes, member: str, where: str, size: tuple[int, int] | None) -> 
         raise _unreadable(member, where, e) from e
 
 
-def _unreadable(member: str, where: str, e: Exception) -> UploadError:
-    return UploadError(
-        f"{where}: {member} is not a readable PNG or JPEG image ({e}); export it again."
-    )
+def _unreadable(member: str, where: str | Text, e: Exception) -> UploadError:
+    return UploadError(Text("uploads.image.unreadable", where=where, member=member, cause=str(e)))
 
 
 def _check_image_size(
-    wh: tuple[int, int], member: str, where: str, size: tuple[int, int] | None
+    wh: tuple[int, int], member: str, where: str | Text, size: tuple[int, int] | None
 ) -> None:
     w, h = wh
     if w * h > LIMITS.max_features:
         raise UploadError(
-            f"{where}: {member} is {w}×{h} = {w * h:,} pixels; at most "
-            f"{LIMITS.max_features:,} (64×64). Downscale the images."
+            Text(
+                "uploads.image.large",
+                where=where,
+                member=member,
+                w=w,
+                h=h,
+                pixels=w * h,
+                most=LIMITS.max_features,
+            )
         )
     if size is not None and (h, w) != size:
         raise UploadError(
-            f"{where}: {member} is {w}×{h} but the first image is {size[1]}×{size[0]}; "
-            "all images must have the same size."
+            Text(
+                "uploads.image.size",
+                where=where,
+                member=member,
+                w=w,
+                h=h,
+                w0=size[1],
+                h0=size[0],
+            )
         )
 
 
@@ -744,7 +774,7 @@ def _folder_labels(members: list[str]) -> np.ndarray | None:
 
 
 def _read_zip(data: bytes, name: str) -> _Raw:
-    with _open_zip(data, name, ".zip archive") as zf:
+    with _open_zip(data, name, Text("uploads.what.zip")) as zf:
         members = _image_members(zf, name)
         first = _grey(_read_member(zf, members[0], name), members[0], name, None)
         _check_budget(len(members), first.size, name)

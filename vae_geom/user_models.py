@@ -35,6 +35,7 @@ from safetensors import SafetensorError
 
 from vae_geom import checkpoints, zips
 from vae_geom.checkpoints import CheckpointError
+from vae_geom.i18n import Text
 from vae_geom.models import VAE
 
 try:
@@ -49,7 +50,7 @@ OWNER_RE = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16): 128 ra
 MAX_CHECKPOINT_BYTES = zips.MAX_UPLOAD_BYTES  # packed, and declared unpacked
 # read at call time, so a test can swap in smaller limits; two members: NAME.json, .safetensors
 ZIP_LIMITS = zips.ZipLimits(max_members=2, max_unpacked_bytes=MAX_CHECKPOINT_BYTES)
-TWO_FILES = "The zip must hold exactly two files: NAME.json and NAME.safetensors."
+TWO_FILES = Text("user_models.two_files", files="NAME.json", weights="NAME.safetensors")
 
 # Quotas. The largest model this app trains (a VAE on 4,096-value samples) has 8.5 MB of weights,
 # an MNIST one 1.8 MB: a stored model may be twice the largest, which also bounds what the model
@@ -76,17 +77,14 @@ def root() -> Path:
 def check_name(name: str) -> str:
     """A safe file name: letters, digits, '_', '-', '.'; at most 48 characters."""
     if not NAME_RE.fullmatch(name or "") or ".." in name:
-        raise CheckpointError(
-            f"{name!r} cannot be a model name: use 1-48 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit."
-        )
+        raise CheckpointError(Text("user_models.name", name=repr(name)))
     return name
 
 
 def owner_key(token: str) -> str:
     """The folder name of a student's models: a hash, so the folder never reveals their link."""
     if not isinstance(token, str) or not OWNER_RE.fullmatch(token):
-        raise CheckpointError("This link's key is not valid: reload the page without it.")
+        raise CheckpointError(Text("user_models.key"))
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
@@ -108,7 +106,7 @@ def stem(dataset: str, name: str, owner: str | None = None) -> Path:
     """Where a picker name's files are: "me:NAME" among `owner`'s own, else the class's."""
     if name.startswith(PRIVATE):
         if owner is None:
-            raise CheckpointError(f"{name!r} is a student's own model: only their link opens it.")
+            raise CheckpointError(Text("user_models.private", name=repr(name)))
         return _private(owner) / dataset / check_name(name.removeprefix(PRIVATE))
     return root() / dataset / check_name(name.removeprefix(PREFIX))
 
@@ -195,8 +193,7 @@ def save(
     size = weights_bytes(model)
     if size > MAX_MODEL_BYTES:
         raise CheckpointError(
-            f"This model has {size / zips.MB:.1f} MB of weights; models kept here may have at "
-            f"most {MAX_MODEL_BYTES / zips.MB:g} MB (the largest this app trains has 8.5 MB)."
+            Text("user_models.too_big", mb=size / zips.MB, most=MAX_MODEL_BYTES / zips.MB)
         )
     record = {k: v for k, v in meta.items() if k != "owner"}
     record |= {"name": (PREFIX if shared else PRIVATE) + name, "dataset": dataset}
@@ -243,44 +240,45 @@ def _fsync(path: Path) -> None:
 def _check_room(target: Path, owner: str | None, shared: bool, nbytes: int) -> None:
     """Refuse a name in use (nothing is ever overwritten) or a save beyond a quota."""
     if checkpoints.paths(target)[1].exists():
-        whose = "the class already has" if shared else "you already have"
-        raise CheckpointError(
-            f"{whose.capitalize()} a model named “{target.name}” for {target.parent.name}: "
-            "nothing was overwritten. Pick another name and save again."
-        )
+        taken = "user_models.taken_shared" if shared else "user_models.taken"
+        raise CheckpointError(Text(taken, name=target.name, dataset=target.parent.name))
     if owner is None:
         return
     models, used = usage(owner)
     if models + 1 > MAX_OWNER_MODELS or used + nbytes > MAX_OWNER_BYTES:
         raise CheckpointError(
-            f"You have {models} saved models using {used / zips.MB:.1f} MB; each student may "
-            f"keep at most {MAX_OWNER_MODELS} models and {MAX_OWNER_BYTES / zips.MB:g} MB. "
-            "Download this one instead, or ask whoever runs the app to clear old ones."
+            Text(
+                "user_models.quota",
+                models=models,
+                mb=used / zips.MB,
+                most=MAX_OWNER_MODELS,
+                most_mb=MAX_OWNER_BYTES / zips.MB,
+            )
         )
     models, used = usage()
     if models + 1 > MAX_TOTAL_MODELS or used + nbytes > MAX_TOTAL_BYTES:
         raise CheckpointError(
-            f"The class's model folder is full ({models} models, {used / zips.MB:.0f} MB; at most "
-            f"{MAX_TOTAL_MODELS} models and {MAX_TOTAL_BYTES / zips.MB:g} MB in all). Download "
-            "this one instead, and ask whoever runs the app to clear old models."
+            Text(
+                "user_models.full",
+                models=models,
+                mb=used / zips.MB,
+                most=MAX_TOTAL_MODELS,
+                most_mb=MAX_TOTAL_BYTES / zips.MB,
+            )
         )
 
 
-def _unwritable(e: Exception) -> str:
+def _unwritable(e: Exception) -> Text:
     """Why a save failed on disk, and what the student can still do."""
     code = getattr(e, "errno", None)
     if code is None and (m := re.search(r"os error (\d+)", str(e))):
         code = int(m.group(1))
     if code in (errno.ENOSPC, errno.EDQUOT):
-        return (
-            "The server's disk is full: the model was not saved, and nothing was left behind. "
-            "It is still in this session: download it below, and tell whoever runs the app."
-        )
-    return (
-        f"The model could not be saved in the user-models folder "
-        f"({getattr(e, 'strerror', None) or type(e).__name__}). The "
-        "trained model is still in this session: download it below, or ask whoever runs the app "
-        "to make that folder writable (or to set VAE_GEOM_USER_MODELS)."
+        return Text("user_models.disk_full")
+    return Text(
+        "user_models.unwritable",
+        cause=getattr(e, "strerror", None) or type(e).__name__,
+        variable="VAE_GEOM_USER_MODELS",
     )
 
 
@@ -295,8 +293,7 @@ def model_zip(model: VAE, dataset: str, name: str, meta: dict) -> bytes:
             return _zip(*checkpoints.paths(s))
     except (OSError, SafetensorError) as e:  # the server's scratch space is full too
         raise CheckpointError(
-            f"No download could be prepared either ({getattr(e, 'strerror', None) or e}): tell "
-            "whoever runs the app. The model stays in this session until you train again."
+            Text("user_models.no_download", cause=str(getattr(e, "strerror", None) or e))
         ) from e
 
 
@@ -312,8 +309,12 @@ def check_fits(model: VAE, dataset: str, input_dim: int) -> None:
     """A model can only encode a dataset of its own pixel count."""
     if model.config.input_dim != input_dim:
         raise CheckpointError(
-            f"This model reads {model.config.input_dim} pixels per image, the {dataset} "
-            f"dataset has {input_dim}: pick the dataset it was trained on."
+            Text(
+                "user_models.fits",
+                pixels=model.config.input_dim,
+                dataset=dataset,
+                input_dim=input_dim,
+            )
         )
 
 
@@ -332,10 +333,7 @@ def from_zip(
     trained on `dataset`'s pixel count): nothing half-written is left behind on failure.
     """
     if len(data) > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"The checkpoint is larger than {MAX_CHECKPOINT_BYTES / zips.MB:g} MB: "
-            "not a vae-geom model."
-        )
+        raise CheckpointError(Text("user_models.zip_size", most=MAX_CHECKPOINT_BYTES / zips.MB))
     with zips.open_archive(data, ZIP_LIMITS, lambda r: CheckpointError(_zip_refused(r))) as z:
         members = {Path(i.filename).suffix: i for i in z.infolist() if not i.is_dir()}
         if set(members) != {".json", ".safetensors"} or len(z.infolist()) != 2:
@@ -362,7 +360,7 @@ def _store(
         try:
             model, meta = checkpoints.load(probe_stem)
         except CheckpointError as e:  # name the files in the zip, not the scratch copies
-            message = str(e)
+            message = e.text or str(e)
             for path, member in scratch.items():  # messages name a file by its name only
                 message = message.replace(path, member).replace(Path(path).name, member)
             raise CheckpointError(message) from e
@@ -371,36 +369,29 @@ def _store(
     return save(model, dataset, name, meta, owner, share)
 
 
-def _zip_refused(r: zips.Refusal) -> str:
+def _zip_refused(r: zips.Refusal) -> Text:
     """Why zips.open_archive refused a model zip, and what to do about it."""
     match r.problem:
         case "unreadable":
-            return (
-                f"This is not a readable .zip archive ({r.cause}). Upload a .zip holding "
-                "NAME.json and NAME.safetensors, as this page's download button saves it."
+            return Text(
+                "user_models.zip.unreadable",
+                cause=r.cause,
+                files="NAME.json",
+                weights="NAME.safetensors",
             )
         case "members":
             return TWO_FILES
         case "unpacked":
-            return f"The zip unpacks to more than {r.limit / zips.MB:g} MB: not a vae-geom model."
+            return Text("user_models.zip.unpacked", most=r.limit / zips.MB)
         case "encrypted":
-            return (
-                f"{r.member} in the zip is encrypted: upload the zip without a password, as "
-                "this page's download button saves it."
-            )
+            return Text("user_models.zip.encrypted", member=r.member)
         case "ratio":
-            return (
-                f"{r.member} in the zip claims to expand {r.found:,.0f}-fold (more than "
-                f"{r.limit:,}): a zip bomb or a damaged archive, not a vae-geom model."
-            )
+            return Text("user_models.zip.ratio", member=r.member, ratio=r.found, most=r.limit)
 
 
 def _unpack(z: zipfile.ZipFile, member: str) -> bytes:
     return zips.read_member(
         z,
         member,
-        lambda why: CheckpointError(
-            f"{member} in the zip cannot be unpacked ({why}): the archive is damaged. "
-            "Download the model again."
-        ),
+        lambda why: CheckpointError(Text("user_models.zip.member", member=member, why=why)),
     )

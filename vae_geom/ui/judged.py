@@ -14,7 +14,7 @@ from vae_geom import checkpoints, i18n, judge, ladder
 from vae_geom.figures import judge as fj
 from vae_geom.models import VAE, decode_images
 from vae_geom.ui import lang
-from vae_geom.ui.lang import t
+from vae_geom.ui.lang import said, t
 from vae_geom.ui.loaders import _current, _file_version, _stem, dataset
 from vae_geom.ui.sidebar import model_label
 
@@ -26,7 +26,7 @@ def judge_or_none(dataset_name: str) -> tuple[judge.Judge | None, str | None]:
     try:
         return _judge(str(stem), _file_version(stem)), None
     except judge.JudgeError as e:
-        return None, str(e)
+        return None, said(e)  # in the session's language
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -47,3 +47,9 @@ def switch() -> None:
         label_visibility="collapsed",
     )
     st.query_params["lang"] = st.session_state[KEY]
+
+
+def said(error: BaseException) -> str:
+    """An error's message in the session's language (vae_geom.i18n.said): the core's errors carry
+    their text as a catalogue key and values; anything else is shown as its str()."""
+    return i18n.said(error, current())

@@ -22,7 +22,7 @@ import torch
 from vae_geom import checkpoints, ladder, user_models, zips
 from vae_geom.data import Dataset, load_dataset
 from vae_geom.models import VAE, posteriors
-from vae_geom.ui.lang import t
+from vae_geom.ui.lang import said, t
 from vae_geom.ui.literal import literal
 from vae_geom.ui.owner import token
 from vae_geom.ui.sidebar import model_label
@@ -111,7 +111,7 @@ def _current(dataset_name: str, model_name: str) -> tuple[VAE, dict, tuple, str 
         except checkpoints.CheckpointError as e:
             if good is None:
                 raise
-            return good[1], good[2], good[0], str(e)
+            return good[1], good[2], good[0], said(e)
     _remember(str(stem), version, m, meta)
     return m, meta, version, None
 
@@ -157,7 +157,7 @@ def load_or_stop(dataset_name: str, model_name: str) -> tuple[VAE, dict]:
     try:
         m, meta, _, problem = _current(dataset_name, model_name)
     except checkpoints.CheckpointError as e:
-        st.error(t("loaders.unloadable", why=literal(e, None)))
+        st.error(t("loaders.unloadable", why=literal(said(e), None)))
         st.stop()
     if problem:
         st.warning(

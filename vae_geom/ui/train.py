@@ -6,6 +6,9 @@ vae_geom.uploads and checkpoints by vae_geom.checkpoints, never unpickled.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -13,7 +16,7 @@ from vae_geom import checkpoints, ladder, training, user_models
 from vae_geom.data import DATASETS, Dataset
 from vae_geom.replay import REPLAY_COVERAGE_SAMPLES
 from vae_geom.ui import plane
-from vae_geom.ui.lang import t
+from vae_geom.ui.lang import said, t
 from vae_geom.ui.literal import literal
 from vae_geom.ui.loaders import dataset
 from vae_geom.ui.owner import token
@@ -21,7 +24,7 @@ from vae_geom.zips import MAX_UPLOAD_MB
 
 KEY_RESULT = "train.result"
 KEY_SAVED, KEY_DL_UNSAVED = "train.saved", "train.dl_unsaved"  # the page pops KEY_SAVED on Train
-KEY_CKPT_DONE = "train.ckpt_done"  # (file id, stored, message) of the last model zip uploaded
+KEY_CKPT_DONE = "train.ckpt_done"  # (file id, stored, what says so) of the last model zip uploaded
 
 
 @st.cache_data(show_spinner=False, max_entries=4)  # the caller's spinner, in its language
@@ -61,7 +64,8 @@ def uploaded_dataset() -> Dataset | None:
                 rescale,
             )
     except UploadError as e:
-        message = str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
+        text = said(e)  # in the session's language
+        message = text if text.startswith(up.name) else f"{up.name}: {text}"  # named once
         st.error(literal(message, None))  # it quotes the file's name: shown as plain text
         if getattr(e, "suggest_rescale", False):
             st.info(t("train.upload.rescale_hint"))
@@ -249,7 +253,7 @@ def save_panel(result: dict) -> None:
             user_models.save(result["model"], result["store"], name, meta, token(), shared)
             st.session_state[KEY_SAVED] = {"name": name, "shared": shared}
         except checkpoints.CheckpointError as e:
-            st.error(literal(e, None))
+            st.error(literal(said(e), None))
             if user_models.NAME_RE.fullmatch(name):  # else the name is what to fix
                 _download(result, name, t("train.save.download_instead"), KEY_DL_UNSAVED)
     if saved := st.session_state.get(KEY_SAVED):
@@ -272,7 +276,7 @@ def _download(result: dict, name: str, label: str, key: str) -> None:
             meta = result["meta"] or _record_after_stop(result)
             data = user_models.model_zip(result["model"], result["store"], name, meta)
         except checkpoints.CheckpointError as e:
-            st.error(literal(e, None))
+            st.error(literal(said(e), None))
             return
         result["zip"] = cached = (name, data)
     st.download_button(label, cached[1], file_name=f"{name}.zip", mime="application/zip", key=key)
@@ -304,21 +308,29 @@ def checkpoint_upload(dataset_name: str) -> None:
     if done is None or done[0] != up.file_id:  # a rerun must not store the same file again
         done = (up.file_id, *_store_upload(up, dataset_name, share))
         st.session_state[KEY_CKPT_DONE] = done
-    (st.success if done[1] else st.error)(done[2])
+    (st.success if done[1] else st.error)(done[2]())  # said in the language of this run
 
 
-def _store_upload(up, dataset_name: str, share: bool) -> tuple[bool, str]:
+def _store_upload(up, dataset_name: str, share: bool) -> tuple[bool, Callable[[], str]]:
+    """(stored, the message saying so or why not): the message is said when shown, so a
+    language switch after the upload says it in the new language."""
     name = user_models.name_from_file(up.name)
     try:
         user_models.from_zip(
             up.getvalue(), dataset_name, name, dataset(dataset_name).dim, token(), share
         )
     except checkpoints.CheckpointError as e:
-        message = str(e) if str(e).startswith(up.name) else f"{up.name}: {e}"  # named once
-        return False, literal(message, None)
-    name = literal(name, None)  # from the file's name: shown as plain text
+        return False, functools.partial(_refusal, e, up.name)
+    return True, functools.partial(_stored, literal(name, None), dataset_name, share)
+
+
+def _refusal(e: checkpoints.CheckpointError, file_name: str) -> str:
+    text = said(e)  # in the session's language
+    message = text if text.startswith(file_name) else f"{file_name}: {text}"  # named once
+    return literal(message, None)
+
+
+def _stored(name: str, dataset_name: str, share: bool) -> str:
     if share:
-        return True, t(
-            "train.ckpt.shared", label=t("sidebar.shared", name=name), dataset=dataset_name
-        )
-    return True, t("train.ckpt.yours", label=t("sidebar.yours", name=name), dataset=dataset_name)
+        return t("train.ckpt.shared", label=t("sidebar.shared", name=name), dataset=dataset_name)
+    return t("train.ckpt.yours", label=t("sidebar.yours", name=name), dataset=dataset_name)
