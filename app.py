@@ -65,7 +65,7 @@ k = 2.0 if two_sigma else 1.0
 st.query_params["split"] = split
 
 with plane_column:
-    ui.latent_plane(
+    sent = ui.latent_plane(
         "latent", dataset_name, model_name, split, z_key="explorer.z", fragment="decoder", k=k
     )
     st.caption(
@@ -90,12 +90,23 @@ with plane_column:
 
 @st.fragment(key="decoder")
 def decoder_panel() -> None:
-    """Reruns alone on a pin: the plane above is neither rebuilt nor re-sent."""
+    """Reruns alone on a pin: the plane above is neither rebuilt nor re-sent. A pin writes z and
+    the URL; the server decodes z only when asked (the browser's panel already shows it all), or
+    when the training images were too many to send, so its panel has no thumbnails or blend."""
     if st.session_state.get("explorer.z") is None:
         if err := st.session_state.pop("explorer.z.error", None):  # a click refused before a pin
             st.warning(err)
         return
     st.subheader(t("explorer.pinned"))
+    if not (sent and sent.get("images")):  # the browser's panel has no thumbnails or blend
+        st.caption(t("explorer.server_always"))
+    elif not st.toggle(
+        t("explorer.server_check"),
+        key="explorer.server_check",
+        help=t("explorer.server_check_help"),
+    ):
+        ui.pinned_readout("explorer.z")
+        return
     # holes and the blend are judged where the decoder learned: the training split's posteriors
     train = ui.sample_posteriors(dataset_name, model_name, TRAIN)
     ui.decoded_view(model, ds, *train, z_key="explorer.z")

@@ -48,8 +48,8 @@ class Plane:
 
 def unpack(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """The header and every array of a payload (uint32 LE header length, JSON header padded with
-        spaces, then 8-aligned little-endian arrays; "deflate" arrays are zlib bytes of "nbytes", their
-    values split into byte planes if "shuffle" says so)."""
+    spaces, then 8-aligned little-endian arrays; "deflate" arrays are zlib bytes of "nbytes",
+    their values split into byte planes if "shuffle" says so)."""
     (n,) = struct.unpack_from("<I", blob, 0)
     header = json.loads(blob[4 : 4 + n].decode("utf-8"))
     assert header["format"] == FORMAT, header.get("format")
@@ -102,6 +102,18 @@ def plane(at: AppTest, key: str = "latent") -> Plane:
 def state(at: AppTest, key: str = "latent") -> dict:
     """The state mount's JSON alone (z, k, ...)."""
     return json.loads(component(at, f"{key}.state").proto.json)
+
+
+WEIGHT_MANTISSA_BITS = 15  # of float32's 23: what vae_geom.payload sends of a decoder's weights
+
+
+def sent(weights: np.ndarray, bits: int = WEIGHT_MANTISSA_BITS) -> np.ndarray:
+    """A float32 array as the payload carries it: rounded to `bits` mantissa bits, nearest, ties
+    away from zero. By frexp's significand in [0.5, 1) (1 + bits significant bits), not by the
+    bit masks payload.py uses."""
+    m, e = np.frexp(np.asarray(weights, dtype=np.float64))
+    scale = 2.0 ** (bits + 1)
+    return np.ldexp(np.sign(m) * np.floor(np.abs(m) * scale + 0.5) / scale, e).astype(np.float32)
 
 
 def decode(arrays: dict[str, np.ndarray], z) -> np.ndarray:

@@ -27,8 +27,12 @@ from vae_geom.ui.decoded import ellipses_containing
 APP = str(Path(__file__).parents[1] / "app.py")
 
 
-def _run(dataset=None, model=None, z=None, query=None) -> AppTest:
-    state = {} if z is None else {"explorer.z": z}  # the pinned z, as a click leaves it
+def _run(dataset=None, model=None, z=None, query=None, check=False) -> AppTest:
+    """The Explorer; `z`: the pinned z, as a click leaves it; `check`: the toggle that has the
+    server decode the pinned z turned on."""
+    state = {} if z is None else {"explorer.z": z}
+    if check:
+        state["explorer.server_check"] = True
     return run_page(APP, dataset, model, state, query)
 
 
@@ -49,18 +53,19 @@ def _oracle(dataset: str, model_name: str):
 
 
 def _assert_decoder_is(plane: plane_data.Plane, model) -> None:
-    """The payload's weights are the model's decoder, layer by layer, exactly (float32), and
-    decode as the model does."""
+    """The payload's weights are the model's decoder, layer by layer, as the payload rounds them
+    (float32 with 15 mantissa bits), and decode as the model does."""
     linears = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
     assert sorted(n for n in plane.arrays if n[0] in "Wb") == sorted(
         f"{p}{i}" for i in range(len(linears)) for p in "Wb"
     )
     for i, m in enumerate(linears):
-        np.testing.assert_array_equal(plane[f"W{i}"], m.weight.detach().numpy())
-        np.testing.assert_array_equal(plane[f"b{i}"], m.bias.detach().numpy())
+        np.testing.assert_array_equal(plane[f"W{i}"], plane_data.sent(m.weight.detach().numpy()))
+        np.testing.assert_array_equal(plane[f"b{i}"], plane_data.sent(m.bias.detach().numpy()))
     z = np.array([[0.0, 0.0], [1.5, -2.0], [-3.9, 3.9], [9.0, -9.0]])
+    # within the issue's 1e-3 of the model itself (the rounding: ~1e-4 on the shipped decoders)
     np.testing.assert_allclose(
-        plane_data.decode(plane.arrays, z), decode_images(model, z), atol=1e-5
+        plane_data.decode(plane.arrays, z), decode_images(model, z), rtol=0, atol=1e-3
     )
 
 
@@ -169,7 +174,7 @@ def _text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-PINNED = "The pinned z, checked on the server"
+PINNED = "The pinned z"
 
 
 def _assert_decoded(at: AppTest, media, z) -> None:
@@ -188,8 +193,32 @@ def _assert_decoded(at: AppTest, media, z) -> None:
     assert at.query_params["z"] == f"{z[0]:.3f},{z[1]:.3f}"
 
 
-def test_a_clicked_z_is_decoded_and_shown_crisp(media):
+def test_a_pin_writes_z_and_the_url_and_the_server_decodes_it_only_when_asked(media):
+    """MNIST's training images are in the browser, whose panel shows everything for a pinned z:
+    the pin only writes z, p(z) and the URL; the toggle has the server decode z too."""
     at = _run()
+    plane_data.click(at, 0.3, -0.6)
+    assert not at.exception
+    assert [h.value for h in at.subheader] == [PINNED]
+    assert at.toggle(key="explorer.server_check").value is False
+    assert not at.get("image")  # nothing decoded on the server
+    density = np.exp(geometry.log_prior_density((0.3, -0.6)))
+    assert f"z = (+0.30, -0.60)** · prior density p(z) = {density:.3g}" in _text(at)
+    assert at.query_params["z"] == "0.300,-0.600"
+    at.toggle(key="explorer.server_check").set_value(True).run()
+    _assert_decoded(at, media, (0.3, -0.6))
+
+
+def test_where_the_images_are_not_sent_the_server_decodes_every_pin():
+    at = _run("fashion", z=(0.5, 0.5))
+    assert plane_data.plane(at).meta["images"] is False
+    assert not [w for w in at.toggle if w.key == "explorer.server_check"]
+    assert "the server decodes every pinned z below" in " ".join(c.value for c in at.caption)
+    assert at.get("image")[0].proto.imgs[0].caption == "decoder(z)"
+
+
+def test_a_clicked_z_is_decoded_and_shown_crisp(media):
+    at = _run(check=True)
     assert PINNED not in [h.value for h in at.subheader] and not at.get("image")
     assert "z" not in at.query_params
     plane_data.click(at, 0.3, -0.6)  # what the plane's script sends on a click
@@ -204,7 +233,7 @@ def test_a_clicked_z_is_decoded_and_shown_crisp(media):
 
 
 def test_a_pinned_z_from_a_link_or_state_is_decoded_and_marked_on_the_plane(media):
-    at = _run(z=(0.3, -0.6))
+    at = _run(z=(0.3, -0.6), check=True)
     _assert_decoded(at, media, (0.3, -0.6))
     assert plane_data.state(at)["z"] == [0.3, -0.6]
 
@@ -237,7 +266,7 @@ def _type_z(at: AppTest, z1, z2) -> AppTest:
 
 
 def test_the_fallback_pins_a_typed_z_as_a_click_would(media):
-    at = _run()
+    at = _run(check=True)
     fallback = plane_data.fallback(at)
     # shown until the plane's script starts and hides it: it says what it is for
     said = " ".join(e.value for e in [*fallback.warning, *fallback.caption, *fallback.markdown])
@@ -312,12 +341,12 @@ def _split_posteriors(split: str):
 def test_z_inside_an_ellipse_lists_its_covering_samples_and_a_hole_says_so():
     mu, sigma = _split_posteriors("train")  # where the decoder learned, whatever split is drawn
     inside = int(_inside_2sigma(mu[0], mu, sigma).sum())
-    at = _run(z=tuple(mu[0]))
+    at = _run(z=tuple(mu[0]), check=True)
     assert f"z lies inside {ellipses_containing(inside)}." in _text(at)
     assert f"{inside:,} training samples' 2σ ellipses" in _text(at)
     captions = [c.caption for c in at.get("image")[-1].proto.imgs]
     assert any(c.startswith("train #0: r = ") for c in captions)
-    at = _run(z=(3.9, 3.9))
+    at = _run(z=(3.9, 3.9), check=True)
     assert not _inside_2sigma((3.9, 3.9), mu, sigma).any()
     assert "z is in a hole: no training sample's 2σ ellipse contains it" in _text(at)
 
@@ -342,7 +371,7 @@ def test_coverage_and_the_blend_are_those_of_the_training_samples_whatever_is_dr
     r /= r.sum()
     blend = (r @ load_dataset("mnist").x_train.astype(np.float64)).reshape(28, 28)
     for split in ("test", "all"):
-        at = _run(z=Z_TRAIN_ONLY, query={"split": split})
+        at = _run(z=Z_TRAIN_ONLY, query={"split": split}, check=True)
         text = _text(at)
         assert f"**z lies inside {n:,} training samples' 2σ ellipses.**" in text, text
         assert "z is in a hole" not in text
@@ -359,7 +388,7 @@ def test_coverage_and_the_blend_are_those_of_the_training_samples_whatever_is_dr
 
 
 def test_the_ae_decodes_too_but_has_no_covering_posteriors():
-    at = _run(model="ae", z=(0.0, 0.0))
+    at = _run(model="ae", z=(0.0, 0.0), check=True)
     assert "An AE's codes are **points**" in _text(at)
     assert at.get("image")[0].proto.imgs[0].caption == "decoder(z)"
 

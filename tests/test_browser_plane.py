@@ -41,7 +41,8 @@ SMALL = {"width": 1280, "height": 720}  # a projector
 LARGE = {"width": 1500, "height": 1000}
 TOP = 5  # plane.js's TOP, probe.probe's top
 MIN_WEIGHT = 0.01  # the least responsibility shown under the decoded image
-SERVER_PANEL = "The pinned z, checked on the server"
+SERVER_PANEL = "The pinned z"
+SERVER_CHECK = "Decode it on the server too"  # the Explorer's toggle, shown once z is pinned
 
 # --- helpers: the plane from Python (also used by test_browser*.py and bench/) -----------------
 
@@ -172,6 +173,19 @@ def wait_for_server_z(page, z, timeout_ms: float = 30_000) -> None:
         page.wait_for_function(SERVER_SHOWS_JS, arg=list(z), timeout=timeout_ms)
     except PlaywrightTimeout:
         pytest.fail(f"the server panel never showed z = {z}: it shows {page.evaluate(SERVER_Z_JS)}")
+
+
+def server_decodes(page) -> None:
+    """Turn on the Explorer's toggle that has the server decode the pinned z as well."""
+    toggle = page.locator('[data-testid="stCheckbox"]', has_text=SERVER_CHECK).first
+    toggle.wait_for(timeout=30_000)
+    if not toggle.locator("input").is_checked():
+        toggle.click()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img[src*=\"/media/\"]');"
+        " return !!i && i.complete && i.naturalWidth > 0; }",
+        timeout=30_000,
+    )
 
 
 def server_says(page, text: str):
@@ -376,9 +390,10 @@ def test_a_hover_sweep_sends_nothing_and_a_click_pins_z_on_the_server(page, mnis
     page.wait_for_function("() => window.location.search.includes('z=')", timeout=30_000)
     assert len(page.sent) > before
     wait_for_server_z(page, z)
-    assert page.get_by_text(SERVER_PANEL).is_visible()
+    assert page.get_by_text(SERVER_PANEL, exact=True).is_visible()
     assert url_z(page) == pytest.approx(z, abs=0.00051)
-    # the server judges z as the browser did (its Markdown, outside the plane's shadow root)
+    # asked, the server judges z as the browser did (its Markdown, outside the shadow root)
+    server_decodes(page)
     server_says(page, "z is in a hole").wait_for(timeout=30_000)
 
 

@@ -64,6 +64,7 @@ def test_garbage_over_a_cached_checkpoint_is_reported_and_the_page_keeps_working
     weights.write_bytes(b"\x00 not a checkpoint " * 50)
 
     at.session_state["explorer.z"] = (0.4, -0.2)  # and the user clicks the plane
+    at.session_state["explorer.server_check"] = True  # and has the server decode it
     at.run()
     assert not at.exception
     warning = next(w for w in _warnings(at) if "changed on disk" in w)
@@ -109,7 +110,9 @@ def test_a_checkpoint_replaced_by_another_model_is_read_again_not_served_stale(m
     plane = plane_data.plane(at)
     np.testing.assert_allclose(plane["mu"], mu, rtol=0, atol=1e-5)
     np.testing.assert_allclose(plane["sigma"], sigma, rtol=0, atol=1e-5)
-    np.testing.assert_array_equal(plane["W0"], model.decoder[0].weight.detach().numpy())
+    np.testing.assert_array_equal(
+        plane["W0"], plane_data.sent(model.decoder[0].weight.detach().numpy())
+    )
     coverage = {m.label: m.value for m in at.metric}["coverage₁"]
     assert coverage == f"{checkpoints.read_meta(src)['test']['coverage_1']:.1%}"
 

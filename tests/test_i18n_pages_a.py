@@ -95,8 +95,9 @@ def test_explorer_pinned_z_in_chinese():
     """A pinned z in a hole and one inside ellipses: the decoder panel's words are Chinese."""
     _, (mu, _) = _vae_train()
     for z in [(3.5, 3.5), tuple(map(float, mu[0]))]:
-        at = _run(APP, "zh", state={"explorer.z": z})
+        at = _run(APP, "zh", state={"explorer.z": z, "explorer.server_check": True})
         assert _zh("explorer.pinned") in [h.value for h in at.subheader]
+        assert at.toggle(key="explorer.server_check").label == _zh("explorer.server_check")
         shown = "\n".join(m.value for m in at.markdown)
         assert f"**z = ({z[0]:+.2f}, {z[1]:+.2f})** · 先验密度 p(z) =" in shown
         assert ("空洞" in shown) == (z == (3.5, 3.5))
@@ -105,10 +106,10 @@ def test_explorer_pinned_z_in_chinese():
 
 
 def test_explorer_in_english_is_unchanged():
-    at = _run(APP, "en", state={"explorer.z": (3.5, 3.5)})
+    at = _run(APP, "en", state={"explorer.z": (3.5, 3.5), "explorer.server_check": True})
     assert at.title[0].value == "Every sample is an ellipse"
     assert [h.value for h in at.subheader] == [
-        "The pinned z, checked on the server",
+        "The pinned z",
         "What the picture says",
         "How much of the prior do the ellipses cover?",
     ]

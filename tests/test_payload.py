@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from tests.plane_data import unpack
+from tests.plane_data import WEIGHT_MANTISSA_BITS, sent, unpack
 from vae_geom import checkpoints, payload
 from vae_geom.checkpoints import APP_ROOT
 from vae_geom.models import MAX_HIDDEN_LAYERS, MAX_WIDTH, ModelConfig, decode_images, make_model
 
 MNIST_BETA_1 = APP_ROOT / "assets" / "models" / "mnist" / "vae-kl-1"
-
-
-def rounded(a: np.ndarray, bits: int) -> np.ndarray:
-    """a (float32) rounded to `bits` mantissa bits, nearest, ties away from zero: by frexp's
-    significand in [0.5, 1), which holds 1 + bits significant bits, not by payload's bit masks."""
-    m, e = np.frexp(a.astype(np.float64))
-    scale = 2.0 ** (bits + 1)
-    return np.ldexp(np.sign(m) * np.floor(np.abs(m) * scale + 0.5) / scale, e).astype(np.float32)
 
 
 def test_the_mnist_decoder_round_trips_as_float16():
@@ -43,8 +35,9 @@ def test_float32_weights_are_rounded_to_the_mantissa_kept_and_posteriors_travel_
     header, arrays = unpack(payload.decoder_payload(model))
     assert header["dtype"] == "float32"  # the default
     weight = model.decoder[4].weight.detach().numpy()
-    assert np.array_equal(arrays["W2"], rounded(weight, payload.WEIGHT_MANTISSA_BITS))
-    assert np.abs(arrays["W2"] / weight - 1).max() <= 2.0 ** -(payload.WEIGHT_MANTISSA_BITS + 1)
+    assert np.array_equal(arrays["W2"], sent(weight))
+    assert payload.WEIGHT_MANTISSA_BITS == WEIGHT_MANTISSA_BITS
+    assert np.abs(arrays["W2"] / weight - 1).max() <= 2.0 ** -(WEIGHT_MANTISSA_BITS + 1)
     header, arrays = unpack(payload.decoder_payload(model, mantissa=23))  # 23: exact
     assert np.array_equal(arrays["W2"], weight)
     rng = np.random.default_rng(0)

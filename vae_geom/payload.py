@@ -54,7 +54,7 @@ IMAGES_MAX_BYTES = 1_500_000
 FRAMES_MAX = 51
 # One plane goes to the browser as one websocket message, which server.maxMessageSize caps at
 # 20 MB: past this a model's plane is refused with a PayloadError the page shows, where Streamlit
-# would otherwise fail the whole message. MNIST's is 1.7 MB; a student's largest model ~5 MB.
+# would otherwise fail the whole message. MNIST's is 1.3 MB; a student's largest model ~5 MB.
 PAYLOAD_MAX_BYTES = 16_000_000
 ALIGN = 8  # every array starts on a multiple of 8 bytes, so the browser can view it in place
 MAX_POSTERIORS = uploads.LIMITS.max_samples  # a training split holds at most this many
@@ -252,6 +252,12 @@ def _pack(kind: str, dtype: str, arrays: list, meta: dict | None = None) -> byte
     for entry, a in zip(entries, raw, strict=True):
         out[entry["offset"] : entry["offset"] + a.nbytes] = a.tobytes()
     return bytes(out)
+
+
+def header(blob: bytes) -> dict:
+    """The JSON header of a payload _pack made (its "meta" says, e.g., whether images were sent)."""
+    (n,) = struct.unpack_from("<I", blob, 0)
+    return json.loads(blob[4 : 4 + n])
 
 
 def _aligned(n: int) -> int:

@@ -20,7 +20,7 @@ last-good copies; encoded arrays are cached with `st.cache_data`, keyed by the c
 
 from __future__ import annotations
 
-from vae_geom.ui.decoded import decoded_pair, decoded_view
+from vae_geom.ui.decoded import decoded_pair, decoded_view, pinned_readout
 from vae_geom.ui.judged import (
     ae_codes_note,
     judge_or_none,
@@ -72,6 +72,7 @@ __all__ = [
     "dataset",
     "decoded_pair",
     "decoded_view",
+    "pinned_readout",
     "judge_or_none",
     "judge_worst_z",
     "judged_prior",

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from vae_geom import i18n, probe, tiles
+from vae_geom import geometry, i18n, probe, tiles
 from vae_geom.data import Dataset
 from vae_geom.geometry import GeometryError
 from vae_geom.models import VAE
@@ -31,6 +31,22 @@ def ellipses_containing(n: int, lang: str = i18n.DEFAULT) -> str:
     return i18n.t("decoded.ellipses.many", lang, n=n)
 
 
+def pinned_readout(z_key: str) -> tuple[float, float] | None:
+    """The pinned z in words and in the URL (?z=), with p(z) and ‖z‖: no decoding, so a pin that
+    shows only this costs the server next to nothing. A refused click's message first; a hint and
+    None if nothing is pinned."""
+    if err := st.session_state.pop(f"{z_key}.error", None):
+        st.warning(err)
+    z = st.session_state.get(z_key)
+    if z is None:
+        st.info(t("decoded.click_hint"), icon=":material/touch_app:")
+        return None
+    st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
+    density = float(np.exp(geometry.log_prior_density(np.asarray(z, dtype=float))))
+    st.markdown(t("decoded.readout", z1=z[0], z2=z[1], p=density, norm=np.hypot(*z)))
+    return z
+
+
 def decoded_view(
     model: VAE,
     ds: Dataset,
@@ -45,16 +61,11 @@ def decoded_view(
     samples the decoder was trained on, whatever split the plane draws: a hole is where none of
     them reaches, and the blend is what the decoder was taught to answer at z.
     """
-    if err := st.session_state.pop(f"{z_key}.error", None):
-        st.warning(err)
-    z = st.session_state.get(z_key)
+    z = pinned_readout(z_key)
     if z is None:
-        st.info(t("decoded.click_hint"), icon=":material/touch_app:")
         return
-    st.query_params["z"] = f"{z[0]:.3f},{z[1]:.3f}"
     images = ds.x_train  # the samples whose posteriors mu, sigma are
     p = probe.probe(model, images, mu, sigma, z, ds.image_shape, top=top)
-    st.markdown(t("decoded.readout", z1=z[0], z2=z[1], p=p.prior_density, norm=np.hypot(*z)))
     left, right = st.columns(2)
     left.image(tiles.upscale(p.image), caption=t("decoded.decoder"), output_format="PNG", width=160)
     if p.blend is not None:

@@ -139,8 +139,9 @@ def latent_plane(
     marks: list[dict] | None = None,
     link: str | None = None,
     report: bool = True,
-) -> None:
-    """The plane of `model_name`'s posteriors over `split`, decoding under the pointer.
+) -> dict | None:
+    """The plane of `model_name`'s posteriors over `split`, decoding under the pointer; returns
+    the payload's meta (e.g. meta["images"]: were the training images sent?), None if refused.
 
     A click (or Enter) pins z: st.session_state[z_key] = (z1, z2), then `fragment` reruns (or the
     whole page, if None). The pinned z also shows as a marker when it comes from elsewhere (a link,
@@ -154,7 +155,7 @@ def latent_plane(
     except payload.PayloadError as e:  # too large for the browser: the server decodes typed z
         st.warning(lang.t("plane.refused", why=e))
         _fallback(key, z_key, expanded=True)
-        return
+        return None
     ds, (_, labels) = loaders.dataset(dataset_name), loaders.samples(dataset_name, split)
     legend = (labels, ds.label_name, ds.class_names)
     mount(
@@ -168,6 +169,7 @@ def latent_plane(
         report=report,
         legend=legend,
     )
+    return payload.header(blob)["meta"]
 
 
 def mount(
