@@ -98,6 +98,8 @@ def decoder_panel() -> None:
             st.warning(err)
         return
     st.subheader(t("explorer.pinned"))
+    if st.query_params.get("decode") == "server":  # a link (and the benchmarks) may ask for it
+        st.session_state.setdefault("explorer.server_check", True)
     if not (sent and sent.get("images")):  # the browser's panel has no thumbnails or blend
         st.caption(t("explorer.server_always"))
     elif not st.toggle(

@@ -2,9 +2,10 @@
 
 The Explorer shows the MNIST beta = 1 VAE with ALL 5,000 samples (?split=all). We click random
 EMPTY points of the plane (assets/plane/plane.js; no 2-sigma ellipse contains them): the plane pins
-z and sends it, and we time, inside the page, from the pointerdown to the moment the server's new
-decoded image is in the DOM and loaded. (The plane's own panel decodes under the pointer without
-the server; bench/plane_hover.py times that.)
+z and sends it, the server decodes it (?decode=server: the toggle that asks for it, off by
+default since the browser's panel shows the same), and we time, inside the page, from the
+pointerdown to the moment the server's new decoded image is in the DOM and loaded. (The plane's
+own panel decodes under the pointer without the server; bench/plane_hover.py times that.)
 
     PYTHONPATH=. .venv/bin/python -m bench.click_latency [--clicks 30] [--seed 0]
     PYTHONPATH=. .venv/bin/python -m bench.click_latency --short     # CI: 8 clicks
@@ -66,7 +67,8 @@ def measure(clicks: int, seed: int, split: str = "all", gap_ms: int = 500) -> di
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         t0 = time.perf_counter()
-        page.goto(f"{url}/?dataset=mnist&model=vae-kl-1&split={split}")
+        # decode=server: the Explorer's "Decode it on the server too" on, the image this times
+        page.goto(f"{url}/?dataset=mnist&model=vae-kl-1&split={split}&decode=server")
         wait_for_plane(page, PLANE, timeout_ms=120_000)
         first_load = time.perf_counter() - t0
         n_ellipses, first_draw = page.evaluate(

@@ -53,7 +53,9 @@ from vae_geom.models import decode_images
 from vae_geom.ui import inbound
 
 VIEWPORT = {"width": 1400, "height": 1100}
-PATH = "/"  # the default Explorer: MNIST, beta = 1 VAE, the 1,000 test ellipses
+# the default Explorer (MNIST, beta = 1 VAE, the 1,000 test ellipses) with the server decoding
+# each pinned z too (the toggle, off by default): the decoded image each click is checked by
+PATH = "/?decode=server"
 MODEL = ("mnist", "vae-kl-1")
 Z_RANGE = 3.8  # clicks land in [-3.8, 3.8]^2, inside the fixed [-4, 4] axes
 AIM_TOL = 0.05  # |sent - aimed| per coordinate: a few pixels (~0.013 z-units per pixel)

@@ -565,8 +565,32 @@ def summarise_sweeps(runs: list[dict]) -> dict:
 # --- 2. pin -----------------------------------------------------------------------------------
 
 
-def pins(page, frames: Frames, server_pid: int, clicks: int, seed: int, gap_ms: int = 500):
+SERVER_CHECK = "Decode it on the server too"  # the Explorer's toggle, shown once z is pinned
+
+
+def server_check(page, on: bool) -> None:
+    """Set the Explorer's toggle that has the server decode each pinned z (off by default)."""
+    toggle = page.locator('[data-testid="stCheckbox"]', has_text=SERVER_CHECK).first
+    toggle.wait_for(timeout=30_000)
+    if toggle.locator("input").is_checked() != on:
+        toggle.click()
+        page.wait_for_timeout(1500)
+
+
+def pins(
+    page,
+    frames: Frames,
+    server_pid: int,
+    clicks: int,
+    seed: int,
+    gap_ms: int = 500,
+    decode: bool = False,
+):
+    """`clicks` pins at empty points, a person's pace apart. `decode`: with the server decoding
+    each one too (the Explorer's toggle on: its panel's image is waited for)."""
     points = empty_points(clicks, seed, "all")
+    if decode:
+        server_check(page, True)
     page.evaluate(PANEL_JS)
     mark = frames.mark()
     rows = []
@@ -582,9 +606,9 @@ def pins(page, frames: Frames, server_pid: int, clicks: int, seed: int, gap_ms: 
             )
             page.mouse.click(x, y)
             page.wait_for_function(
-                "(n) => { const B = window.__bench; return B.panel.length > n[2]"
-                " && B.image.length > n[3] && B.urls.length > n[1]; }",
-                arg=before,
+                "([n, decode]) => { const B = window.__bench; return B.panel.length > n[2]"
+                " && (!decode || B.image.length > n[3]) && B.urls.length > n[1]; }",
+                arg=[before, decode],
                 timeout=30_000,
             )
             got = page.evaluate(
@@ -595,7 +619,7 @@ def pins(page, frames: Frames, server_pid: int, clicks: int, seed: int, gap_ms: 
                         url: zurl && zurl[0] - t0,
                         z: zurl && new URL(zurl[1]).searchParams.get('z'),
                         panel: B.panel[n[2]][0] - t0, text: B.panel[n[2]][1],
-                        image: B.image[n[3]] - t0}; }""",
+                        image: n[3] < B.image.length ? B.image[n[3]] - t0 : null}; }""",
                 before,
             )
             got["aimed"] = z
@@ -617,7 +641,8 @@ def pins(page, frames: Frames, server_pid: int, clicks: int, seed: int, gap_ms: 
         "down_to_sent_ms": stats([r["sent"] for r in rows]),
         "down_to_url_ms": stats([r["url"] for r in rows]),
         "down_to_panel_ms": stats([r["panel"] for r in rows]),
-        "down_to_image_ms": stats([r["image"] for r in rows]),
+        "server_decodes": decode,
+        "down_to_image_ms": stats([r["image"] for r in rows]) if decode else None,
         "url_z_matches_aim": z_ok,
         "server_cpu_ms_per_click": round(cpu.server * 1e3 / len(rows), 2),
         "server_cpu_ms_total": round(cpu.server * 1e3, 1),
@@ -744,8 +769,12 @@ def rerun_bytes(page, frames: Frames) -> dict:
 def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
     thumb = page.locator('.st-key-explorer-ladder input[type="range"]')
     rows = []
-    for key, label in SWITCHES[:switches]:
+    for i, (key, label) in enumerate(SWITCHES[:switches]):
         settle(page, gap_ms)
+        # every other switch morphs at full resolution (the plane's drawing before coarse morph
+        # frames), so the two are measured side by side, under the same load
+        sharp = i % 2 == 1
+        page.evaluate("(v) => { window.__vaeGeomPlane.sharpMorph = v; }", sharp)
         n = page.evaluate(
             "() => { const B = window.__bench; B.rafs = []; B.rafOn = true;"
             " return [B.ws.length, B.loads.length, B.bases.length,"
@@ -795,6 +824,7 @@ def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
         rows.append(
             {
                 "to": label,
+                "sharp": sharp,
                 "payload_resent": bool(big),
                 "morph": bool(got["draw"] and got["draw"][0]["morph"]),
                 "payload_bytes": payload_frame,
@@ -833,8 +863,10 @@ def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
         "all_morphed": all(r["morph"] for r in rows),
         "payload_bytes": [r["payload_bytes"] for r in rows],
         **{f"{k}_ms": stats([r[k] for r in rows]) for k in keys},
-        "morph_fps": stats([r["morph_fps"] for r in rows]),
-        "morph_raf_fps": stats([r["morph_raf_fps"] for r in rows]),
+        "morph_fps": stats([r["morph_fps"] for r in rows if not r["sharp"]]),
+        "morph_fps_sharp_frames": stats([r["morph_fps"] for r in rows if r["sharp"]]),
+        "morph_raf_fps": stats([r["morph_raf_fps"] for r in rows if not r["sharp"]]),
+        "morph_raf_fps_sharp_frames": stats([r["morph_raf_fps"] for r in rows if r["sharp"]]),
         "morph_frames": [r["morph_frames"] for r in rows],
         "drawbase_ms": stats(sum((r["drawbase_ms"] for r in rows), [])),
         "morph_frame_gap_max_ms": round(max(r["morph_frame_gap_max"] for r in rows), 1),
@@ -879,6 +911,12 @@ def measure(short: bool, seed: int = 0, only: tuple[str, ...] = PARTS) -> dict:
             if "pin" in only:
                 result["pin"] = pins(page, frames, pid, 6 if short else 20, seed)
                 log(f"pin: {json.dumps(result['pin'])}")
+                # the same with the server decoding every pin too (the toggle on), then off
+                result["pin_decoded"] = pins(
+                    page, frames, pid, 4 if short else 10, seed + 1, 500, True
+                )
+                log(f"pin, decoded on the server too: {json.dumps(result['pin_decoded'])}")
+                server_check(page, False)
             if "rerun" in only:
                 result["rerun"] = rerun_bytes(page, frames)
                 log(f"rerun: {json.dumps(result['rerun'])}")

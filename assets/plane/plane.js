@@ -19,14 +19,17 @@
 
 const planes = new Map(); // plane key -> Plane
 const states = new Map(); // plane key -> the latest {z, k} Python sent
-const MORPH_MS = 600;
+const MORPH_MS = 600; // a change of β animates the ellipses for this long
+const MORPH_SCALE = 0.5; // the resolution of a morph's frames (see drawBase)
 const PARSED_MAX = 4; // payloads a plane keeps parsed: going back to a rung seen is a redraw only
-const inflated = new Map(); // training images by digest, shared by every plane and rung // a change of β animates the ellipses for this long
+const inflated = new Map(); // training images by digest, shared by every plane and rung
 const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
 const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
 const LEGEND_W = 132;
 // for benchmarks and tests: frame times and the plane objects, read with page.evaluate; each
-// list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves)
+// list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves).
+// Setting its `sharpMorph` draws every morph frame at full resolution (bench/plane_hover.py
+// measures both, side by side).
 const STATS_MAX = 1000;
 const stats = (window.__vaeGeomPlane = { planes, hover: [], frames: [], draws: [] });
 function note(list, entry) {
@@ -300,11 +303,16 @@ class Plane {
   px(z1, z2) { return [this.ox + z1 * this.scale, this.oy - z2 * this.scale]; }
   zOf(x, y) { return [(x - this.ox) / this.scale, (this.oy - y) / this.scale]; }
 
-  drawBase() {
+  // The plane's base layer: axes, the ellipses and μ of every drawn sample, the prior's circles,
+  // the legend. `coarse` (the frames of a morph): the ellipses are rasterised at MORPH_SCALE
+  // resolution and scaled up. Filling 5,000 translucent ellipses is the frame's cost on a machine
+  // without a GPU (the rasteriser, not the script), and a quarter of the pixels costs about a
+  // quarter; the morph's last frame is drawn sharp.
+  drawBase(coarse = false) {
     if (!this.data || !this.mu || !this.plot) return; // before the first payload is in
     const t0 = performance.now();
     const ctx = this.base.getContext("2d");
-    const { meta, shown } = this.data;
+    const { meta } = this.data;
     const classes = meta.classes || [];
     const { x0, y0, w, h } = this.plot;
     ctx.clearRect(0, 0, this.cssW, this.cssH);
@@ -313,6 +321,38 @@ class Plane {
     this.drawAxes(ctx);
     ctx.save();
     ctx.beginPath(); ctx.rect(x0, y0, w, h); ctx.clip();
+    if (coarse && !window.__vaeGeomPlane.sharpMorph) {
+      const off = this.coarse || (this.coarse = document.createElement("canvas"));
+      const cw = Math.ceil(this.cssW * MORPH_SCALE), ch = Math.ceil(this.cssH * MORPH_SCALE);
+      if (off.width !== cw || off.height !== ch) { off.width = cw; off.height = ch; }
+      const octx = off.getContext("2d");
+      octx.setTransform(MORPH_SCALE, 0, 0, MORPH_SCALE, 0, 0);
+      octx.clearRect(0, 0, this.cssW, this.cssH);
+      this.drawCodes(octx, classes);
+      ctx.drawImage(off, 0, 0, this.cssW, this.cssH);
+      this.drawPrior(ctx);
+    } else {
+      this.drawCodes(ctx, classes, () => this.drawPrior(ctx));
+    }
+    ctx.restore();
+    // codes beyond the frame: a grey tick on the border where they leave it
+    const mu = this.mu;
+    ctx.fillStyle = "#444";
+    for (let i = 0; i < this.data.shown.n; i++) {
+      const z1 = mu[2 * i], z2 = mu[2 * i + 1];
+      if (Math.abs(z1) <= this.R && Math.abs(z2) <= this.R) continue;
+      const [x, y] = this.px(Math.max(-this.R, Math.min(this.R, z1)), Math.max(-this.R, Math.min(this.R, z2)));
+      ctx.fillRect(x - 2, y - 2, 4, 4);
+    }
+    this.drawLegend(ctx, classes);
+    note(stats.frames, performance.now() - t0);
+  }
+
+  // The drawn samples: each class's ellipses as one translucent path (a VAE), then every μ as a
+  // small square (an AE's point is all it has). `between` runs between the two (the prior's
+  // circles go over the ellipses, under the μ).
+  drawCodes(ctx, classes, between) {
+    const { meta, shown } = this.data;
     const mu = this.mu, sigma = this.sigma, k = this.k, s = this.scale;
     const byClass = classes.map(() => []);
     for (let i = 0; i < shown.n; i++) {
@@ -334,12 +374,7 @@ class Plane {
         ctx.globalAlpha = 1;
       });
     }
-    // the prior N(0, I) at 1σ and 2σ, over the ellipses
-    ctx.strokeStyle = "#000"; ctx.lineWidth = 1.6;
-    for (const [r, dash] of [[1, []], [2, [6, 4]]]) {
-      ctx.setLineDash(dash); ctx.beginPath(); ctx.arc(this.ox, this.oy, r * s, 0, 2 * Math.PI); ctx.stroke();
-    }
-    ctx.setLineDash([]);
+    if (between) between();
     const dot = meta.is_ae ? 2 : 1.2; // μ: small beside its ellipse; an AE's point is all it has
     classes.forEach((cls, c) => {
       ctx.fillStyle = cls.colour;
@@ -348,17 +383,15 @@ class Plane {
         ctx.fillRect(x - dot, y - dot, 2 * dot, 2 * dot);
       }
     });
-    ctx.restore();
-    // codes beyond the frame: a grey tick on the border where they leave it
-    ctx.fillStyle = "#444";
-    for (let i = 0; i < shown.n; i++) {
-      const z1 = mu[2 * i], z2 = mu[2 * i + 1];
-      if (Math.abs(z1) <= this.R && Math.abs(z2) <= this.R) continue;
-      const [x, y] = this.px(Math.max(-this.R, Math.min(this.R, z1)), Math.max(-this.R, Math.min(this.R, z2)));
-      ctx.fillRect(x - 2, y - 2, 4, 4);
+  }
+
+  // the prior N(0, I) at 1σ and 2σ
+  drawPrior(ctx) {
+    ctx.strokeStyle = "#000"; ctx.lineWidth = 1.6;
+    for (const [r, dash] of [[1, []], [2, [6, 4]]]) {
+      ctx.setLineDash(dash); ctx.beginPath(); ctx.arc(this.ox, this.oy, r * this.scale, 0, 2 * Math.PI); ctx.stroke();
     }
-    this.drawLegend(ctx, classes);
-    note(stats.frames, performance.now() - t0);
+    ctx.setLineDash([]);
   }
 
   drawAxes(ctx) {
@@ -416,7 +449,7 @@ class Plane {
         sigma[i] = sig0[i] > 0 && sig1[i] > 0 ? sig0[i] * Math.pow(sig1[i] / sig0[i], e) : sig0[i] + e * (sig1[i] - sig0[i]);
       }
       this.mu = mu; this.sigma = sigma;
-      this.drawBase();
+      this.drawBase(t < 1);
       if (t < 1) requestAnimationFrame(step);
       else { this.mu = mu1; this.sigma = sig1; this.drawBase(); this.morphing = null; }
     };
