@@ -417,3 +417,32 @@ def test_two_processes_share_one_class(on_redis):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "3"
     assert classroom.answers(code, "areas").choices["50_90"] == 1
+
+
+# --- the teacher's figures (vae_geom/figures/classroom.py) ---------------------------------------
+
+
+def test_the_choices_bar_counts_each_choice_and_ticks_the_truth():
+    from tests.plotly_data import array
+    from vae_geom.figures import classroom as figures
+
+    fig = figures.choices_bar(["a", "b", "c"], [3, 0, 1])
+    bar = fig.data[0]
+    assert list(bar.y) == ["a", "b", "c"] and array(bar.x).tolist() == [3, 0, 1]
+    assert len(set(bar.marker.color)) == 1  # nothing revealed: one colour
+    bar = figures.choices_bar(["a", "b", "c"], [3, 0, 1], truth=1).data[0]
+    assert list(bar.y) == ["a", "✓ b", "c"]
+    assert bar.marker.color[1] == figures.RIGHT and bar.marker.color[0] == figures.OTHER
+
+
+def test_the_clicks_map_bins_every_click_inside_the_plane():
+    from tests.plotly_data import array
+    from vae_geom.figures import classroom as figures
+
+    clicks = [[0.1, 0.1], [0.2, 0.15], [-3.9, 3.9], [2.0, -1.0]]
+    fig = figures.clicks_map(clicks)
+    heat = array(fig.data[0].z)
+    assert heat.sum() == 4 and heat.max() == 2  # the two near clicks share a cell
+    points = fig.data[-1]
+    assert array(points.x).tolist() == [c[0] for c in clicks]
+    assert figures.clicks_map([]).data[0].z is not None  # no clicks yet: an empty map

@@ -18,8 +18,9 @@ def choices_bar(
     labels: list[str], counts: list[int], truth: int | None = None, lang: str = "en"
 ) -> go.Figure:
     """One horizontal bar per choice (`labels` in the lesson's order, top to bottom) with its count;
-    the true choice's bar (index `truth`) green once revealed."""
+    once revealed, the true choice (index `truth`) is ticked and its bar green."""
     colours = [RIGHT if i == truth else OTHER for i in range(len(labels))]
+    labels = [f"✓ {label}" if i == truth else label for i, label in enumerate(labels)]
     fig = go.Figure(
         go.Bar(
             x=counts,
@@ -31,10 +32,11 @@ def choices_bar(
             hoverinfo="skip",
         )
     )
-    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont=dict(size=14))
     fig.update_xaxes(title=t("classroom.axis.students", lang), rangemode="tozero", dtick=1
-                     if max(counts, default=0) <= 10 else None)  # fmt: skip
-    fig.update_layout(height=60 + 36 * len(labels), margin=dict(l=10, r=10, t=10, b=40))
+                     if max(counts, default=0) <= 10 else None, title_standoff=4)  # fmt: skip
+    fig.update_layout(height=70 + 26 * len(labels), margin=dict(l=10, r=10, t=4, b=36),
+                      bargap=0.25)  # fmt: skip
     return fig
 
 
@@ -70,7 +72,8 @@ def clicks_map(clicks: np.ndarray, lang: str = "en", height: int = 300) -> go.Fi
             hoverinfo="skip",
         )
     )
-    fig.update_xaxes(range=[-PLANE, PLANE], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[-PLANE, PLANE], showgrid=False, zeroline=False, scaleanchor="x")
+    fig.update_xaxes(range=[-PLANE, PLANE], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[-PLANE, PLANE], showgrid=False, zeroline=False, constrain="domain",
+                     scaleanchor="x")  # fmt: skip
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
     return fig

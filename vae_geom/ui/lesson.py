@@ -8,8 +8,9 @@ is kept as data (lesson.Answer) in st.session_state[KEY_ANSWERS]. The step lives
 
 In a class (vae_geom/ui/classroom.py): a following student takes the teacher's step, β rung and
 pinned z (`_follow`), sends each prediction to the class and sees its verdict once the teacher
-reveals the step; the teacher's lesson view is published to the class after every run, and the
-teacher sees the class's answers live under the question.
+reveals the step; the teacher's lesson view is published to the class at the start of every run
+(the callbacks that change it have run by then), and the teacher sees the class's answers live
+under the question.
 """
 
 from __future__ import annotations
@@ -251,6 +252,7 @@ def render() -> None:
     n = current_step()
     step = lesson.step(n)
     _enter(step)
+    _publish(n, step)  # first: the class follows while the teacher's own page still draws
     st.html(_TIGHT_CSS)
     if st.session_state.get(KEY_BIG):
         st.html(_BIG_CSS)
@@ -280,7 +282,6 @@ def render() -> None:
     st.divider()
     st.caption(t("lesson.footer"))
     class_ui.sidebar()
-    _publish(n, step)
 
 
 def full_page_url(step: lesson.Step) -> str:
@@ -335,6 +336,9 @@ def _model_label(step: lesson.Step) -> str:
 
 def _predict(step: lesson.Step) -> None:
     st.markdown(f"**{t(f'lesson.{step.id}.question')}**")
+    if class_ui.is_teacher():  # the teacher asks, the class answers: its answers show instead
+        _class_answers(step)
+        return
     if step.kind == "click":
         z = st.session_state.get(Z_KEY)
         if z is None or class_ui.teachers_z(z):  # the teacher's pin, followed: not a prediction
@@ -362,11 +366,19 @@ def _predict(step: lesson.Step) -> None:
     if (a := answered(step)) is not None:
         _verdict(step, a)
     elif step.kind == "choice" and class_ui.revealed(step.id):  # revealed, not answered here
-        lead = "" if class_ui.is_teacher() else f"{t('classroom.no_answer')} "
-        st.info(lead + _truth_text(step, *truth(step)), icon=":material/lightbulb:")
-    if class_ui.is_teacher():
-        right = truth(step)[0] if step.kind == "choice" and class_ui.revealed(step.id) else None
-        class_ui.answers_panel(step, right)
+        st.info(f"{t('classroom.no_answer')} {_truth_text(step, *truth(step))}",
+                icon=":material/lightbulb:")  # fmt: skip
+
+
+def _class_answers(step: lesson.Step) -> None:
+    """The teacher's screen: the class's answers live; once revealed, the truth above them."""
+    right = None
+    if step.kind == "click":
+        st.caption(t(f"lesson.{step.id}.how"))
+    elif class_ui.revealed(step.id):
+        right, facts = truth(step)
+        st.success(_truth_text(step, right, facts), icon=":material/check_circle:")
+    class_ui.answers_panel(step, right)
 
 
 def _truth_text(step: lesson.Step, right: str, facts: dict) -> str:
