@@ -1,14 +1,14 @@
-"""Issue 15: a bad upload, a bad model zip, a broken model on disk and a broken judge are
-refused in the session's language.
+"""Issue 15: a bad upload, a bad model zip, a broken model on disk, a broken judge and a bad z
+in a link are refused in the session's language.
 
-The core's errors (vae_geom.uploads, vae_geom.checkpoints, vae_geom.user_models, vae_geom.judge)
-carry their message as a catalogue key and values (vae_geom.i18n.Text); the pages say it with
-vae_geom.i18n.said in the session's language. Every case of the bad-input corpus
-(tests/bad_inputs/make_corpus.py) that reaches a page through a file, and a broken judge file, is
-fed to the real page under AppTest in Chinese: the page shows the core's own error said in
-Chinese, and no English sentence (file names, Python's own words for a cause, quoted values and
-symbols aside); switched to English, the same page shows the same English as before (the error's
-str(), which tests/test_bad_inputs.py and the CLI read).
+The core's errors (vae_geom.uploads, vae_geom.checkpoints, vae_geom.user_models, vae_geom.judge,
+vae_geom.probe) carry their message as a catalogue key and values (vae_geom.i18n.Text); the pages
+say it with vae_geom.i18n.said in the session's language. Every case of the bad-input corpus
+(tests/bad_inputs/make_corpus.py) that reaches a page through a file or a link's z, and a broken
+judge file, is fed to the real page under AppTest in Chinese: the page shows the core's own error
+said in Chinese, and no English sentence (file names, Python's own words for a cause, quoted
+values and symbols aside); in English, the same page shows the same English as before (the
+error's str(), which tests/test_bad_inputs.py and the CLI read).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from streamlit.testing.v1 import AppTest
 from tests.bad_inputs import make_corpus
 from tests.shown import read
 from tests.test_i18n import LATIN_OK
-from vae_geom import checkpoints, i18n, judge, uploads, user_models
+from vae_geom import checkpoints, i18n, judge, probe, uploads, user_models
 from vae_geom.data import load_dataset
 from vae_geom.ui import lang
+from vae_geom.ui.literal import literal
 
 ROOT = Path(__file__).parents[1]
 EXPLORER = str(ROOT / "app.py")
@@ -34,8 +35,8 @@ POINTS = str(ROOT / "pages" / "1_Points_vs_ellipses.py")
 TRAIN = str(ROOT / "pages" / "7_Train_your_own.py")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # what a Chinese message may quote in Latin letters: Python's or a library's own words for a
-# cause, inside （…）; a file's name
-CAUSE = re.compile(r"（[^（）\u4e00-\u9fff]*）")
+# cause, inside （…）; a file's name; what a link held
+CAUSE = re.compile(r"（[^（）\u4e00-\u9fff]*）|“[^”]*”")  # and a link's value, in “…”
 FILE = re.compile(r"[\w.\- ()]+\.(npz|npy|csv|zip|xlsx|json|safetensors|png|jpg)\b")
 
 
@@ -98,14 +99,25 @@ def _english_words(message: str, text: i18n.Text) -> list[str]:
 
 def _check(at: AppTest, error: Exception) -> None:
     """The page shows `error` in Chinese; switched to English, as before (its str())."""
-    zh = i18n.said(error, "zh")
-    assert zh != str(error) and CJK.search(zh)
+    _check_chinese(at, error)
+    at.radio(key="lang").set_value("en").run()
+    BROWSER["lang"] = "en"
+    _check_english(at, error)
+
+
+def _check_chinese(at: AppTest, error: Exception, cut: int | None = None) -> None:
+    """The page shows `error` said in Chinese (cut to `cut` characters, as the page cuts it), and
+    no English sentence around it."""
+    zh = read(literal(i18n.said(error, "zh"), cut))
+    assert zh != read(literal(str(error), cut)) and CJK.search(zh)
     [message] = [m for m in _shown(at) if zh in m]  # the core's error, said in Chinese
     stray = _english_words(message, error.text)
     assert len(stray) <= 2, (message, stray)
-    at.radio(key="lang").set_value("en").run()
-    BROWSER["lang"] = "en"
-    [message] = [m for m in _shown(at) if str(error) in m]
+
+
+def _check_english(at: AppTest, error: Exception, cut: int | None = None) -> None:
+    """The page shows `error` as before: its English str(), and no Chinese."""
+    [message] = [m for m in _shown(at) if read(literal(str(error), cut)) in m]
     assert not CJK.search(message), message
 
 
@@ -180,3 +192,23 @@ def test_a_broken_judge_is_explained_in_chinese(broken, tmp_path, monkeypatch):
     at.query_params.update({"lang": "zh", "dataset": "digits"})
     at.run()
     _check(at, refused.value)
+
+
+Z_CASES = [c.name for c in make_corpus.cases() if c.kind == "query" and set(c.query) == {"z"}]
+
+
+@pytest.mark.parametrize("name", Z_CASES)
+def test_a_bad_z_in_a_link_is_ignored_in_chinese(name):
+    (case,) = [c for c in make_corpus.cases() if c.name == name]
+    with pytest.raises(probe.ZError) as refused:
+        probe.check_z(case.query["z"].split(","))
+    at = AppTest.from_file(EXPLORER, default_timeout=60)
+    at.query_params.update({"lang": "zh", "dataset": "digits", **case.query})
+    at.run()
+    # a link's notice is shown by the run that reads the link, and cuts its reason to 120
+    # characters: the English one is the same link opened in English
+    _check_chinese(at, refused.value, cut=120)
+    at = AppTest.from_file(EXPLORER, default_timeout=60)
+    at.query_params.update({"lang": "en", "dataset": "digits", **case.query})
+    at.run()
+    _check_english(at, refused.value, cut=120)

@@ -9,9 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from vae_geom import geometry
+from vae_geom.i18n import Text, TextError
 from vae_geom.models import VAE, decode_images
 
 Z_LIMIT = 10.0  # clicks and URLs beyond |z| = 10 (2.5 plot widths) are refused
+
+
+class ZError(TextError, geometry.GeometryError):
+    """A z that cannot be probed (a link's or a click's); its message in either language (a Text
+    of the probe.z.* catalogue keys; str() is the English)."""
 
 
 @dataclass(frozen=True)
@@ -32,13 +38,11 @@ def check_z(z, limit: float = Z_LIMIT) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in z)
     except (TypeError, ValueError) as e:
-        raise geometry.GeometryError(f"z must be two numbers (z₁, z₂); got {z!r}.") from e
+        raise ZError(Text("probe.z.numbers", value=repr(z))) from e
     if not (np.isfinite(x) and np.isfinite(y)):
-        raise geometry.GeometryError("z must be two finite numbers (no NaN or inf).")
+        raise ZError(Text("probe.z.finite"))
     if max(abs(x), abs(y)) > limit:
-        raise geometry.GeometryError(
-            f"z = ({x:.3g}, {y:.3g}) lies outside the plane shown (|z| ≤ {limit:g})."
-        )
+        raise ZError(Text("probe.z.outside", x=x, y=y, limit=limit))
     return x, y
 
 

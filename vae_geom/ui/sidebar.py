@@ -14,7 +14,7 @@ from vae_geom import checkpoints, collapse, i18n, ladder, probe, user_models
 from vae_geom.data import DATASETS
 from vae_geom.geometry import GeometryError
 from vae_geom.ui import lang
-from vae_geom.ui.lang import t
+from vae_geom.ui.lang import said, t
 from vae_geom.ui.literal import literal
 
 
@@ -175,6 +175,7 @@ def _read_url_once() -> None:
         try:
             st.session_state[KEY_URL_Z] = probe.check_z(z.split(","))
         except GeometryError as e:  # its message quotes z: a very long z is cut short
-            notices.append(t("sidebar.url.z", value=literal(z, URL_ECHO), why=literal(e, 120)))
+            why = literal(said(e), 120)  # in the session's language
+            notices.append(t("sidebar.url.z", value=literal(z, URL_ECHO), why=why))
             del st.query_params["z"]  # so the address bar no longer carries it
     st.session_state[KEY_URL_NOTICES] = notices
