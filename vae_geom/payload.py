@@ -102,7 +102,9 @@ def _deflated(a: np.ndarray, shuffle: int | None = None) -> tuple[bytes, dict]:
     raw = np.ascontiguousarray(a)
     if shuffle:
         raw = np.ascontiguousarray(raw.view(np.uint8).reshape(-1, shuffle).T)
-    packed = zlib.compress(raw.tobytes(), 9)
+    # level 6, zlib's default: level 9 saves 2% of MNIST's images and takes 30x as long (4 s on
+    # this machine), and a plane is built while its first student waits
+    packed = zlib.compress(raw.tobytes(), 6)
     return packed, {"encoding": "deflate", "nbytes": len(packed)} | (
         {"shuffle": shuffle} if shuffle else {}
     )
