@@ -34,8 +34,8 @@ def choices_bar(
     )
     fig.update_yaxes(autorange="reversed", automargin=True, tickfont=dict(size=14))
     fig.update_xaxes(title=t("classroom.axis.students", lang), rangemode="tozero", dtick=1
-                     if max(counts, default=0) <= 10 else None, title_standoff=4)  # fmt: skip
-    fig.update_layout(height=70 + 26 * len(labels), margin=dict(l=10, r=10, t=4, b=36),
+                     if max(counts, default=0) <= 10 else None, title_standoff=12)  # fmt: skip
+    fig.update_layout(height=80 + 26 * len(labels), margin=dict(l=10, r=10, t=4, b=46),
                       bargap=0.25)  # fmt: skip
     return fig
 

@@ -3,14 +3,16 @@
 The store is vae_geom.classroom (in memory, or Redis when VAE_GEOM_CLASS_REDIS names a server).
 Here: who this session is in a class (nobody, a student, the teacher) and what it sees.
 
-- The sidebar's "Class" section: join with a code, or open a class (teacher); the teacher sees
-  the code, the students' link and the teacher link (?class=CODE&teacher=KEY, the key only there),
-  and ends the class. A link's ?class= (and ?teacher=) is read on the session's first run.
+- The "Class" button beside the lesson's Next: join with a code, or open a class (teacher); the
+  teacher finds there the students' link and the teacher link (?class=CODE&teacher=KEY, the key
+  only there), and ends the class. A link's ?class= (and ?teacher=) is read on the session's
+  first run.
 - A student following the teacher: a small fragment polls the class's revision every POLL_S
   (one tiny read: ~3 µs in memory, ~70 µs of CPU with Redis; the fragment run around it costs
-  Streamlit ~6 ms of server CPU); only when it changed does it rerun the page, whose first lines
-  (vae_geom/ui/lesson.py, `_follow`) take the teacher's step, rung and pinned z. "Follow the
-  teacher" off: the student explores alone, and nothing a student does reaches the teacher's view.
+  Streamlit ~5 ms of server CPU, tests/test_classroom_browser.py); only when it changed does it
+  rerun the page, whose first lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step,
+  rung and pinned z. "Follow the teacher" off: the student explores alone, and nothing a student
+  does reaches the teacher's view.
 - A joined student's predictions go to the class (`send`), under a random id per session; the
   verdict waits until the teacher reveals the step (`held`).
 - The teacher's screen: the code big, for the projector, and the class's answers live (a bar of
@@ -296,10 +298,10 @@ def banner(n: int) -> None:
         _poll()
 
 
-def sidebar() -> None:
-    """The sidebar's Class section."""
-    with st.sidebar:
-        st.header(t("classroom.header"))
+def panel() -> None:
+    """The Class button beside the lesson's Next: join, open, the links, leave or end."""
+    label = t("classroom.header") if code() is None else code()
+    with st.popover(label, icon=":material/groups:", use_container_width=True):
         if is_teacher():
             st.markdown(t("classroom.teaching", code=code()))
             base = _base_url()

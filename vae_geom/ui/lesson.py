@@ -259,7 +259,7 @@ def render() -> None:
     class_ui.banner(n)
     if notice := st.session_state.get(KEY_NOTICE):
         st.warning(notice, icon=":material/link_off:")
-    top = st.columns([3, 2, 2, 3, 3], vertical_alignment="center")
+    top = st.columns([3, 2, 2, 3, 3, 2], vertical_alignment="center")
     top[0].progress(n / len(lesson.STEPS), text=t("lesson.progress", n=n, total=len(lesson.STEPS)))
     with top[1]:
         _prev(n)
@@ -267,6 +267,8 @@ def render() -> None:
         _next(n)
     top[3].toggle(t("lesson.presentation"), key=KEY_BIG)
     top[4].link_button(t("lesson.full_page"), full_page_url(step), icon=":material/open_in_new:")
+    with top[5]:
+        class_ui.panel()
     text, figure = st.columns([5, 7], gap="medium")
     with text, st.container(key="lesson-text"):
         st.subheader(t(f"lesson.{step.id}.title", n=n))
@@ -281,7 +283,6 @@ def render() -> None:
         _figure(step)
     st.divider()
     st.caption(t("lesson.footer"))
-    class_ui.sidebar()
 
 
 def full_page_url(step: lesson.Step) -> str:
