@@ -26,6 +26,7 @@ const inflated = new Map(); // training images by digest, shared by every plane 
 const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
 const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
 const LEGEND_W = 132;
+const BIG = 1.4; // presentation mode (the lesson's): the plane's texts, margins and legend this much larger
 // for benchmarks and tests: frame times and the plane objects, read with page.evaluate; each
 // list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves).
 // Setting its `sharpMorph` draws every morph frame at full resolution (bench/plane_hover.py
@@ -58,6 +59,11 @@ figcaption { font-size: 12px; color: #555; max-width: 120px; }
 .vg-frames[hidden] { display: none; }
 .vg-frames { display: flex; align-items: center; gap: 8px; margin-top: 4px; }
 .vg-frames input { flex: 1; }
+.vg.vg-big { font-size: 19px; }
+.vg-big figcaption { font-size: 16px; max-width: 150px; }
+.vg-big .vg-hint, .vg-big .vg-buttons button { font-size: 17px; }
+.vg-big .vg-pair canvas { width: 140px; height: 140px; }
+.vg-big .vg-thumbs canvas { width: 64px; height: 64px; }
 .vg-frames button { font: inherit; padding: 2px 10px; border: 1px solid #bbb; border-radius: 6px; background: #fff; cursor: pointer; }
 `;
 
@@ -90,6 +96,7 @@ class Plane {
     this.mu = null; // what is drawn now (morphs between payloads)
     this.sigma = null;
     this.k = 1;
+    this.fs = 1; // the size of the canvas's texts (BIG in presentation mode)
     this.pinned = null; // [z1, z2]
     this.cursor = null; // under the pointer, or moved by the keys
     this.pending = false;
@@ -194,6 +201,13 @@ class Plane {
       this.stateTexts = texts;
       if (this.data) { this.texts = texts; this.applyTexts(); this.drawBase(); }
     }
+    const fs = s.big === true ? BIG : 1;
+    if (fs !== this.fs) {
+      this.fs = fs;
+      this.el.classList.toggle("vg-big", fs !== 1);
+      this.cssW = null; // lay out again: margins and legend grow with the text
+      this.layout();
+    }
     const k = s.k === 2 ? 2 : 1;
     const z = Array.isArray(s.z) && s.z.length === 2 && s.z.every(Number.isFinite) ? s.z : null;
     if (k !== this.k) { this.k = k; if (this.data) this.drawBase(); }
@@ -272,14 +286,21 @@ class Plane {
     if (b && this.texts) b.textContent = this.texts.play || "▶";
   }
 
+  // The margins around the plot: room for the tick labels and axis titles at the text's size.
+  margin() {
+    const f = this.fs;
+    return { left: MARGIN.left * f, right: MARGIN.right, top: MARGIN.top, bottom: MARGIN.bottom * f };
+  }
+
   // Size: a square plane as wide as the column allows, but never taller than ~70% of the window
   // (the projector's 1280 × 720 shows the plane and its panel without scrolling).
   layout() {
     const width = this.el.clientWidth || 600;
     const room = width >= 640 ? width - 250 : width;
-    const side = Math.round(Math.max(280, Math.min(room - LEGEND_W, window.innerHeight * 0.58, 640)));
-    const P = side - MARGIN.top - MARGIN.bottom; // the plot area: a square, 1:1 latent units
-    const w = MARGIN.left + P + MARGIN.right + LEGEND_W, h = side;
+    const M = this.margin(), L = LEGEND_W * this.fs;
+    const side = Math.round(Math.max(280, Math.min(room - L, window.innerHeight * 0.58, 640)));
+    const P = side - M.top - M.bottom; // the plot area: a square, 1:1 latent units
+    const w = M.left + P + M.right + L, h = side;
     const R = (this.data && this.data.meta.range) || 4;
     if (this.cssW !== w || this.cssH !== h) {
       this.cssW = w; this.cssH = h;
@@ -293,9 +314,9 @@ class Plane {
     } else if (this.R === R) return; // nothing changed
     this.R = R; // the plot is square: ±R on both axes
     this.scale = P / (2 * R); // px per latent unit, the same on both axes
-    this.plot = { x0: MARGIN.left, y0: MARGIN.top, w: P, h: P };
-    this.ox = MARGIN.left + P / 2;
-    this.oy = MARGIN.top + P / 2;
+    this.plot = { x0: M.left, y0: M.top, w: P, h: P };
+    this.ox = M.left + P / 2;
+    this.oy = M.top + P / 2;
     if (this.data) this.drawBase();
     this.schedule();
   }
@@ -396,41 +417,43 @@ class Plane {
 
   drawAxes(ctx) {
     const { x0, y0, w, h } = this.plot;
+    const f = this.fs;
     ctx.strokeStyle = "#e6e6e6"; ctx.lineWidth = 1;
-    ctx.fillStyle = "#444"; ctx.font = "12px sans-serif";
+    ctx.fillStyle = "#444"; ctx.font = `${12 * f}px sans-serif`;
     const step = this.R > 6 ? 2 : 1;
     for (let v = -Math.floor(this.R / step) * step; v <= this.R; v += step) {
       const [x, y] = this.px(v, v); // the grid line and tick at v on each axis
       ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y0 + h); ctx.stroke();
-      ctx.textAlign = "center"; ctx.fillText(String(v).replace("-", "−"), x, y0 + h + 14);
+      ctx.textAlign = "center"; ctx.fillText(String(v).replace("-", "−"), x, y0 + h + 14 * f);
       ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x0 + w, y); ctx.stroke();
-      ctx.textAlign = "right"; ctx.fillText(String(v).replace("-", "−"), x0 - 6, y + 4);
+      ctx.textAlign = "right"; ctx.fillText(String(v).replace("-", "−"), x0 - 6, y + 4 * f);
     }
     ctx.strokeStyle = "#999"; ctx.strokeRect(x0, y0, w, h);
-    ctx.font = "italic 14px serif"; ctx.fillStyle = "#222";
-    ctx.textAlign = "center"; ctx.fillText((this.texts && this.texts.x) || "z₁", x0 + w / 2, y0 + h + 32);
-    ctx.save(); ctx.translate(14, y0 + h / 2); ctx.rotate(-Math.PI / 2);
+    ctx.font = `italic ${14 * f}px serif`; ctx.fillStyle = "#222";
+    ctx.textAlign = "center"; ctx.fillText((this.texts && this.texts.x) || "z₁", x0 + w / 2, y0 + h + 32 * f);
+    ctx.save(); ctx.translate(14 * f, y0 + h / 2); ctx.rotate(-Math.PI / 2);
     ctx.fillText((this.texts && this.texts.y) || "z₂", 0, 0); ctx.restore();
   }
 
   drawLegend(ctx, classes) {
-    const x = this.cssW - LEGEND_W + 10;
-    let y = MARGIN.top + 6;
-    ctx.font = "12px sans-serif"; ctx.textAlign = "left";
+    const f = this.fs, line = 17 * f, box = 10 * f;
+    const x = this.cssW - LEGEND_W * f + 10;
+    let y = MARGIN.top + 6 * f;
+    ctx.font = `${12 * f}px sans-serif`; ctx.textAlign = "left";
     const title = this.texts.legend_title !== undefined ? this.texts.legend_title : this.data.meta.legend;
-    if (title) { ctx.fillStyle = "#222"; ctx.fillText(String(title).slice(0, 20), x, y + 4); y += 18; }
+    if (title) { ctx.fillStyle = "#222"; ctx.fillText(String(title).slice(0, 20), x, y + 4 * f); y += 18 * f; }
     const names = Array.isArray(this.texts.classes) && this.texts.classes.length === classes.length ? this.texts.classes : null;
     classes.forEach((cls, i) => {
-      ctx.fillStyle = cls.colour; ctx.fillRect(x, y - 5, 10, 10);
-      ctx.fillStyle = "#222"; ctx.fillText(String(names ? names[i] : cls.name).slice(0, 17), x + 16, y + 4);
-      y += 17;
+      ctx.fillStyle = cls.colour; ctx.fillRect(x, y - box / 2, box, box);
+      ctx.fillStyle = "#222"; ctx.fillText(String(names ? names[i] : cls.name).slice(0, 17), x + box + 6, y + 4 * f);
+      y += line;
     });
     y += 6;
     ctx.strokeStyle = "#000"; ctx.lineWidth = 1.6;
     for (const [dash, label] of [[[], this.texts.prior1], [[6, 4], this.texts.prior2]]) {
       if (!label) continue;
-      ctx.setLineDash(dash); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 12, y); ctx.stroke();
-      ctx.setLineDash([]); ctx.fillStyle = "#222"; ctx.fillText(label, x + 16, y + 4); y += 17;
+      ctx.setLineDash(dash); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 12 * f, y); ctx.stroke();
+      ctx.setLineDash([]); ctx.fillStyle = "#222"; ctx.fillText(label, x + 16 * f, y + 4 * f); y += line;
     }
   }
 
@@ -557,7 +580,7 @@ class Plane {
       }
       if (typeof m.label === "string" && m.label) {
         const [x, y] = this.px(pts[0][0], pts[0][1]);
-        ctx.fillStyle = "#000"; ctx.font = "bold 13px sans-serif"; ctx.textAlign = "left";
+        ctx.fillStyle = "#000"; ctx.font = `bold ${13 * this.fs}px sans-serif`; ctx.textAlign = "left";
         ctx.fillText(m.label.slice(0, 40), x + 8, y - 8);
       }
     }

@@ -433,7 +433,8 @@ def _figure(step: lesson.Step) -> None:
             key=KEY_RUNG,
             format_func=_in(lang.current(), "model.{}"),
         )
-    latent_plane(PLANE, step.dataset, model, "test", z_key=Z_KEY, k=k, marks=marks)
+    big = bool(st.session_state.get(KEY_BIG))  # presentation mode: the plane's texts too
+    latent_plane(PLANE, step.dataset, model, "test", z_key=Z_KEY, k=k, marks=marks, big=big)
 
 
 @st.cache_data(show_spinner=False)

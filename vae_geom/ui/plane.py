@@ -139,6 +139,7 @@ def latent_plane(
     marks: list[dict] | None = None,
     link: str | None = None,
     report: bool = True,
+    big: bool = False,
 ) -> dict | None:
     """The plane of `model_name`'s posteriors over `split`, decoding under the pointer; returns
     the payload's meta (e.g. meta["images"]: were the training images sent?), None if refused.
@@ -148,7 +149,8 @@ def latent_plane(
     the fallback's number inputs). `limit`: the axes span ±limit latent units. `marks`: what the
     page draws over the plane (see drawMarks in plane.js). `link`: planes with the same link
     share the pointer, decoding one z with each plane's model. `report=False`: a click pins z in
-    the browser only (a page with nothing to do with it on the server)."""
+    the browser only (a page with nothing to do with it on the server). `big`: presentation mode,
+    the plane's texts, legend and panel 1.4 times larger."""
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
     try:
         blob = _cached_payload(key, dataset_name, model_name, stem, split, version, float(limit), m)
@@ -168,6 +170,7 @@ def latent_plane(
         link=link,
         report=report,
         legend=legend,
+        big=big,
     )
     return payload.header(blob)["meta"]
 
@@ -183,6 +186,7 @@ def mount(
     link: str | None = None,
     report: bool = True,
     legend: tuple[np.ndarray, str, tuple[str, ...]] | None = None,
+    big: bool = False,
 ) -> None:
     """Mount plane `key` with its payload `blob` (build_payload's, made with the same key), its
     state, and the fallback under it. See latent_plane for the arguments."""
@@ -203,6 +207,7 @@ def mount(
             "marks": marks or [],
             "link": link,
             "report": report,
+            "big": big,
             "texts": texts(legend),
         },
     )
