@@ -317,6 +317,21 @@ def test_a_class_expires_after_the_teachers_last_write(backend, monkeypatch):
         classroom.answer(code, SID[2], "shapes", "disc")
 
 
+def test_the_teachers_touch_keeps_the_class_and_its_answers_alive(backend, monkeypatch):
+    monkeypatch.setattr(classroom, "TTL_S", 0.6)
+    code, key = classroom.open_class()
+    classroom.answer(code, SID[0], "shapes", "disc")
+    for _ in range(3):
+        time.sleep(0.35)
+        assert classroom.touch(code, key) == 1  # the revision does not move: nobody reruns
+    assert classroom.answers(code, "shapes").n == 1  # 1.05 s after opening, with a 0.6 s TTL
+    with pytest.raises(classroom.NotTeacher):
+        classroom.touch(code, "k" * 32)
+    time.sleep(0.7)
+    with pytest.raises(classroom.ClassGone):
+        classroom.touch(code, key)
+
+
 def test_memory_forgets_expired_classes_and_bounds_how_many_live():
     now = [0.0]
     s = classroom.MemoryStore(ttl_s=10, clock=lambda: now[0], max_classes=3)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests import plane_data, plotly_data
 from vae_geom import classroom, i18n, ladder, lesson
+from vae_geom.ui import classroom as class_ui
 from vae_geom.ui.literal import literal
 
 PAGE = "../pages/0_Lesson.py"
@@ -273,3 +274,17 @@ def test_a_class_server_out_of_reach_is_a_message(monkeypatch):
     _run(s_at)
     assert _t("en", "classroom.unavailable") in _texts(s_at)
     assert _step_title(s_at) == _title("en", 1)
+
+
+def test_the_teachers_open_page_keeps_the_class_alive(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(classroom, "_stores", {"": classroom.MemoryStore(100, lambda: now[0])})
+    monkeypatch.setattr(class_ui, "TOUCH_S", 0.0)  # every run of the live answers touches
+    t_at, code, _ = teacher("en")
+    now[0] = 90.0
+    _run(t_at)  # the teacher's page, still open on the same step: nothing published
+    now[0] = 180.0
+    assert classroom.view(code)["step"] == 1  # 80 s after the touch, 180 s after opening
+    now[0] = 400.0
+    with pytest.raises(classroom.ClassGone):
+        classroom.view(code)

@@ -22,16 +22,17 @@ Rules:
 - An answer counts once per browser session and question: the LAST answer sent before the reveal
   wins (a student may change their mind until the teacher reveals). Once the teacher reveals a
   step its answers are closed (AnswersClosed): the tally the class saw revealed stays as it was.
-- Everything expires on its own, TTL_S after the teacher's last publish or reveal (Redis PEXPIRE;
-  in memory, a deadline checked on every read). A student's answer never keeps a class alive.
+- Everything expires on its own, TTL_S after the teacher's last publish, reveal or touch (Redis
+  PEXPIRE; in memory, a deadline checked on every read). A student's answer never keeps a class
+  alive; a teacher's open page does (vae_geom/ui/classroom.py touches every TOUCH_S).
 - Everything that comes in is checked (check_* below: codes, keys, session ids, steps, choices
   from the step's own choices, z finite and within Z_LIMIT, sizes), since it comes from browsers.
 - A class that is gone (never opened, closed, expired, or lost when Redis restarted) raises
   ClassGone; a Redis server that cannot be reached raises StoreUnavailable. The ui turns both into
   one message ("ask your teacher for a new code"), never a traceback.
 
-Use the module's functions (open_class, publish, view, revision, answer, answers, reveal, close,
-teacher_ok); they act on `store()`, the backend the setting names.
+Use the module's functions (open_class, teacher_ok, publish, touch, view, revision, answer,
+answers, reveal, close); they act on `store()`, the backend the setting names.
 """
 
 from __future__ import annotations
@@ -287,6 +288,10 @@ class MemoryStore:
             c["rev"] += 1
             return c["rev"]
 
+    def touch(self, code: str, key: str) -> int:
+        with self._lock:
+            return self._teacher(code, key)["rev"]
+
     def reveal(self, code: str, key: str, step_id: str) -> int:
         with self._lock:
             c = self._teacher(code, key)
@@ -334,7 +339,7 @@ redis.call('HSET', KEYS[1], 'key', ARGV[1], 'view', ARGV[2], 'rev', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
-# KEYS: the class, then its answer keys; ARGV: key digest, ttl ms, what ('view'|'reveal'|
+# KEYS: the class, then its answer keys; ARGV: key digest, ttl ms, what ('view'|'reveal'|'touch'|
 # 'check'|'close'), its value. Every teacher write renews the TTL of all the class's keys.
 _LUA_TEACHER = """
 local digest = redis.call('HGET', KEYS[1], 'key')
@@ -344,9 +349,11 @@ if ARGV[3] == 'check' then return 0 end
 if ARGV[3] == 'close' then redis.call('DEL', unpack(KEYS)) return 0 end
 if ARGV[3] == 'view' then redis.call('HSET', KEYS[1], 'view', ARGV[4]) end
 if ARGV[3] == 'reveal' then redis.call('HSET', KEYS[1], 'revealed:' .. ARGV[4], 1) end
-local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+local rev
+if ARGV[3] == 'touch' then rev = redis.call('HGET', KEYS[1], 'rev')
+else rev = redis.call('HINCRBY', KEYS[1], 'rev', 1) end
 for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
-return rev
+return tonumber(rev)
 """
 # KEYS: the class, the question's answers; ARGV: session id, answer JSON, step id, MAX_ANSWERS.
 # The answers expire with the class (its remaining TTL): a student never extends a class.
@@ -417,6 +424,9 @@ class RedisStore:
 
     def publish(self, code: str, key: str, view: dict) -> int:
         return self._teacher(code, key, "view", json.dumps(view))
+
+    def touch(self, code: str, key: str) -> int:
+        return self._teacher(code, key, "touch")
 
     def reveal(self, code: str, key: str, step_id: str) -> int:
         return self._teacher(code, key, "reveal", step_id)
@@ -497,6 +507,12 @@ def publish(code: str, key: str, view: dict) -> int:
     """The teacher's view becomes the class's (see check_view); returns the new revision. Renews
     the class's TTL."""
     return store().publish(check_code(code), check_key(key), check_view(view))
+
+
+def touch(code: str, key: str) -> int:
+    """The teacher is still there: the class lives TTL_S from now (its revision is unchanged and
+    returned)."""
+    return store().touch(check_code(code), check_key(key))
 
 
 def view(code: str) -> dict:

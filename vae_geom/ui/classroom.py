@@ -23,6 +23,7 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 import numpy as np
@@ -41,8 +42,10 @@ KEY_APPLIED = "class.applied"  # the teacher's view this student's lesson last t
 KEY_PUBLISHED = "class.published"  # the view the teacher last published
 KEY_NOTICE = "class.notice"  # (kind, text key, values): shown on the next run, then dropped
 KEY_URL_READ, KEY_TYPED = "class.url_read", "class.typed"
+KEY_TOUCHED = "class.touched"  # when the teacher's page last renewed the class (monotonic s)
 POLL_S = 0.5  # a follower sees the teacher's change within this, plus one page run
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
+TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
 
 
@@ -361,6 +364,10 @@ def _answers(step_id: str, truth: str | None, code_lang: str) -> None:
     tally = _store(classroom.answers, c, step_id)
     if tally is None:
         st.rerun()
+    if time.monotonic() - st.session_state.get(KEY_TOUCHED, -TOUCH_S) >= TOUCH_S:
+        if _store(classroom.touch, c, st.session_state[KEY_KEY]) is None:  # the teacher is here
+            st.rerun()
+        st.session_state[KEY_TOUCHED] = time.monotonic()
     count, act = st.columns([3, 2], vertical_alignment="center")
     count.markdown(f"**{t('classroom.answers_title', n=tally.n)}**")
     if revealed(step_id):
