@@ -296,8 +296,10 @@ class Plane {
   // (the projector's 1280 × 720 shows the plane and its panel without scrolling).
   layout() {
     const width = this.el.clientWidth || 600;
-    const room = width >= 640 ? width - 250 : width;
-    const M = this.margin(), L = LEGEND_W * this.fs;
+    const M = this.margin(), L = LEGEND_W * this.fs, panel = 250 * this.fs;
+    // the panel beside the plane if a plane of 280 px still fits, else under it (the plane takes
+    // the whole width: presentation mode in the lesson's narrow column)
+    const room = width - panel - L >= 280 ? width - panel : width;
     const side = Math.round(Math.max(280, Math.min(room - L, window.innerHeight * 0.58, 640)));
     const P = side - M.top - M.bottom; // the plot area: a square, 1:1 latent units
     const w = M.left + P + M.right + L, h = side;
@@ -436,11 +438,14 @@ class Plane {
   }
 
   drawLegend(ctx, classes) {
-    const f = this.fs, line = 17 * f, box = 10 * f;
-    const x = this.cssW - LEGEND_W * f + 10;
+    const title = this.texts.legend_title !== undefined ? this.texts.legend_title : this.data.meta.legend;
+    // its rows at the text's size, shrunk if that would run past the plane's bottom (ten classes
+    // in presentation mode on a short plane)
+    const rows = (title ? 18 : 0) + 17 * (classes.length + 2) + 12;
+    const f = Math.min(this.fs, (this.cssH - MARGIN.top) / rows), line = 17 * f, box = 10 * f;
+    const x = this.cssW - LEGEND_W * this.fs + 10;
     let y = MARGIN.top + 6 * f;
     ctx.font = `${12 * f}px sans-serif`; ctx.textAlign = "left";
-    const title = this.texts.legend_title !== undefined ? this.texts.legend_title : this.data.meta.legend;
     if (title) { ctx.fillStyle = "#222"; ctx.fillText(String(title).slice(0, 20), x, y + 4 * f); y += 18 * f; }
     const names = Array.isArray(this.texts.classes) && this.texts.classes.length === classes.length ? this.texts.classes : null;
     classes.forEach((cls, i) => {
