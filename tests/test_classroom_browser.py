@@ -31,7 +31,7 @@ pytestmark = [
 
 SMALL = {"width": 1280, "height": 720}  # a projector
 FOLLOW_S = 8.0  # a student shows the teacher's step within this (a loaded 2-core CI machine)
-IDLE_S = 20  # seconds of an idle follower whose server CPU is measured
+IDLE_S = 12  # seconds of an idle follower whose server CPU is measured
 
 
 def _shots() -> list[Path]:
