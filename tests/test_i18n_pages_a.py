@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import plane_data
 from tests.apptest import run_page
 from tests.shown import read
 from tests.test_i18n import LATIN_OK
@@ -254,3 +255,16 @@ def test_every_dataset_in_chinese(page, dataset):
     at = run_page(page, query={"lang": "zh", "dataset": dataset})
     assert at.title[0].value in {_zh(f"{p}.title") for p in ("explorer", "points", "reparam")}
     _assert_chinese(at)
+
+
+def test_a_refused_click_is_said_in_chinese():
+    """A click that is not two numbers, and one beyond the plane: each warning is Chinese."""
+    at = _run(APP, "zh")
+    bad = {"x": "abc", "y": 0, "chart": "latent", "t": 1}
+    for click, says in [
+        (lambda: plane_data.click(at, 0, 0, events=[{"event": "click", "value": bad}]), "两个数"),
+        (lambda: plane_data.click(at, 4.5, 12.0, t=2), "平面之外"),
+    ]:
+        click()
+        (warning,) = [w.value for w in at.warning]  # it quotes the value sent, as it came
+        assert warning.startswith("无法读取这次点击") and says in warning, warning

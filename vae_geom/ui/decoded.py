@@ -136,7 +136,8 @@ def click_callback(key: str, z_key: str, fragment: str | None = None):
             try:
                 st.session_state[z_key] = _click_z(event)
             except GeometryError as e:
-                st.session_state[f"{z_key}.error"] = t("decoded.click_error", why=e)
+                why = lang.said(e)  # in the session's language
+                st.session_state[f"{z_key}.error"] = t("decoded.click_error", why=why)
         if fragment:
             st.rerun(fragment)
 
@@ -148,7 +149,7 @@ def _click_z(event: object) -> tuple[float, float]:
     Markdown-escaped excerpt of anything else (the message is shown with st.warning)."""
     xy = (event.get("x"), event.get("y")) if isinstance(event, dict) else None
     if xy is None or not all(type(v) in (int, float) for v in xy):  # bool and big nests too
-        raise GeometryError(f"expected two numbers x and y, got {_excerpt(event)}.")
+        raise probe.ZError(i18n.Text("probe.z.numbers", value=_excerpt(event)))
     return probe.check_z(xy)
 
 
