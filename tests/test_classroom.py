@@ -418,6 +418,16 @@ def test_no_server_at_all_is_store_unavailable(monkeypatch):
         classroom.open_class()
 
 
+@pytest.mark.parametrize("url", ["localhost:6379", "http://127.0.0.1:6379/0", "redis://x:y:z"])
+def test_a_setting_that_is_no_redis_url_is_store_unavailable(monkeypatch, url):
+    monkeypatch.setattr(classroom, "_stores", {})
+    monkeypatch.setenv(classroom.ENV, url)
+    with pytest.raises(classroom.StoreUnavailable, match=classroom.ENV):
+        classroom.open_class()
+    with pytest.raises(classroom.StoreUnavailable):
+        classroom.revision("ABCDEF")
+
+
 def test_two_processes_share_one_class(on_redis):
     code, key = classroom.open_class()
     other = (

@@ -377,14 +377,17 @@ class RedisStore:
 
         self.ttl_ms = int((TTL_S if ttl_s is None else ttl_s) * 1000)
         self._errors = (redis.exceptions.RedisError,)
-        self.r = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=REDIS_TIMEOUT_S,
-            socket_connect_timeout=REDIS_TIMEOUT_S,
-            # one retry on a fresh connection: after a restart the pooled one is dead
-            retry=redis.retry.Retry(redis.backoff.NoBackoff(), 1),
-        )
+        try:
+            self.r = redis.Redis.from_url(
+                url,
+                decode_responses=True,
+                socket_timeout=REDIS_TIMEOUT_S,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+                # one retry on a fresh connection: after a restart the pooled one is dead
+                retry=redis.retry.Retry(redis.backoff.NoBackoff(), 1),
+            )
+        except ValueError as e:  # a deployment's typo: every class call says so, none crashes
+            raise StoreUnavailable(f"{ENV} is not a redis URL (redis://host:port/db): {e}") from e
         self._open = self.r.register_script(_LUA_OPEN)
         self._teach = self.r.register_script(_LUA_TEACHER)
         self._answer = self.r.register_script(_LUA_ANSWER)
@@ -484,7 +487,7 @@ def store() -> MemoryStore | RedisStore:
             s = _stores.get(url)
             if s is None:
                 s = _stores[url] = RedisStore(url) if url else MemoryStore()
-    return s
+    return s  # a URL that is none raises StoreUnavailable on every call (and is not kept)
 
 
 def open_class() -> tuple[str, str]:
