@@ -234,14 +234,35 @@ def test_a_forged_code_or_teacher_key_is_refused_with_a_message(lang):
     assert "class.code" not in at.session_state and "class.key" not in at.session_state
     assert "teacher" not in at.query_params
     assert not [b for b in at.button if b.key == "class.reveal"]
-    at.text_input(key="class.typed").set_value("zz")  # typed in the sidebar
+    at.text_input(key="class.typed").set_value("zz")  # typed in the Class panel
     at.button(key="class.join").click()
     _run(at)
     assert _t(lang, "classroom.bad_code", value="zz", n=6) in _texts(at)
     assert classroom.view(code) == before
 
 
-def test_a_code_typed_in_the_sidebar_joins():
+def test_leaving_and_rejoining_still_counts_one_answer():
+    t_at, code, _ = teacher("en")
+    _go_to(t_at, AREAS)
+    s_at = student("en", code)
+    for choice in ("lt10", "gt90"):
+        s_at.radio(key="lesson.areas.choice").set_value(choice)
+        _run(s_at)
+        s_at.button(key="lesson.areas.check").click()
+        _run(s_at)
+        s_at.button(key="class.leave").click()
+        _run(s_at)
+        assert "class.code" not in s_at.session_state
+        s_at.text_input(key="class.typed").set_value(code)
+        s_at.button(key="class.join").click()
+        _run(s_at)
+        assert s_at.session_state["class.code"] == code
+    tally = classroom.answers(code, "areas")
+    assert tally.n == 1 and tally.choices["gt90"] == 1  # the last answer, once
+    assert classroom.answers(code, "areas").n == 1
+
+
+def test_a_code_typed_in_the_class_panel_joins():
     _, code, _ = teacher("en")
     at = _page("en")
     at.text_input(key="class.typed").set_value(f" {code.lower()} ")

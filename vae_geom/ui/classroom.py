@@ -36,6 +36,7 @@ from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 
 KEY_CODE, KEY_KEY, KEY_SID = "class.code", "class.key", "class.sid"  # joined; teacher; anonymous id
+KEY_SIDS = "class.sids"  # {code: the anonymous id this session answers that class with}
 KEY_FOLLOW = "class.follow"  # the student's toggle
 KEY_VIEW = "class.view"  # the class's view as last read: step, ..., revision, revealed
 KEY_APPLIED = "class.applied"  # the teacher's view this student's lesson last took
@@ -115,7 +116,9 @@ def _join(raw: object, key: object = None) -> None:
     if key is not None:
         state[KEY_KEY] = key
     else:
-        state[KEY_SID], state[KEY_FOLLOW], state[KEY_VIEW] = classroom.new_session_id(), True, v
+        # one id per class for the whole browser session: leaving and rejoining counts once
+        sid = state.setdefault(KEY_SIDS, {}).setdefault(c, classroom.new_session_id())
+        state[KEY_SID], state[KEY_FOLLOW], state[KEY_VIEW] = sid, True, v
     state.pop(KEY_NOTICE, None)
 
 
