@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import test_bad_inputs
 from tests.bad_inputs import make_corpus
 from tests.shown import read
 from tests.test_i18n import LATIN_OK
@@ -56,21 +57,13 @@ def browser_language(monkeypatch):
     )
 
 
+# the bad-input corpus built once per module, and a fresh user-models folder per test: the same
+# fixtures as tests/test_bad_inputs.py's
+corpus, user_dir = test_bad_inputs.corpus, test_bad_inputs.user_dir
+
+
 def _names(kind: str) -> list[str]:
     return [c.name for c in make_corpus.cases() if c.kind == kind]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("bad_inputs")
-    make_corpus.build(out)
-    return out, json.loads((out / make_corpus.MANIFEST).read_text())
-
-
-@pytest.fixture(autouse=True)
-def user_dir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("VAE_GEOM_USER_MODELS", str(tmp_path / "user_models"))
-    return tmp_path / "user_models"
 
 
 def _shown(at: AppTest) -> list[str]:
