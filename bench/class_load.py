@@ -36,6 +36,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -53,12 +54,13 @@ import numpy as np
 from bench import stclient
 from bench.stclient import Tab, choice, trigger
 from tests.devserver import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.forge import cpu_s
 from vae_geom import classroom, lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "serve_class.sh"
-STEP_TIMEOUT_S = 20  # every student shows a new step within this, or it is an error
-ANSWER_TIMEOUT_S = 20
+STEP_TIMEOUT_S = 30  # every student shows a new step within this, or it is an error
+ANSWER_TIMEOUT_S = 45  # a student's answer (two reruns) is in within this, or it is an error
 THINK_S = (0.3, 1.5)  # a student's pause between seeing a step and answering it
 KILL_AFTER_S = 0.1  # < THINK_S[0]: a killed student has not answered the step before the kill
 PROGRESS = re.compile(r"(\d+)\D+(\d+)")  # "Step 3 of 8" / "第 3 步，共 8 步"
@@ -175,7 +177,8 @@ def route_to(dep: Deployment, addr: str, tries: int = 200) -> str:
         t.get("/_stcore/health")
         if t.upstream() == addr:
             return t.cookies[stclient.ROUTE]
-    raise LookupError(f"no cookie routed to {addr} in {tries} tries")
+    errors = (dep.dir / "error.log").read_text()[-2000:]
+    raise LookupError(f"no cookie routed to {addr} in {tries} tries; nginx said:\n{errors}")
 
 
 def tally(dep: Deployment, code: str, step_id: str) -> classroom.Tally:
@@ -183,6 +186,12 @@ def tally(dep: Deployment, code: str, step_id: str) -> classroom.Tally:
     step = classroom.check_step(step_id)
     given = classroom.RedisStore(dep.redis).answer_list(code, step_id)
     return classroom.tally(step, [json.loads(a) for a in given])
+
+
+def client_address(i: int) -> str:
+    """Student i's own loopback address (127.0.1.1, ...): nginx limits open connections per
+    client address (16), as a class's students each come from their own."""
+    return f"127.0.{1 + i // 250}.{1 + i % 250}"
 
 
 # -- a student in the protocol ------------------------------------------------------------------
@@ -202,7 +211,9 @@ class Student:
 
     def __init__(self, i: int, dep: Deployment, code: str, rng: np.random.Generator):
         self.i, self.rng = i, rng
-        self.tab = Tab(dep.url, f"/Lesson?class={code}", on_delta=self._delta)
+        self.tab = Tab(
+            dep.url, f"/Lesson?class={code}", on_delta=self._delta, source=client_address(i)
+        )
         self.shown: dict[int, float] = {}  # step -> when first shown (time.time())
         self.answered: dict[str, str] = {}  # step id -> the choice sent
         self.errors: list[tuple[str, str]] = []
@@ -228,7 +239,8 @@ class Student:
         for attempt in range(3):
             try:
                 await self._wait_connected()
-                radio = self.tab.element(f"lesson.{step.id}.choice", "radio")
+                # the question as the page shows it now (a run in progress may not have drawn it)
+                radio = await self._when_shown(f"lesson.{step.id}.choice", "radio")
                 self.tab.set_widget(choice(radio, pick))
                 await self.tab.rerun()
                 await self.tab.until_finished(ANSWER_TIMEOUT_S)
@@ -243,6 +255,16 @@ class Student:
                 if attempt == 2:
                     self.errors.append(("answer", f"step {n}: {type(e).__name__}: {e}"))
             await asyncio.sleep(0.3)
+
+    async def _when_shown(self, key: str, kind: str, timeout: float = 10):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.tab.element(key, kind)
+            except LookupError:
+                if time.monotonic() > deadline:
+                    raise LookupError(f"{key} not shown; trace {self.tab.trace[-12:]}") from None
+                await asyncio.sleep(0.05)
 
     async def _wait_connected(self, timeout: float = STEP_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
@@ -288,6 +310,7 @@ class Browsers:
         self.cookies = [route_to(dep, a) for a in homes]
         self.errors: list[tuple[str, str]] = []
         self.reconnect_noise = 0  # console errors of a reconnecting tab (see _console)
+        self.answer_s: list[float] = []  # how long each browser answer's clicks took
         self.answered: list[dict[str, str]] = [{} for _ in homes]
         self._jobs: list = []
         self._lock = threading.Lock()
@@ -344,18 +367,18 @@ class Browsers:
                     page.add_init_script(f"({STEPS_JS})()")
                     page.on("console", lambda m, i=i: self._console(i, m))
                     page.on("pageerror", lambda e, i=i: self.errors.append((f"b{i}", str(e))))
+                    # one after another: the browsers share one client address, and a first
+                    # load's 6 parallel requests count against its 16 open connections
                     page.goto(f"{self.dep.url}/Lesson?class={self.code}")
-                    pages.append(page)
-                for page in pages:
                     page.wait_for_selector('[data-testid="stProgress"]', timeout=90_000)
+                    pages.append(page)
                 self._ready.set()
                 while not self._done.is_set():
                     with self._lock:
                         jobs, self._jobs = self._jobs, []
                     for job in jobs:
                         job(pages)
-                    for page in pages:
-                        page.wait_for_timeout(20)  # lets Playwright dispatch its events
+                    pages[0].wait_for_timeout(100)  # lets Playwright dispatch its events
             except Exception as e:
                 self.errors.append(("browser", f"{type(e).__name__}: {e}"))
                 self._ready.set()
@@ -387,11 +410,13 @@ class Browsers:
 
         def click(pages):
             for i, (page, pick) in enumerate(zip(pages, picks, strict=True)):
+                t0 = time.monotonic()
                 radio = page.locator(f".st-key-lesson-{step.id}-choice [role='radiogroup'] label")
                 radio.nth(pick).click(timeout=30_000)
                 page.wait_for_timeout(300)
                 page.locator(f".st-key-lesson-{step.id}-check button").click(timeout=30_000)
                 self.answered[i][step.id] = step.choices[pick]
+                self.answer_s.append(round(time.monotonic() - t0, 2))
 
         self.call(click)
 
@@ -427,7 +452,9 @@ def _stats_ms(values: list[float]) -> dict:
 
 async def _open_class(dep: Deployment, home: str) -> tuple[Tab, str, str]:
     """The teacher: the Lesson on the process `home`, then "Open a class"."""
-    teacher = Tab(dep.url, "/Lesson", cookies={stclient.ROUTE: route_to(dep, home)})
+    teacher = Tab(
+        dep.url, "/Lesson", cookies={stclient.ROUTE: route_to(dep, home)}, source="127.0.0.2"
+    )
     await teacher.connect()
     await teacher.until_finished(120)
     await teacher.rerun([trigger(teacher.widget_id("class.open", "button"))])
@@ -470,6 +497,8 @@ async def _class(dep: Deployment, args, report: dict) -> None:
             await asyncio.sleep(1)
 
     rss_task = asyncio.create_task(sample_rss())
+    cpu0 = {a: cpu_s(pid) for a, pid in dep.apps.items()}
+    own0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     t0 = time.monotonic()
     steps = list(range(2, 2 + args.steps))
     report["first_visit_s"] = await _warm(dep, [1, *steps]) if args.warm else {}
@@ -517,6 +546,8 @@ async def _class(dep: Deployment, args, report: dict) -> None:
     browser_lat: list[float] = []
     answers_by_step: dict[int, dict] = {}
     killed_pid = None
+    phases: dict[str, float] = {}
+    errors_seen: list[tuple[str, str]] = []
     waits: dict[int, list[float]] = {}  # step -> each student's wait for its full rerun to start
     teacher_ms: dict[int, int] = {}  # step -> the teacher's Next run (it publishes at its end)
 
@@ -531,13 +562,23 @@ async def _class(dep: Deployment, args, report: dict) -> None:
             os.kill(killed_pid, signal.SIGKILL)
             report["killed"] = {"addr": victim, "pid": killed_pid, "step": n}
         run = await teacher.until_finished(30)
-        teacher_ms[n] = round(1000 * (run.finished - t_change_mono)) if run else None
+        teacher_ms[n] = (  # (the wait for its run to start, the run), ms
+            (round(1e3 * (run.started - t_change_mono)), round(1e3 * (run.finished - run.started)))
+            if run
+            else None
+        )
         deadline = time.monotonic() + STEP_TIMEOUT_S
         while time.monotonic() < deadline and not all(n in s.shown for s in students):
             await asyncio.sleep(0.05)
         for s in students:
             if n not in s.shown:
-                s.errors.append(("step_timeout", f"step {n} not shown in {STEP_TIMEOUT_S} s"))
+                alerts = [x[:90] for x in s.tab.texts() if "class" in x.lower()][:2]
+                s.errors.append((
+                    "step_timeout",
+                    f"step {n} not shown in {STEP_TIMEOUT_S} s (in the class: "
+                    f"{'class=' in s.tab.query}, connected {s.tab.connected}, {alerts}) "
+                    f"change at {t_change_mono:.2f}: {s.tab.trace[-16:]}",
+                ))  # fmt: skip
                 continue
             lat = s.shown[n] - t_change
             # where the time went: the wait for the poll that saw the change, then the run
@@ -567,7 +608,11 @@ async def _class(dep: Deployment, args, report: dict) -> None:
                 else:
                     browser_lat.append(seen[n] - t_change)
             tasks.append(asyncio.create_task(asyncio.to_thread(browsers.answer, n, picks)))
-        await asyncio.gather(*tasks, return_exceptions=True)
+        phases[f"step {n}: all shown"] = round(time.monotonic() - t_change_mono, 1)
+        for got in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(got, BaseException):
+                errors_seen.append(("answering", f"step {n}: {type(got).__name__}: {got}"))
+        phases[f"step {n}: all answered"] = round(time.monotonic() - t_change_mono, 1)
         # the store counts each student once
         step_id = lesson.step(n).id
         expected = Counter(s.answered[step_id] for s in students if step_id in s.answered)
@@ -581,6 +626,7 @@ async def _class(dep: Deployment, args, report: dict) -> None:
                 break
             await asyncio.sleep(0.2)
         got = {c: k for c, k in counted.choices.items() if k}
+        phases[f"step {n}: all counted"] = round(time.monotonic() - t_change_mono, 1)
         answers_by_step[n] = {
             "expected": want,
             "counted": counted.n,
@@ -589,6 +635,15 @@ async def _class(dep: Deployment, args, report: dict) -> None:
 
     stop_rss.set()
     await rss_task
+    wall = time.monotonic() - wall0
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    report["cpu_share"] = {  # CPU seconds per second of the class (1.0 = one core all along)
+        **{
+            a: round((cpu_s(dep.apps[a]) - cpu0[a]) / wall, 2) for a in addrs if a != victim
+        },  # fmt: skip
+        "bench": round((own.ru_utime + own.ru_stime - own0.ru_utime - own0.ru_stime) / wall, 2),
+        "load_average": os.getloadavg(),
+    }
     report["rss_mb"] = {
         a: {"start": round(v[0], 1), "max": round(max(v), 1), "end": round(v[-1], 1)}
         for a, v in rss.items()
@@ -598,7 +653,7 @@ async def _class(dep: Deployment, args, report: dict) -> None:
         w.cancel()
 
     # errors, crossings
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, str]] = list(errors_seen)
     crossed: list[str] = []
     for s in students:
         errors += [(f"s{s.i} {k}", v) for k, v in s.errors]
@@ -626,8 +681,12 @@ async def _class(dep: Deployment, args, report: dict) -> None:
         browsers.stop()
         errors += browsers.errors
         report["browser_reconnect_noise"] = browsers.reconnect_noise
+        report["browser_answer_s"] = browsers.answer_s
         crossed += _browser_crossings(dep, browsers, victim, addrs[0])
+    t_close = time.monotonic()
     await asyncio.gather(*(s.tab.close() for s in students), teacher.close())
+    phases["closing the tabs"] = round(time.monotonic() - t_close, 1)
+    report["phases_s"] = phases
 
     report.update(
         students=args.students,
@@ -717,6 +776,7 @@ def summary(r: dict) -> str:
         f"  errors {r['errors_total']}, lost or doubled answers {r['lost_or_doubled']}, "
         f"sessions crossing processes {r['crossed']}, HTTP errors {r['http_errors']}",
         f"  RSS MB per process: {r['rss_mb']}; received per student {r['bytes_per_student_kb']} KB",
+        f"  CPU share (cores) during the class: {r['cpu_share']}",
         f"  the teacher's Next run (it publishes at its end) {r['teacher_run_ms']} ms; "
         f"first visits of a step per process {r['first_visit_s']} s",
         f"  start {r['start_s']} s, warm {r['warm_s']} s, join {r['join_s']} s, "

@@ -65,6 +65,9 @@ class Tab:
     locale: str = "en-US"
     open_timeout: float = 30
     cookies: dict[str, str] = field(default_factory=dict)
+    # the client's own address (Linux answers on all of 127.0.0.0/8): the proxy limits open
+    # connections per client address, and a class comes from many
+    source: str | None = None
     on_delta: Callable[[Tab, ForwardMsg, Element], None] | None = None
     on_run: Callable[[Tab, Run], None] | None = None
 
@@ -88,13 +91,19 @@ class Tab:
         self._finished = asyncio.Event()
         self._asked: tuple[float, str] = (0.0, "")  # when the last rerun was asked, its fragment
         self.bytes_in = 0
+        self.trace: list[tuple] = []  # the last 40 lifecycle messages (when, type, fragment)
 
     # -- HTTP, as the browser: the page (sets the sticky cookie), media ----------------------------
 
     def get(self, path: str) -> tuple[int, dict, bytes]:
         """A GET with this tab's cookies (blocking; small requests only); records the process."""
         u = urllib.parse.urlsplit(self.base)
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=self.open_timeout)
+        conn = http.client.HTTPConnection(
+            u.hostname,
+            u.port,
+            timeout=self.open_timeout,
+            source_address=(self.source, 0) if self.source else None,
+        )
         try:
             cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
@@ -133,6 +142,7 @@ class Tab:
             additional_headers={"Cookie": cookie} if cookie else {},
             ping_interval=None,  # the server pings; a bench loop must not time out on its own
             compression=None,
+            **({"local_addr": (self.source, 0)} if self.source else {}),
         )
         if up := last_upstream(self.ws.response.headers.get(UPSTREAM)):
             self.upstreams.append(("/_stcore/stream", up))
@@ -195,6 +205,7 @@ class Tab:
         cs.context_info.url = self.base + self.path + ("?" + self.query if self.query else "")
         if not auto:
             self._asked = (time.monotonic(), fragment)
+        self.trace.append((round(time.monotonic(), 2), "SENT", fragment[:6]))
         await self.ws.send(msg.SerializeToString())
 
     def set_widget(self, state: WidgetState) -> None:
@@ -242,6 +253,11 @@ class Tab:
             self._finished.set()
 
     def _handle(self, msg: ForwardMsg) -> None:
+        kind = msg.WhichOneof("type")
+        if kind in ("new_session", "script_finished", "auto_rerun", "stop_auto_rerun"):
+            frag = ",".join(msg.metadata.run.fragment_ids)[:6]
+            self.trace.append((round(time.monotonic(), 2), kind, frag))
+            del self.trace[:-40]
         if msg.HasField("ref_hash"):  # a message this tab said it holds
             cached = self.cache[msg.ref_hash]
             full = ForwardMsg()
