@@ -1,0 +1,69 @@
+"""First load of the Explorer against a page that shows only its plane, side by side (issue 14).
+
+Two warm servers (tests/devserver.py): `app.py` and bench/plane_only.py (the same plane, nothing
+else: no sidebar, pickers, controls or text). Each round opens each page in a fresh browser
+context (a first visit: nothing cached) at 1500 × 1000 and times page.goto → the plane drawn
+(`window.__vaeGeomPlane.draws.length > 0`), alternating the two so both see the same load.
+
+    PYTHONPATH=. .venv/bin/python -m bench.first_load [--rounds 6]
+
+Prints one JSON object: each page's times, medians, and the median of the per-round ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+from tests.devserver import chromium, streamlit_server
+
+DRAWN = "() => window.__vaeGeomPlane && window.__vaeGeomPlane.draws.length > 0"
+PAGES = {"explorer": "app.py", "plane_only": "bench/plane_only.py"}
+
+
+def load(browser, url: str) -> float:
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(DRAWN, timeout=120_000, polling=20)
+    took = time.perf_counter() - start
+    ctx.close()
+    return took
+
+
+def measure(rounds: int) -> dict:
+    with (
+        streamlit_server(PAGES["explorer"]) as explorer,
+        streamlit_server(PAGES["plane_only"]) as plane_only,
+        chromium() as browser,
+    ):
+        urls = {"explorer": explorer, "plane_only": plane_only}
+        for url in urls.values():
+            load(browser, url)  # warm each server's caches (models, posteriors, payload)
+        times: dict[str, list[float]] = {name: [] for name in urls}
+        for _ in range(rounds):
+            for name, url in urls.items():
+                times[name].append(load(browser, url))
+        ratios = [e / p for e, p in zip(times["explorer"], times["plane_only"], strict=True)]
+        return {
+            "rounds": rounds,
+            "loadavg": os.getloadavg(),
+            "chromium": browser.version,
+            **{f"{n}_s": [round(t, 2) for t in ts] for n, ts in times.items()},
+            **{f"{n}_median_s": round(statistics.median(ts), 2) for n, ts in times.items()},
+            "explorer_over_plane_only_median": round(statistics.median(ratios), 2),
+        }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=6)
+    print(json.dumps(measure(p.parse_args().rounds)))
+
+
+if __name__ == "__main__":
+    main()
