@@ -381,7 +381,7 @@ def _answers(step_id: str, truth: str | None, code_lang: str) -> None:
             refresh()
         st.rerun()
     if step.kind == "click":
-        st.plotly_chart(figures.clicks_map(np.array(tally.clicks), code_lang, height=250),
+        st.plotly_chart(figures.clicks_map(np.array(tally.clicks), code_lang, height=190),
                         key="class.clicks", config={"displayModeBar": False})  # fmt: skip
     else:
         labels = [t(f"lesson.{step_id}.choice.{ch}") for ch in step.choices]
