@@ -31,7 +31,7 @@ import streamlit as st
 
 from vae_geom import classroom, lesson
 from vae_geom.figures import classroom as figures
-from vae_geom.ui import lang
+from vae_geom.ui import lang, races
 from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 
@@ -48,6 +48,7 @@ POLL_S = 0.5  # a follower sees the teacher's change within this, plus one page 
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
+races.install()  # before the first poll: a poll must not drop the run it follows
 
 
 # --- who this session is ------------------------------------------------------------------------
