@@ -769,12 +769,8 @@ def rerun_bytes(page, frames: Frames) -> dict:
 def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
     thumb = page.locator('.st-key-explorer-ladder input[type="range"]')
     rows = []
-    for i, (key, label) in enumerate(SWITCHES[:switches]):
+    for key, label in SWITCHES[:switches]:
         settle(page, gap_ms)
-        # every other switch morphs at full resolution (the plane's drawing before coarse morph
-        # frames), so the two are measured side by side, under the same load
-        sharp = i % 2 == 1
-        page.evaluate("(v) => { window.__vaeGeomPlane.sharpMorph = v; }", sharp)
         n = page.evaluate(
             "() => { const B = window.__bench; B.rafs = []; B.rafOn = true;"
             " return [B.ws.length, B.loads.length, B.bases.length,"
@@ -824,7 +820,6 @@ def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
         rows.append(
             {
                 "to": label,
-                "sharp": sharp,
                 "payload_resent": bool(big),
                 "morph": bool(got["draw"] and got["draw"][0]["morph"]),
                 "payload_bytes": payload_frame,
@@ -863,10 +858,8 @@ def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
         "all_morphed": all(r["morph"] for r in rows),
         "payload_bytes": [r["payload_bytes"] for r in rows],
         **{f"{k}_ms": stats([r[k] for r in rows]) for k in keys},
-        "morph_fps": stats([r["morph_fps"] for r in rows if not r["sharp"]]),
-        "morph_fps_sharp_frames": stats([r["morph_fps"] for r in rows if r["sharp"]]),
-        "morph_raf_fps": stats([r["morph_raf_fps"] for r in rows if not r["sharp"]]),
-        "morph_raf_fps_sharp_frames": stats([r["morph_raf_fps"] for r in rows if r["sharp"]]),
+        "morph_fps": stats([r["morph_fps"] for r in rows]),
+        "morph_raf_fps": stats([r["morph_raf_fps"] for r in rows]),
         "morph_frames": [r["morph_frames"] for r in rows],
         "drawbase_ms": stats(sum((r["drawbase_ms"] for r in rows), [])),
         "morph_frame_gap_max_ms": round(max(r["morph_frame_gap_max"] for r in rows), 1),

@@ -20,7 +20,6 @@
 const planes = new Map(); // plane key -> Plane
 const states = new Map(); // plane key -> the latest {z, k} Python sent
 const MORPH_MS = 600; // a change of β animates the ellipses for this long
-const MORPH_SCALE = 0.5; // the resolution of a morph's frames (see drawBase)
 const PARSED_MAX = 4; // payloads a plane keeps parsed: going back to a rung seen is a redraw only
 const inflated = new Map(); // training images by digest, shared by every plane and rung
 const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
@@ -28,9 +27,7 @@ const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
 const LEGEND_W = 132;
 const BIG = 1.4; // presentation mode (the lesson's): the plane's texts, margins and legend this much larger
 // for benchmarks and tests: frame times and the plane objects, read with page.evaluate; each
-// list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves).
-// Setting its `sharpMorph` draws every morph frame at full resolution (bench/plane_hover.py
-// measures both, side by side).
+// list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves)
 const STATS_MAX = 1000;
 const stats = (window.__vaeGeomPlane = { planes, hover: [], frames: [], draws: [] });
 function note(list, entry) {
@@ -327,11 +324,10 @@ class Plane {
   zOf(x, y) { return [(x - this.ox) / this.scale, (this.oy - y) / this.scale]; }
 
   // The plane's base layer: axes, the ellipses and μ of every drawn sample, the prior's circles,
-  // the legend. `coarse` (the frames of a morph): the ellipses are rasterised at MORPH_SCALE
-  // resolution and scaled up. Filling 5,000 translucent ellipses is the frame's cost on a machine
-  // without a GPU (the rasteriser, not the script), and a quarter of the pixels costs about a
-  // quarter; the morph's last frame is drawn sharp.
-  drawBase(coarse = false) {
+  // the legend. (Drawing a morph's frames at half resolution was measured not to help: 28.7 fps
+  // against 29.9 sharp, side by side; the frames lost are the main thread's, which Streamlit's
+  // rendering of the same rerun shares, not the rasteriser's.)
+  drawBase() {
     if (!this.data || !this.mu || !this.plot) return; // before the first payload is in
     const t0 = performance.now();
     const ctx = this.base.getContext("2d");
@@ -344,19 +340,7 @@ class Plane {
     this.drawAxes(ctx);
     ctx.save();
     ctx.beginPath(); ctx.rect(x0, y0, w, h); ctx.clip();
-    if (coarse && !window.__vaeGeomPlane.sharpMorph) {
-      const off = this.coarse || (this.coarse = document.createElement("canvas"));
-      const cw = Math.ceil(this.cssW * MORPH_SCALE), ch = Math.ceil(this.cssH * MORPH_SCALE);
-      if (off.width !== cw || off.height !== ch) { off.width = cw; off.height = ch; }
-      const octx = off.getContext("2d");
-      octx.setTransform(MORPH_SCALE, 0, 0, MORPH_SCALE, 0, 0);
-      octx.clearRect(0, 0, this.cssW, this.cssH);
-      this.drawCodes(octx, classes);
-      ctx.drawImage(off, 0, 0, this.cssW, this.cssH);
-      this.drawPrior(ctx);
-    } else {
-      this.drawCodes(ctx, classes, () => this.drawPrior(ctx));
-    }
+    this.drawCodes(ctx, classes, () => this.drawPrior(ctx));
     ctx.restore();
     // codes beyond the frame: a grey tick on the border where they leave it
     const mu = this.mu;
@@ -397,7 +381,7 @@ class Plane {
         ctx.globalAlpha = 1;
       });
     }
-    if (between) between();
+    between();
     const dot = meta.is_ae ? 2 : 1.2; // μ: small beside its ellipse; an AE's point is all it has
     classes.forEach((cls, c) => {
       ctx.fillStyle = cls.colour;
@@ -477,7 +461,7 @@ class Plane {
         sigma[i] = sig0[i] > 0 && sig1[i] > 0 ? sig0[i] * Math.pow(sig1[i] / sig0[i], e) : sig0[i] + e * (sig1[i] - sig0[i]);
       }
       this.mu = mu; this.sigma = sigma;
-      this.drawBase(t < 1);
+      this.drawBase();
       if (t < 1) requestAnimationFrame(step);
       else { this.mu = mu1; this.sigma = sig1; this.drawBase(); this.morphing = null; }
     };
