@@ -9,9 +9,12 @@ process behind every response. Then:
   `/Lesson?class=CODE`; every one follows the teacher (the Lesson's polling fragment);
 - the teacher presses Next `--steps` times; at each step every student, once the step shows, waits
   a moment (a seeded 0.3-1.5 s) and answers (a choice, then Check), as a student would;
-- with `--kill` the app process that does NOT hold the teacher is SIGKILLed 0.1 s after the
-  teacher's step change at the middle step: its students' sockets close, they reconnect through
-  nginx (which sends them to the survivor), rejoin the class from the link and answer there.
+- the app process that does NOT hold the teacher is SIGKILLed at the middle step: its students'
+  sockets close, they reconnect through nginx (which sends them to the survivor) and rejoin the
+  class from the link. `--kill-at next` (the full run's default): 0.1 s after the teacher's Next,
+  so they answer that step there; `--kill-at answered` (--short, CI): once the step's answers are
+  counted, so they find their answer gone from the page and answer again, which the class must
+  still count once per student.
 
 Measured: from the teacher's Next to each student's rerun showing the new step (p50/p95; the
 killed students' rejoin apart), answers counted by the class store (exactly one per student and
@@ -59,7 +62,7 @@ from vae_geom import classroom, lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "serve_class.sh"
-STEP_TIMEOUT_S = 30  # every student shows a new step within this, or it is an error
+STEP_TIMEOUT_S = 20  # every student shows a new step within this, or it is an error
 ANSWER_TIMEOUT_S = 45  # a student's answer (two reruns) is in within this, or it is an error
 THINK_S = (0.3, 1.5)  # a student's pause between seeing a step and answering it
 KILL_AFTER_S = 0.1  # < THINK_S[0]: a killed student has not answered the step before the kill
@@ -215,6 +218,7 @@ class Student:
             dep.url, f"/Lesson?class={code}", on_delta=self._delta, source=client_address(i)
         )
         self.shown: dict[int, float] = {}  # step -> when first shown (time.time())
+        self.last_shown: tuple[int, float] = (0, 0.0)  # the step shown last, and when
         self.answered: dict[str, str] = {}  # step id -> the choice sent
         self.errors: list[tuple[str, str]] = []
         self.first_upstream: str | None = None
@@ -222,8 +226,9 @@ class Student:
 
     def _delta(self, tab: Tab, msg, el) -> None:
         n = shown_step(el)
-        if n is not None and n not in self.shown:
-            self.shown[n] = time.time()
+        if n is not None:
+            self.last_shown = (n, time.time())
+            self.shown.setdefault(n, self.last_shown[1])
 
     async def join(self) -> None:
         await self.tab.connect()
@@ -556,7 +561,7 @@ async def _class(dep: Deployment, args, report: dict) -> None:
         nxt = teacher.widget_id("lesson.next", "button")
         t_change, t_change_mono = time.time(), time.monotonic()
         await teacher.rerun([trigger(nxt)])
-        if n == kill_step:
+        if n == kill_step and args.kill_at == "next":
             await asyncio.sleep(KILL_AFTER_S)
             killed_pid = dep.apps[victim]
             os.kill(killed_pid, signal.SIGKILL)
@@ -586,7 +591,7 @@ async def _class(dep: Deployment, args, report: dict) -> None:
                         and r.started >= t_change_mono), None)  # fmt: skip
             if run is not None:
                 waits.setdefault(n, []).append(run.started - t_change_mono)
-            if n == kill_step and s.first_upstream == victim:
+            if n == kill_step and args.kill_at == "next" and s.first_upstream == victim:
                 rejoin.append(lat)
             else:
                 latencies.append(lat)
@@ -603,7 +608,7 @@ async def _class(dep: Deployment, args, report: dict) -> None:
             for i, seen in enumerate(shown):
                 if n not in seen:
                     browsers.errors.append((f"b{i}", f"step {n} not shown"))
-                elif n == kill_step and browsers.homes[i] == victim:
+                elif n == kill_step and args.kill_at == "next" and browsers.homes[i] == victim:
                     rejoin.append(seen[n] - t_change)
                 else:
                     browser_lat.append(seen[n] - t_change)
@@ -619,12 +624,39 @@ async def _class(dep: Deployment, args, report: dict) -> None:
         if browsers:
             expected += Counter(a[step_id] for a in browsers.answered if step_id in a)
         want = len(students) + args.browsers
+        sent = sum(expected.values())  # the answers that were sent (a failed one is an error)
         deadline = time.monotonic() + ANSWER_TIMEOUT_S
         while True:
             counted = tally(dep, code, step_id)
-            if counted.n >= want or time.monotonic() > deadline:
+            if counted.n >= sent or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)
+        if n == kill_step and args.kill_at == "answered":
+            # the step's answers are in; the process without the teacher dies; its students come
+            # back on the other, find their answer gone from the page and answer again: the class
+            # must still count each of them once (the last answer)
+            t_kill = time.time()
+            killed_pid = dep.apps[victim]
+            os.kill(killed_pid, signal.SIGKILL)
+            report["killed"] = {"addr": victim, "pid": killed_pid, "step": n, "at": "answered"}
+            victims = [s for s in students if s.first_upstream == victim]
+            deadline = time.monotonic() + STEP_TIMEOUT_S
+            while time.monotonic() < deadline and not all(
+                v.tab.reconnects and v.last_shown[0] == n and v.last_shown[1] > t_kill
+                for v in victims
+            ):
+                await asyncio.sleep(0.05)
+            for v in victims:
+                if v.tab.reconnects and v.last_shown[0] == n and v.last_shown[1] > t_kill:
+                    rejoin.append(v.last_shown[1] - t_kill)
+                else:
+                    v.errors.append(("rejoin", f"not back on step {n} {STEP_TIMEOUT_S} s after"))
+            await asyncio.gather(*(v.answer(n) for v in victims if v.tab.reconnects))
+            expected = Counter(s.answered[step_id] for s in students if step_id in s.answered)
+            if browsers:
+                expected += Counter(a[step_id] for a in browsers.answered if step_id in a)
+            await asyncio.sleep(1)
+            counted = tally(dep, code, step_id)
         got = {c: k for c, k in counted.choices.items() if k}
         phases[f"step {n}: all counted"] = round(time.monotonic() - t_change_mono, 1)
         answers_by_step[n] = {
@@ -770,6 +802,7 @@ def summary(r: dict) -> str:
         f"  teacher's Next -> student shows it: p50 {f(lat['p50'])} ms, p95 {f(lat['p95'])} ms, "
         f"max {f(lat['max'])} ms (n={lat['n']}); browsers p50 {f(br['p50'])} p95 {f(br['p95'])}",
         f"  killed {r.get('killed')}: {r['failed_over']} students failed over, rejoined the step "
+        "(from the Next, or from the kill) "
         f"p50 {f(rej['p50'])} ms, p95 {f(rej['p95'])} ms; tabs that reconnected: "
         f"{r['reconnected']}",
         f"  answers: {r['answers']}",
@@ -805,6 +838,11 @@ def parse(argv=None):
     p.add_argument("--browsers", type=int, default=3)
     p.add_argument("--steps", type=int, default=4, help="the teacher's Next presses (max 7)")
     p.add_argument("--no-kill", dest="kill", action="store_false")
+    p.add_argument(
+        "--kill-at", choices=("next", "answered"), default="next",
+        help="kill 0.1 s after the middle step's Next (its students rejoin it), or once its "
+        "answers are in (its students rejoin and answer again: still counted once each)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--cold", dest="warm", action="store_false",
@@ -813,7 +851,7 @@ def parse(argv=None):
     p.add_argument("--short", action="store_true", help="CI: 40 students, 2 browsers, 3 steps")
     args = p.parse_args(argv)
     if args.short:
-        args.students, args.browsers, args.steps = 40, 2, 3
+        args.students, args.browsers, args.steps, args.kill_at = 40, 2, 3, "answered"
     if not os.path.exists(CHROMIUM):
         args.browsers = 0
     return args
