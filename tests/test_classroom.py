@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -471,3 +472,19 @@ def test_the_clicks_map_bins_every_click_inside_the_plane():
     points = fig.data[-1]
     assert array(points.x).tolist() == [c[0] for c in clicks]
     assert figures.clicks_map([]).data[0].z is not None  # no clicks yet: an empty map
+
+
+def test_a_browsers_id_in_a_class_is_the_same_after_a_reconnect_and_unlinkable():
+    """From the link's owner token: the same id for the same browser and class (a reload, a
+    reconnect to another process), another in another class or browser, never the token."""
+    a, b = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    one = classroom.session_id_for(a, "ABC234")
+    assert one == classroom.session_id_for(a, "ABC234") == classroom.check_session(one)
+    assert one != classroom.session_id_for(a, "XYZ789") and one != classroom.session_id_for(
+        b, "ABC234"
+    )
+    assert a not in one and len(one) == 24
+    with pytest.raises(classroom.BadInput):
+        classroom.session_id_for("short", "ABC234")
+    with pytest.raises(classroom.BadInput):
+        classroom.session_id_for(a, "not a code")

@@ -262,6 +262,29 @@ def test_leaving_and_rejoining_still_counts_one_answer():
     assert classroom.answers(code, "areas").n == 1
 
 
+def test_the_same_link_in_a_new_session_still_counts_one_answer():
+    """A reload, or a reconnect to another app process after one died, is a new Streamlit
+    session on the same link (its ?me= owner token): the class still counts the browser once."""
+    t_at, code, _ = teacher("en")
+    _go_to(t_at, AREAS)
+    first = student("en", code)
+    link = {k: v for k, v in first.query_params.items() if k != "lang"}
+    assert link["me"] and link["class"] == code
+
+    def answer(at: AppTest, choice: str) -> None:
+        at.radio(key="lesson.areas.choice").set_value(choice)
+        _run(at)
+        at.button(key="lesson.areas.check").click()
+        _run(at)
+
+    answer(first, "lt10")
+    answer(_page("en", **link), "gt90")
+    tally = classroom.answers(code, "areas")
+    assert tally.n == 1 and tally.choices["gt90"] == 1  # the last answer, once
+    answer(student("en", code), "lt10")  # another browser (another token): another student
+    assert classroom.answers(code, "areas").n == 2
+
+
 def test_a_code_typed_in_the_class_panel_joins():
     _, code, _ = teacher("en")
     at = _page("en")

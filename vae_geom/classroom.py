@@ -6,7 +6,8 @@ CODE_ALPHABET, which has no 0/O, 1/I/L to misread off a projector) and a teacher
 (`secrets.token_urlsafe`) that only the teacher's link carries. With the key the teacher publishes
 the view the class follows (the lesson step, dataset, model, β rung and pinned z) and reveals a
 step's truth; without it nothing in a class can be changed. Joined students send their answers
-(a choice, or a clicked z), anonymously: keyed by a random id per browser session, never a name.
+(a choice, or a clicked z), anonymously: keyed by an id per browser and class
+(`session_id_for`: a hash of a random secret the browser keeps and the code), never a name.
 
 One setting chooses where classes live: the environment variable VAE_GEOM_CLASS_REDIS, a redis
 URL (redis://127.0.0.1:6379/0), puts them in that Redis server, shared by every app process that
@@ -37,6 +38,7 @@ answers, reveal, close); they act on `store()`, the backend the setting names.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -185,6 +187,16 @@ def first_view() -> dict:
 def new_session_id() -> str:
     """A browser session's anonymous id in a class (random, never derived from anything)."""
     return secrets.token_urlsafe(16)
+
+
+def session_id_for(secret: str, code: str) -> str:
+    """A browser's anonymous id in class `code`, from a random secret the browser keeps (its link's
+    owner token, ui/owner.py): the same after a reload or a reconnect to another app process (so
+    its answer still counts once), another in each class, and no way back to the secret."""
+    if not isinstance(secret, str) or len(secret) < 16:
+        raise BadInput("the secret must be a string of at least 16 characters")
+    digest = hashlib.sha256(f"vae-geom class {check_code(code)} {secret}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()  # 24 URL-safe characters
 
 
 def _digest(key: str) -> str:

@@ -13,8 +13,10 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
   rerun the page, whose first lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step,
   rung and pinned z. "Follow the teacher" off: the student explores alone, and nothing a student
   does reaches the teacher's view.
-- A joined student's predictions go to the class (`send`), under a random id per session; the
-  verdict waits until the teacher reveals the step (`held`).
+- A joined student's predictions go to the class (`send`), under an anonymous id per browser
+  and class (a hash of the link's random owner token and the code: the same after a reload or a
+  reconnect to another process, so an answer counts once); the verdict waits until the teacher
+  reveals the step (`held`).
 - The teacher's screen: the code big, for the projector, and the class's answers live (a bar of
   the choices, a heat map of clicks), with "Reveal".
 - A class that is gone (ended, expired, the class server restarted) or a server that cannot be
@@ -31,7 +33,7 @@ import streamlit as st
 
 from vae_geom import classroom, lesson
 from vae_geom.figures import classroom as figures
-from vae_geom.ui import lang, races
+from vae_geom.ui import lang, owner, races
 from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 
@@ -117,8 +119,11 @@ def _join(raw: object, key: object = None) -> None:
     if key is not None:
         state[KEY_KEY] = key
     else:
-        # one id per class for the whole browser session: leaving and rejoining counts once
-        sid = state.setdefault(KEY_SIDS, {}).setdefault(c, classroom.new_session_id())
+        # one id per class and browser, from the link's owner token: leaving and rejoining, a
+        # reload, or a reconnect to another process after one died (a new session) count once
+        sid = state.setdefault(KEY_SIDS, {}).setdefault(
+            c, classroom.session_id_for(owner.token(), c)
+        )
         state[KEY_SID], state[KEY_FOLLOW], state[KEY_VIEW] = sid, True, v
     state.pop(KEY_NOTICE, None)
 
