@@ -46,7 +46,8 @@ def test_an_open_session_recovers_its_view_after_a_server_restart():
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         with streamlit_server(port=port) as url:
-            page.goto(f"{url}/?dataset=digits&model=vae-kl-0.3")
+            # decode=server: the server decodes each pin too (its image is what a new process lacks)
+            page.goto(f"{url}/?dataset=digits&model=vae-kl-0.3&decode=server")
             wait_for_plane(page)
             z = click_z(page, Z)
             wait_for_server_z(page, z)
