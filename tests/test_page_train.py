@@ -50,7 +50,8 @@ def test_a_short_run_drives_progress_and_replay():
     np.testing.assert_allclose(p["mu"], mu_model, atol=1e-5)
     z = (0.3, -0.2)  # and it decodes with the trained decoder
     expected = decode_images(result["model"], [z])[0]
-    np.testing.assert_allclose(plane_data.decode(p.arrays, z)[0], expected, atol=1e-5)
+    # the weights travel rounded to 15 mantissa bits: within the 1e-3 of the model
+    np.testing.assert_allclose(plane_data.decode(p.arrays, z)[0], expected, atol=1e-3)
     assert result["meta"]["epochs_run"] == 2
     # the replay moves: epoch 0 is not epoch 2
     assert not np.allclose(rec.mu[0], rec.mu[2])
