@@ -93,11 +93,13 @@ def shown_step(tab: Tab) -> int | None:
     return None if el is None else class_load.shown_step(el)
 
 
-def wait_until(what, timeout: float, message: str) -> None:
+def wait_until(what, timeout: float, message: str, tab: Tab | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not what():
         if time.monotonic() > deadline:
-            raise AssertionError(message)
+            # a tab's last lifecycle messages say whether its run never came or never finished
+            said = f"; its last messages: {tab.trace[-12:]}" if tab else ""
+            raise AssertionError(message + said)
         time.sleep(0.05)
 
 
@@ -232,10 +234,19 @@ def test_a_teacher_and_a_student_on_two_processes_share_the_class(dep, homes, kl
 
     # The teacher (on A) moves on; the student (on B) follows through Redis, by its own poll.
     next_step(loop, teacher)
-    wait_until(lambda: shown_step(student) == 2, 10, "the student did not follow to step 2")
+    wait_until(lambda: shown_step(student) == 2, 10, "the student did not follow", student)
 
-    # The student answers; the class store counts it once, and the teacher's live tally on A
-    # shows it within its poll.
+    # The student answers (once the question is on its page: the run that drew the step's
+    # progress bar may still be drawing); the class store counts it once, and the teacher's live
+    # tally on A shows it within its poll.
+    def question_shown() -> bool:
+        try:
+            return bool(student.element("lesson.shapes.choice", "radio"))
+        except LookupError:
+            return False
+
+    wait_until(question_shown, 10, "the student's page did not show the question", student)
+
     async def answer() -> None:
         radio = student.element("lesson.shapes.choice", "radio")
         student.set_widget(choice(radio, 3))
@@ -251,6 +262,7 @@ def test_a_teacher_and_a_student_on_two_processes_share_the_class(dep, homes, kl
         lambda: any("answers: 1" in text for text in teacher.texts()),
         10,
         "the teacher's tally did not show the answer",
+        teacher,
     )
     assert not teacher.exceptions and not student.exceptions
 
@@ -276,7 +288,7 @@ def test_killing_a_process_sends_its_tabs_to_the_other(dep, homes, tabs, browser
     assert f"class={code}" in student.query and shown_step(student) == step
     # ... and follows on
     next_step(loop, teacher)
-    wait_until(lambda: shown_step(student) == step + 1, 10, "the rejoined student did not follow")
+    wait_until(lambda: shown_step(student) == step + 1, 10, "the rejoined student stayed", student)
 
     # The browser reconnects by itself, to A, and its requests follow.
     page.wait_for_function(
