@@ -93,7 +93,8 @@ class Deployment:
         for addr, pid in self.apps.items():
             with contextlib.suppress(OSError):
                 status = Path(f"/proc/{pid}/status").read_text()
-                out[addr] = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+                if m := re.search(r"VmRSS:\s+(\d+)", status):  # none once killed (a zombie)
+                    out[addr] = int(m.group(1)) / 1024
         return out
 
 
