@@ -395,9 +395,14 @@ class Browsers:
         if msg.type != "error":
             return
         where = (msg.location or {}).get("url", "")
-        # A tab whose socket closed logs it, and while reconnecting asks every base URL the
-        # page's path could have: /Lesson/_stcore/health is Streamlit's own 404 (no proxy needed)
-        if "WebSocket" in msg.text or re.search(r"/\w+/_stcore/(health|host-config)$", where):
+        # A tab whose socket closed logs it, its polling timer's reruns are refused while it is
+        # disconnected, and while reconnecting it asks every base URL the page's path could
+        # have: /Lesson/_stcore/health is Streamlit's own 404 (no proxy needed)
+        if (
+            "WebSocket" in msg.text
+            or "when disconnected from server" in msg.text
+            or re.search(r"/\w+/_stcore/(health|host-config)$", where)
+        ):
             self.reconnect_noise += 1
             return
         self.errors.append((f"b{i} console", f"{msg.text[:200]} ({where})"))
