@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -140,3 +141,23 @@ def wait_for_app(page, timeout_ms: float = 60_000) -> None:
     page.wait_for_selector(
         '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
     )
+
+
+def screenshot_dirs(name: str) -> list[Path]:
+    """Where a browser test saves its screenshots: $TMPDIR/vae-geom-<name>-shots, and also
+    $VAE_GEOM_SCREENSHOTS if set (to keep them); each made if missing."""
+    out = [Path(os.environ.get("TMPDIR", "/tmp")) / f"vae-geom-{name}-shots"]
+    if extra := os.environ.get("VAE_GEOM_SCREENSHOTS"):
+        out.append(Path(extra))
+    for d in out:
+        d.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def screenshot(page, dirs: list[Path], filename: str) -> Path:
+    """The page as it shows now, saved as `filename` in each of `dirs`; the first copy's path."""
+    shot = dirs[0] / filename
+    page.screenshot(path=str(shot))
+    for d in dirs[1:]:
+        shutil.copy(shot, d / filename)
+    return shot

@@ -13,12 +13,18 @@ to $VAE_GEOM_SCREENSHOTS if set).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
+from tests.devserver import (
+    CHROMIUM,
+    chromium,
+    screenshot,
+    screenshot_dirs,
+    streamlit_server,
+    wait_for_app,
+)
 from vae_geom import i18n
 
 pytestmark = [
@@ -60,12 +66,7 @@ def browser_page():
 
 @pytest.fixture(scope="module")
 def shots() -> list[Path]:
-    out = [Path(os.environ.get("TMPDIR", "/tmp")) / "vae-geom-fold-shots"]
-    if extra := os.environ.get("VAE_GEOM_SCREENSHOTS"):
-        out.append(Path(extra))
-    for d in out:
-        d.mkdir(parents=True, exist_ok=True)
-    return out
+    return screenshot_dirs("fold")
 
 
 def _first_figure(page) -> dict:
@@ -105,10 +106,7 @@ def test_the_page_opens_with_its_figure_above_the_fold(browser_page, shots, path
         if name == "train":
             _train_one_epoch(page, lang)
         box = _first_figure(page)
-        shot = shots[0] / f"fold-{name}-{lang}.png"
-        page.screenshot(path=str(shot))
-        for d in shots[1:]:
-            shutil.copy(shot, d / shot.name)
+        screenshot(page, shots, f"fold-{name}-{lang}.png")
         assert page.evaluate("window.scrollY") == 0
         main = page.locator('[data-testid="stMain"]')
         assert main.locator("[data-testid='stException']").count() == 0

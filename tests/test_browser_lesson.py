@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
+from tests.devserver import (
+    CHROMIUM,
+    chromium,
+    screenshot,
+    screenshot_dirs,
+    streamlit_server,
+    wait_for_app,
+)
+from tests.test_browser_plane import Z_TO_PAGE_JS
 from vae_geom import lesson
 
 pytestmark = [
@@ -65,21 +72,6 @@ def _inside(box: dict, view: dict) -> bool:
     )
 
 
-def _shots() -> list[Path]:
-    out = [Path(os.environ.get("TMPDIR", "/tmp")) / "vae-geom-lesson-shots"]
-    if extra := os.environ.get("VAE_GEOM_SCREENSHOTS"):
-        out.append(Path(extra))
-    for d in out:
-        d.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-# The viewport pixel of z on the plane named `name`, by the plane's own mapping (plane.js)
-Z_TO_PAGE_JS = """([name, z1, z2]) => {
-    const p = window.__vaeGeomPlane.planes.get(name);
-    const r = p.over.getBoundingClientRect(), [x, y] = p.px(z1, z2);
-    return [r.left + x, r.top + y];
-}"""
 PLANE_READY_JS = """(name) => {
     const P = window.__vaeGeomPlane, p = P && P.planes && P.planes.get(name);
     return !!(p && p.data && p.plot && !p.morphing && !p.pending);
@@ -89,10 +81,7 @@ PLANE_READY_JS = """(name) => {
 def _check(page, dirs: list[Path], lang: str, n: int, tag: str = "") -> None:
     """Screenshot the step, then: no scrolling, no exception, text and figure and Next on screen,
     the step in the link, no English sentence on a Chinese step."""
-    shot = dirs[0] / f"lesson-{lang}-{n}{tag}.png"
-    page.screenshot(path=str(shot))
-    for d in dirs[1:]:
-        shutil.copy(shot, d / shot.name)
+    screenshot(page, dirs, f"lesson-{lang}-{n}{tag}.png")
     assert page.evaluate("window.scrollY") == 0
     main = page.locator('[data-testid="stMain"]')
     assert main.locator("[data-testid='stException']").count() == 0, n
@@ -131,7 +120,7 @@ def _predict(page, step: lesson.Step) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_lesson_walked_with_next_fits_a_projector(lang):
-    dirs = _shots()
+    dirs = screenshot_dirs("lesson")
     with streamlit_server("app.py") as url, chromium() as browser:
         page = browser.new_page(viewport=SMALL, locale="zh-CN" if lang == "zh" else "en-GB")
         errors: list[str] = []

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.devserver import CHROMIUM, chromium, streamlit_server, wait_for_app
-from tests.test_browser_lesson import PLANE_READY_JS, Z_TO_PAGE_JS
+from tests.devserver import (
+    CHROMIUM,
+    chromium,
+    screenshot,
+    screenshot_dirs,
+    streamlit_server,
+    wait_for_app,
+)
+from tests.test_browser_lesson import PLANE_READY_JS
+from tests.test_browser_plane import Z_TO_PAGE_JS
 from tests.test_classroom import REDIS_SERVER, RedisServer
 from vae_geom import classroom, i18n, ladder, lesson
 from vae_geom.ui import classroom as class_ui
@@ -32,21 +39,6 @@ pytestmark = [
 SMALL = {"width": 1280, "height": 720}  # a projector
 FOLLOW_S = 8.0  # a student shows the teacher's step within this (a loaded 2-core CI machine)
 IDLE_S = 12  # seconds of an idle follower whose server CPU is measured
-
-
-def _shots() -> list[Path]:
-    out = [Path(os.environ.get("TMPDIR", "/tmp")) / "vae-geom-classroom-shots"]
-    if extra := os.environ.get("VAE_GEOM_SCREENSHOTS"):
-        out.append(Path(extra))
-    for d in out:
-        d.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _shot(page, dirs: list[Path], name: str) -> None:
-    page.screenshot(path=str(dirs[0] / name))
-    for d in dirs[1:]:
-        shutil.copy(dirs[0] / name, d / name)
 
 
 def _cpu_s(pid: int) -> float:
@@ -94,7 +86,7 @@ def redis_class(tmp_path, monkeypatch):
 
 
 def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
-    dirs, lang = _shots(), "en"
+    dirs, lang = screenshot_dirs("classroom"), "en"
     code, key = classroom.open_class()
     with streamlit_server("app.py") as url, chromium() as browser:
         teacher = browser.new_context(viewport=SMALL).new_page()
@@ -115,7 +107,7 @@ def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
         assert _shows(teacher, i18n.t("classroom.answers_title", lang, n=1)) < FOLLOW_S
         tally = classroom.answers(code, "ae")
         assert tally.n == 1 and abs(tally.clicks[0][0] + 1.0) < 0.05
-        _shot(teacher, dirs, "classroom-teacher-clicks.png")
+        screenshot(teacher, dirs, "classroom-teacher-clicks.png")
         _click_z(teacher, 1.5, -0.5)  # the teacher's pin: the student's plane follows it
         deadline = time.monotonic() + FOLLOW_S
         while time.monotonic() < deadline and classroom.view(code)["z"] is None:
@@ -144,8 +136,8 @@ def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
         _shows(student, i18n.t("classroom.held", lang, answer="x").split(":")[0])
         _shows(teacher, i18n.t("classroom.answers_title", lang, n=1))
         assert classroom.answers(code, step.id).choices[step.choices[0]] == 1
-        _shot(teacher, dirs, "classroom-teacher-choices.png")
-        _shot(student, dirs, "classroom-student-held.png")
+        screenshot(teacher, dirs, "classroom-teacher-choices.png")
+        screenshot(student, dirs, "classroom-student-held.png")
         teacher.locator(".st-key-class-reveal button").click()
         record = ladder.stem(lesson.DATASET, step.model).with_suffix(".json").read_text()
         ok = lesson.coverage_bin(json.loads(record)["test"]["coverage_2"]) == step.choices[0]
@@ -155,8 +147,8 @@ def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
             timeout=FOLLOW_S * 1000
         )
         follow.append(time.monotonic() - t0)
-        _shot(teacher, dirs, "classroom-teacher-revealed.png")
-        _shot(student, dirs, "classroom-student-revealed.png")
+        screenshot(teacher, dirs, "classroom-teacher-revealed.png")
+        screenshot(student, dirs, "classroom-student-revealed.png")
         print(f"follow (Next, Next, Reveal): {[round(s, 2) for s in follow]} s")
         assert not errors, errors
 
