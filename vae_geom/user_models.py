@@ -244,27 +244,17 @@ def _check_room(target: Path, owner: str | None, shared: bool, nbytes: int) -> N
         raise CheckpointError(Text(taken, name=target.name, dataset=target.parent.name))
     if owner is None:
         return
-    models, used = usage(owner)
-    if models + 1 > MAX_OWNER_MODELS or used + nbytes > MAX_OWNER_BYTES:
+    _within("user_models.quota", usage(owner), nbytes, MAX_OWNER_MODELS, MAX_OWNER_BYTES)
+    _within("user_models.full", usage(), nbytes, MAX_TOTAL_MODELS, MAX_TOTAL_BYTES)
+
+
+def _within(key: str, used: tuple[int, int], nbytes: int, most: int, most_bytes: int) -> None:
+    """Refuse one more model of `nbytes` where (models, bytes) `used` would pass a quota; the
+    message (catalogue `key`) says what is used and the limits."""
+    models, size = used
+    if models + 1 > most or size + nbytes > most_bytes:
         raise CheckpointError(
-            Text(
-                "user_models.quota",
-                models=models,
-                mb=used / zips.MB,
-                most=MAX_OWNER_MODELS,
-                most_mb=MAX_OWNER_BYTES / zips.MB,
-            )
-        )
-    models, used = usage()
-    if models + 1 > MAX_TOTAL_MODELS or used + nbytes > MAX_TOTAL_BYTES:
-        raise CheckpointError(
-            Text(
-                "user_models.full",
-                models=models,
-                mb=used / zips.MB,
-                most=MAX_TOTAL_MODELS,
-                most_mb=MAX_TOTAL_BYTES / zips.MB,
-            )
+            Text(key, models=models, mb=size / zips.MB, most=most, most_mb=most_bytes / zips.MB)
         )
 
 
