@@ -80,8 +80,7 @@ def _weights(arrays: list, dtype: str, mantissa: int) -> list:
         return [(n, a, dtype, None) for n, a in arrays]
     if not 1 <= mantissa <= 23:
         raise PayloadError(f"mantissa must keep 1 to 23 bits, got {mantissa!r}.")
-    rounded = [(n, _rounded(a, mantissa)) for n, a in arrays]
-    return [(n, a, dtype, _deflated(a, 4)) for n, a in rounded]
+    return _floats([(n, _rounded(a, mantissa)) for n, a in arrays])
 
 
 def _rounded(a: np.ndarray, mantissa: int) -> np.ndarray:
