@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -303,7 +304,53 @@ STEPS_JS = r"""() => {
   };
   new MutationObserver(seen).observe(document, {subtree: true, childList: true,
                                                 characterData: true});
+  // for a tab that misses a step: when it last sent (a rerun asked) and received
+  window.__ws = {sent: [], received: []};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    window.__ws.sent.push(Date.now());
+    if (!this.__logged) {
+      this.__logged = true;
+      this.addEventListener("message", () => window.__ws.received.push(Date.now()));
+    }
+    return send.call(this, data);
+  };
 }"""
+
+DIAGNOSE_JS = r"""() => {
+  const now = Date.now(), ws = window.__ws || {sent: [], received: []};
+  const p = document.querySelector('[data-testid="stProgress"]');
+  const app = document.querySelector('[data-testid="stApp"]');
+  const ago = (a) => a.length ? (now - a[a.length - 1]) / 1000 : null;
+  return {progress: p && p.innerText, state: app && app.dataset.testScriptState,
+          sent_10s: ws.sent.filter((t) => now - t < 10000).length, last_sent_s: ago(ws.sent),
+          received_10s: ws.received.filter((t) => now - t < 10000).length,
+          last_received_s: ago(ws.received), url: location.pathname + location.search,
+          text: (document.querySelector('[data-testid="stMain"]') || document.body)
+            .innerText.slice(0, 300)};
+}"""
+
+
+def _frame(raw) -> str:
+    """One ForwardMsg a tab received, in a few words (the trace of a tab that missed a step)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if isinstance(raw, str):
+        return "text"
+    msg = ForwardMsg()
+    msg.ParseFromString(raw)
+    kind = msg.WhichOneof("type")
+    md = msg.metadata
+    run = f"{md.run.script_run_id[:4]}/{','.join(f[:4] for f in md.run.fragment_ids)}"
+    if kind == "delta":
+        d = msg.delta
+        what = d.WhichOneof("type")
+        el = (d.new_element.WhichOneof("type") if what == "new_element"
+              else d.add_block.WhichOneof("type") if what == "add_block" else what)  # fmt: skip
+        return f"{time.time():.2f} {run} {list(md.delta_path)} {el} frag={d.fragment_id[:4]}"
+    if kind == "script_finished":
+        kind = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+    return f"{time.time():.2f} {run} {kind}"
 
 
 class Browsers:
@@ -319,6 +366,7 @@ class Browsers:
         self.answer_s: list[float] = []  # how long each browser answer's clicks took
         self.answered: list[dict[str, str]] = [{} for _ in homes]
         self._jobs: list = []
+        self.frames: list = []  # per tab: its last messages received, summarised (_frame)
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._done = threading.Event()
@@ -371,6 +419,13 @@ class Browsers:
                                       "domain": host, "path": "/"}])  # fmt: skip
                     page = ctx.new_page()
                     page.add_init_script(f"({STEPS_JS})()")
+                    self.frames.append(collections.deque(maxlen=3000))
+                    page.on(
+                        "websocket",
+                        lambda ws, i=i: ws.on(
+                            "framereceived", lambda f, i=i: self.frames[i].append(_frame(f))
+                        ),
+                    )
                     page.on("console", lambda m, i=i: self._console(i, m))
                     page.on("pageerror", lambda e, i=i: self.errors.append((f"b{i}", str(e))))
                     # one after another: the browsers share one client address, and a first
@@ -413,6 +468,16 @@ class Browsers:
                 {int(k): v / 1000 for k, v in p.evaluate("window.__steps || {}").items()}
                 for p in pages
             ]
+
+        return self.call(read)
+
+    def diagnose(self) -> list[dict]:
+        """Each tab now: its step, script state, and its socket's last 10 s (a missed step)."""
+
+        def read(pages):
+            for i, p in enumerate(pages):
+                p.screenshot(path=f"{tempfile.gettempdir()}/class-load-b{i}.png")
+            return [p.evaluate(DIAGNOSE_JS) for p in pages]
 
         return self.call(read)
 
@@ -611,9 +676,14 @@ async def _class(dep: Deployment, args, report: dict) -> None:
                 if all(n in seen for seen in shown) or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.1)
+            diagnosis = None
             for i, seen in enumerate(shown):
                 if n not in seen:
-                    browsers.errors.append((f"b{i}", f"step {n} not shown"))
+                    diagnosis = diagnosis or await asyncio.to_thread(browsers.diagnose)
+                    browsers.errors.append((f"b{i}", f"step {n} not shown: {diagnosis[i]}"))
+                    Path(tempfile.gettempdir(), f"class-load-b{i}-step{n}.trace").write_text(
+                        "\n".join(browsers.frames[i])
+                    )
                 elif n == kill_step and args.kill_at == "next" and browsers.homes[i] == victim:
                     rejoin.append(seen[n] - t_change)
                 else:

@@ -1,5 +1,6 @@
-"""A fragment rerun that arrives while a finished run's output is still on its way is held back
-until that output is out (a race in Streamlit that left followers of a class half-drawn).
+"""Two races in Streamlit that left followers of a class half-drawn, each closed here: a fragment
+rerun that arrives while a finished run's output is still on its way is held back until that
+output is out, and a fragment run's start no longer clears a finished full run's unsent output.
 
 A run's elements, and its "finished" message, travel from the script's thread to the session's
 event loop as queued callbacks. Streamlit's `AppSession.request_rerun` hands a rerun to the
@@ -18,12 +19,26 @@ counts a run as running (its SCRIPT_STOPPED not yet handled on the event loop) b
 runner has stopped is scheduled again with `call_soon`, behind the callbacks already queued, which
 include that stopped run's output. One step back is enough (they are all queued before the runner
 stops); MAX_DEFERRALS bounds it should a runner stop without saying so.
+
+A second race, in the browser queue itself. When a fragment run starts, Streamlit clears the
+session's unsent messages of that fragment (`AppSession._clear_queue`; they would be those of an
+earlier, interrupted run of it). But the queue may still hold the whole output of the full run
+that just finished, fragment containers included: a `run_every` request that came during the full
+run is run right after it by the same runner, before the loop has flushed. The full run's
+container for the fragment is then dropped while its "finished" is kept; the browser, which
+compacts its element list after a full run, moves the next element (the Lesson's progress row)
+into the fragment's slot, and the fragment's next run overwrites it (bench/class_load.py's
+Chromium followers lost the row with Prev / Next in most steps). Streamlit already keeps a
+finished full run's "finished" from a fragment's clear (forward_msg_queue's
+_update_script_finished_message); `install` keeps the rest of that run's output too: what is
+queued up to the last FINISHED_SUCCESSFULLY is left alone, and only what follows is cleared.
 """
 
 from __future__ import annotations
 
 import functools
 
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.app_session import AppSession, AppSessionState
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 
@@ -56,7 +71,42 @@ def deferred(rerun):
     return request_rerun
 
 
+def finished_prefix(messages: list[ForwardMsg]) -> int:
+    """How many of the queued `messages` belong to full runs that finished (up to and including
+    the last FINISHED_SUCCESSFULLY), 0 if none did."""
+    for i in range(len(messages) - 1, -1, -1):
+        m = messages[i]
+        if m.WhichOneof("type") == "script_finished" and (
+            m.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
+        ):
+            return i + 1
+    return 0
+
+
+def keeping_finished(clear):
+    """`clear` (AppSession._clear_queue) leaving a finished full run's output alone when a
+    fragment run starts."""
+
+    @functools.wraps(clear)
+    def _clear_queue(self, fragment_ids_this_run=None) -> None:
+        queue = self._browser_queue
+        done = finished_prefix(queue._queue) if fragment_ids_this_run else 0
+        if not done:
+            return clear(self, fragment_ids_this_run)
+        head, queue._queue = queue._queue[:done], queue._queue[done:]
+        try:
+            clear(self, fragment_ids_this_run)
+        finally:
+            queue._queue = head + queue._queue
+        return None
+
+    _clear_queue.vae_geom_keeping = True
+    return _clear_queue
+
+
 def install() -> None:
-    """Wrap AppSession.request_rerun (once per process)."""
+    """Wrap AppSession.request_rerun and AppSession._clear_queue (once per process)."""
     if not getattr(AppSession.request_rerun, "vae_geom_deferred", False):
         AppSession.request_rerun = deferred(AppSession.request_rerun)
+    if not getattr(AppSession._clear_queue, "vae_geom_keeping", False):
+        AppSession._clear_queue = keeping_finished(AppSession._clear_queue)
