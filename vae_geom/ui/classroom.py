@@ -25,6 +25,8 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -50,6 +52,8 @@ POLL_S = 0.5  # a follower sees the teacher's change within this, plus one page 
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
+TURNS, TURN_WAIT_S = 1, 10.0  # followers of one process catching up at once; longest wait (turn)
+_turns = threading.BoundedSemaphore(TURNS)
 races.install()  # before the first poll: a poll must not drop the run it follows
 
 
@@ -200,6 +204,21 @@ def to_follow() -> tuple[dict, dict | None] | None:
     if before is not None and before["revision"] == view["revision"]:
         return None
     return view, before
+
+
+@contextlib.contextmanager
+def turn(catching_up: bool):
+    """Followers of this process that catch up with the teacher draw the Lesson one at a time
+    (TURNS at once). All at once, they shared the GIL and each finished when the last did, about
+    N runs after the change, and the teacher's own run waited among them; in turns, the first is
+    done after one run and the teacher's run (never held) shares the GIL with one follower only.
+    A turn not had in TURN_WAIT_S is taken anyway."""
+    held = catching_up and _turns.acquire(timeout=TURN_WAIT_S)
+    try:
+        yield
+    finally:
+        if held:
+            _turns.release()
 
 
 def took(view: dict) -> None:

@@ -81,11 +81,10 @@ def _go(n: int) -> None:
     class_ui.explore()  # a following student who steps on explores alone
 
 
-def _follow() -> None:
-    """A student following the teacher takes the class's view, once per revision: its step (and
-    that step's preset), then the teacher's pinned z and β rung where they changed (a z the
-    student pinned stays until the teacher pins another)."""
-    got = class_ui.to_follow()
+def _follow(got: tuple[dict, dict | None] | None) -> None:
+    """A student following the teacher takes the class's view (`got`: class_ui.to_follow's), once
+    per revision: its step (and that step's preset), then the teacher's pinned z and β rung where
+    they changed (a z the student pinned stays until the teacher pins another)."""
     if got is None:
         return
     view, before = got
@@ -247,8 +246,15 @@ def hole_check(step: lesson.Step, z) -> None:
 
 
 def render() -> None:
-    """The whole Lesson page (after st.set_page_config and the sidebar)."""
-    _follow()
+    """The whole Lesson page (after st.set_page_config and the sidebar); a follower catching up
+    with the teacher draws it in its turn (class_ui.turn)."""
+    got = class_ui.to_follow()
+    with class_ui.turn(got is not None):
+        _follow(got)
+        _render()
+
+
+def _render() -> None:
     n = current_step()
     step = lesson.step(n)
     _enter(step)
@@ -406,7 +412,7 @@ def _verdict(step: lesson.Step, a: lesson.Answer) -> None:
 
 def _figure(step: lesson.Step) -> None:
     if step.figure == "shapes":
-        st.plotly_chart(shapes_figure(revealed=revealed(step)), key="lesson.shapes",
+        st.plotly_chart(shapes_figure(revealed(step), lang.current()), key="lesson.shapes",
                         config={"displayModeBar": False})  # fmt: skip
         return
     model, marks, k = _shown_model(step), [], step.k
@@ -442,11 +448,14 @@ def _shape_points() -> dict:
     return {kind: shapes.make_shape(kind, 400, 0) for kind in shapes.KINDS}
 
 
-def shapes_figure(revealed: bool) -> go.Figure:
-    """The essay's four code spaces, 2 × 2 over the prior's 1σ and 2σ circles; once answered, the
-    disc is outlined in green."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def shapes_figure(revealed: bool, code: str) -> go.Figure:
+    """The essay's four code spaces, 2 × 2 over the prior's 1σ and 2σ circles, titled in language
+    `code`; once answered, the disc is outlined in green. Built once per (revealed, language) and
+    shared, read-only (st.plotly_chart copies it): building it took ~40 ms, each follower of a
+    class paid it when the teacher moved to this step (bench/class_load.py)."""
     pts = _shape_points()
-    titles = [t(f"lesson.shapes.choice.{k}") for k in shapes.KINDS]
+    titles = [i18n.t(f"lesson.shapes.choice.{k}", code) for k in shapes.KINDS]
     fig = make_subplots(2, 2, subplot_titles=titles, horizontal_spacing=0.06, vertical_spacing=0.1)
     a = np.linspace(0, 2 * np.pi, 97)
     for i, kind in enumerate(shapes.KINDS):

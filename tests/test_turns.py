@@ -1,0 +1,65 @@
+"""vae_geom.ui.classroom.turn: followers of one process catching up with the teacher draw the
+Lesson one at a time; anyone else (the teacher, a student exploring) never waits; a turn that does
+not come in TURN_WAIT_S is taken anyway. Real threads, as Streamlit runs one per session."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from vae_geom.ui import classroom
+
+
+def _draw(catching_up: bool, log: list, name: str, hold_s: float = 0.2) -> threading.Thread:
+    def run() -> None:
+        with classroom.turn(catching_up):
+            log.append((name, "in", time.monotonic()))
+            time.sleep(hold_s)
+            log.append((name, "out", time.monotonic()))
+
+    th = threading.Thread(target=run)
+    th.start()
+    return th
+
+
+def _inside_at_once(log: list) -> int:
+    most = now = 0
+    for _, what, _ in sorted(log, key=lambda e: e[2]):
+        now += 1 if what == "in" else -1
+        most = max(most, now)
+    return most
+
+
+def test_followers_catching_up_take_turns():
+    log: list = []
+    threads = [_draw(True, log, f"f{i}") for i in range(4)]
+    for th in threads:
+        th.join(10)
+    assert _inside_at_once(log) == classroom.TURNS == 1
+    assert len(log) == 8
+
+
+def test_the_teacher_and_explorers_never_wait():
+    log: list = []
+    follower = _draw(True, log, "follower", hold_s=0.5)
+    time.sleep(0.05)  # the follower has its turn
+    t0 = time.monotonic()
+    other = _draw(False, log, "teacher", hold_s=0.0)
+    other.join(10)
+    assert time.monotonic() - t0 < 0.4  # not behind the follower's 0.5 s
+    follower.join(10)
+
+
+def test_a_turn_that_does_not_come_is_taken(monkeypatch):
+    monkeypatch.setattr(classroom, "TURN_WAIT_S", 0.1)
+    log: list = []
+    first = _draw(True, log, "stuck", hold_s=1.0)
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    second = _draw(True, log, "next", hold_s=0.0)
+    second.join(10)
+    assert time.monotonic() - t0 < 0.8  # it waited ~0.1 s, not the stuck run's 1 s
+    first.join(10)
+    # the stuck run's turn is still released once, and nothing is over-released
+    assert classroom._turns.acquire(timeout=1)
+    classroom._turns.release()
