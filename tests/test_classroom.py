@@ -445,6 +445,72 @@ def test_two_processes_share_one_class(on_redis):
     assert classroom.answers(code, "areas").choices["50_90"] == 1
 
 
+# --- announcements: a class that moves is announced to every process ----------------------------
+
+
+def _heard(got: list, want: list, timeout_s: float = 10.0) -> list:
+    """`got` once it holds `want` (a subscriber thread may be a moment behind), or as it is."""
+    deadline = time.monotonic() + timeout_s
+    while got != want and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return got
+
+
+def test_every_move_is_announced_and_nothing_else(backend, monkeypatch):
+    got: list = []
+    monkeypatch.setattr(classroom, "_listeners", [got.append])
+    code, key = classroom.open_class()
+    assert classroom.store().subscribed.wait(10)  # pub/sub: what is said before is not heard
+    classroom.answer(code, SID[0], "areas", "50_90")  # a student's answer moves nothing
+    classroom.touch(code, key)
+    classroom.publish(code, key, {"step": 3})
+    assert _heard(got, [code]) == [code]
+    classroom.reveal(code, key, "areas")
+    assert _heard(got, [code, code]) == [code, code]
+    classroom.close(code, key)
+    assert _heard(got, [code] * 3) == [code] * 3
+
+
+def test_a_bad_announcement_is_ignored_and_a_failing_listener_stops_no_other(monkeypatch):
+    got: list = []
+
+    def broken(code):
+        raise RuntimeError("a listener's bug")
+
+    monkeypatch.setattr(classroom, "_listeners", [broken, got.append])
+    classroom.moved("not a code!")  # from Redis: anyone who can PUBLISH could send this
+    classroom.moved(None)
+    assert got == []
+    classroom.moved("abc234")
+    assert got == ["ABC234"]
+
+
+def test_another_process_hears_the_moves(on_redis):
+    code, key = classroom.open_class()
+    listener = (
+        "import sys\n"
+        "from vae_geom import classroom as c\n"
+        "heard = []\n"
+        "c.on_move(heard.append)\n"
+        "c.store()\n"  # starts this process's subscriber
+        "import time\n"
+        "time.sleep(0.5); print('ready', flush=True)\n"
+        "deadline = time.monotonic() + 20\n"
+        "while not heard and time.monotonic() < deadline: time.sleep(0.02)\n"
+        "print(heard, flush=True)\n"
+    )
+    env = {**os.environ, classroom.ENV: on_redis.url}
+    proc = subprocess.Popen([sys.executable, "-c", listener], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
+        classroom.publish(code, key, {"step": 2})
+        assert proc.stdout.readline().strip() == repr([code])
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
 # --- the teacher's figures (vae_geom/figures/classroom.py) ---------------------------------------
 
 
