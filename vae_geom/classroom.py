@@ -34,12 +34,6 @@ Rules:
 
 Use the module's functions (open_class, teacher_ok, publish, touch, view, revision, answer,
 answers, reveal, close); they act on `store()`, the backend the setting names.
-
-A class that moves (publish, reveal, close) is announced: `on_move(fn)` has fn(code) called in
-every app process that shares the class, from this process's memory store at once, or from Redis
-(a PUBLISH on CHANNEL, heard by one subscriber thread per process). The ui nudges the browsers that
-follow that class, so they need not poll often; an announcement lost (Redis away for a moment) is
-only a slower follow, the followers' own slow poll still finds the change.
 """
 
 from __future__ import annotations
@@ -48,7 +42,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import math
 import os
 import re
@@ -68,8 +61,6 @@ MAX_ANSWERS = 1_000  # sessions counted per question and class (a class of 300 f
 MAX_CLASSES = 200  # classes one process holds in memory at once (Redis: the server's maxmemory)
 PREFIX = "vae-geom:class:"  # every Redis key the store writes starts with this
 REDIS_TIMEOUT_S = 1.0  # a Redis server that does not answer within this is unavailable
-CHANNEL = "vae-geom:class-moved"  # Redis pub/sub: the code of a class whose view moved
-RESUBSCRIBE_S = 1.0  # a subscriber that lost Redis tries again after this
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TEACHER_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -326,15 +317,6 @@ class MemoryStore:
             self._teacher(code, key)
             del self._classes[code]
 
-    subscribed = threading.Event()  # as RedisStore's: always, announcements are direct
-    subscribed.set()
-
-    def announce(self, code: str) -> None:
-        moved(code)  # this process is the only one that holds the class
-
-    def listen(self) -> None:
-        pass  # announcements are direct
-
     def revision(self, code: str) -> int:
         with self._lock:
             return self._live(code)["rev"]
@@ -418,7 +400,6 @@ class RedisStore:
             )
         except ValueError as e:  # a deployment's typo: every class call says so, none crashes
             raise StoreUnavailable(f"{ENV} is not a redis URL (redis://host:port/db): {e}") from e
-        self.url = url
         self._open = self.r.register_script(_LUA_OPEN)
         self._teach = self.r.register_script(_LUA_TEACHER)
         self._answer = self.r.register_script(_LUA_ANSWER)
@@ -468,22 +449,6 @@ class RedisStore:
     def close(self, code: str, key: str) -> None:
         self._teacher(code, key, "close")
 
-    def announce(self, code: str) -> None:
-        """PUBLISH the move; every process's subscriber (this one's too) hears it. A failure
-        is not the teacher's: the followers' slow poll finds the change anyway."""
-        try:
-            self.r.publish(CHANNEL, code)
-        except self._errors as e:
-            _log.warning("class %s moved, not announced: %s", code, e)
-
-    def listen(self) -> None:
-        """Start this process's subscriber to the server (once per URL: one hears every move)."""
-        _Subscriber.of(self.url)
-
-    @property
-    def subscribed(self) -> threading.Event:
-        return _Subscriber.of(self.url).subscribed
-
     def revision(self, code: str) -> int:
         rev = self._call(self.r.hget, self._key(code), "rev")
         if rev is None:
@@ -518,50 +483,6 @@ class RedisStore:
         return values
 
 
-class _Subscriber:
-    """This process's one subscriber to a Redis server's CHANNEL: a daemon thread that turns every
-    message into `moved(code)`, and subscribes again after losing the server."""
-
-    _all: dict[str, _Subscriber] = {}
-    _lock = threading.Lock()
-
-    @classmethod
-    def of(cls, url: str) -> _Subscriber:
-        sub = cls._all.get(url)
-        if sub is None:
-            with cls._lock:
-                sub = cls._all.get(url)
-                if sub is None:
-                    sub = cls._all[url] = cls(url)
-        return sub
-
-    def __init__(self, url: str):
-        import redis
-
-        # its own connection, waiting on the channel without a read timeout
-        self.r = redis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=REDIS_TIMEOUT_S,
-            health_check_interval=30,
-        )  # fmt: skip
-        self.subscribed = threading.Event()  # set while it hears the channel
-        threading.Thread(target=self._run, name="vae-geom-class-moves", daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                ps = self.r.pubsub(ignore_subscribe_messages=True)
-                ps.subscribe(CHANNEL)
-                self.subscribed.set()  # (a move announced before this is not heard: pub/sub)
-                while True:
-                    m = ps.get_message(timeout=RESUBSCRIBE_S)
-                    if m is not None and m.get("type") == "message":
-                        moved(m.get("data"))
-            except Exception as e:  # Redis away or restarted: subscribe again, quietly
-                self.subscribed.clear()
-                _log.info("class announcements: %s; subscribing again", e)
-                time.sleep(RESUBSCRIBE_S)
-
-
 # --- the store the setting names, and the API ---------------------------------------------------
 
 _stores: dict[str, MemoryStore | RedisStore] = {}
@@ -578,8 +499,6 @@ def store() -> MemoryStore | RedisStore:
             s = _stores.get(url)
             if s is None:
                 s = _stores[url] = RedisStore(url) if url else MemoryStore()
-    if _listeners:
-        s.listen()  # once per store; cheap after that
     return s  # a URL that is none raises StoreUnavailable on every call (and is not kept)
 
 
@@ -601,11 +520,8 @@ def teacher_ok(code: str, key: str) -> bool:
 
 def publish(code: str, key: str, view: dict) -> int:
     """The teacher's view becomes the class's (see check_view); returns the new revision. Renews
-    the class's TTL. Announced (on_move)."""
-    s, code = store(), check_code(code)
-    rev = s.publish(code, check_key(key), check_view(view))
-    s.announce(code)
-    return rev
+    the class's TTL."""
+    return store().publish(check_code(code), check_key(key), check_view(view))
 
 
 def touch(code: str, key: str) -> int:
@@ -643,41 +559,10 @@ def answers(code: str, step_id: str) -> Tally:
 def reveal(code: str, key: str, step_id: str) -> int:
     """The teacher reveals a step's truth to the class (and closes its answers); returns the new
     revision."""
-    step, s, code = check_step(step_id), store(), check_code(code)
-    rev = s.reveal(code, check_key(key), step.id)
-    s.announce(code)
-    return rev
+    step = check_step(step_id)
+    return store().reveal(check_code(code), check_key(key), step.id)
 
 
 def close(code: str, key: str) -> None:
-    """The teacher ends the class: everything it held is deleted at once. Announced."""
-    s, code = store(), check_code(code)
-    s.close(code, check_key(key))
-    s.announce(code)
-
-
-# --- announcements: a class moved -----------------------------------------------------------------
-
-_listeners: list = []
-_log = logging.getLogger(__name__)
-
-
-def on_move(fn) -> None:
-    """fn(code) is called (on some thread of this process) whenever a class that this process's
-    store shares moves: a publish, a reveal, an end. Once per fn."""
-    if fn not in _listeners:
-        _listeners.append(fn)
-
-
-def moved(code: object) -> None:
-    """Tell this process's listeners that class `code` moved (a bad code is ignored: it may come
-    from Redis)."""
-    try:
-        code = check_code(code)
-    except BadInput:
-        return
-    for fn in list(_listeners):
-        try:
-            fn(code)
-        except Exception:  # one listener's failure must not stop the others, nor the teacher
-            _log.exception("a class-move listener failed")
+    """The teacher ends the class: everything it held is deleted at once."""
+    store().close(check_code(code), check_key(key))

@@ -7,17 +7,12 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
   teacher finds there the students' link and the teacher link (?class=CODE&teacher=KEY, the key
   only there), and ends the class. A link's ?class= (and ?teacher=) is read on the session's
   first run.
-- A student following the teacher: a small fragment (`_poll`) reads the class's revision (one
-  tiny read: ~3 µs in memory, ~70 µs of CPU with Redis; the fragment run around it costs
+- A student following the teacher: a small fragment polls the class's revision every POLL_S
+  (one tiny read: ~3 µs in memory, ~70 µs of CPU with Redis; the fragment run around it costs
   Streamlit ~5 ms of server CPU, tests/test_classroom_browser.py); only when it changed does it
   rerun the page, whose first lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step,
-  rung and pinned z. The fragment runs when the class moves: vae_geom.classroom announces every
-  move to each app process (`on_move`), and `_nudge` tells the browser of each of the process's
-  students in that class to run its poll now (an `auto_rerun` message for the poll fragment with
-  a NUDGE_S interval, which the poll sets back to POLL_S): the browser asks for the rerun itself,
-  with its own widget states and cached messages, as when its timer fires. Its timer alone,
-  every POLL_S, is the safety net for a lost announcement. "Follow the teacher" off: the student
-  explores alone, and nothing a student does reaches the teacher's view.
+  rung and pinned z. "Follow the teacher" off: the student explores alone, and nothing a student
+  does reaches the teacher's view.
 - A joined student's predictions go to the class (`send`), under an anonymous id per browser
   and class (a hash of the link's random owner token and the code: the same after a reload or a
   reconnect to another process, so an answer counts once); the verdict waits until the teacher
@@ -37,12 +32,6 @@ from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner_utils.script_run_context import (
-    ThreadState,
-    get_script_run_ctx,
-)
 
 from vae_geom import classroom, lesson
 from vae_geom.figures import classroom as figures
@@ -59,11 +48,7 @@ KEY_PUBLISHED = "class.published"  # the view the teacher last published
 KEY_NOTICE = "class.notice"  # (kind, text key, values): shown on the next run, then dropped
 KEY_URL_READ, KEY_TYPED = "class.url_read", "class.typed"
 KEY_TOUCHED = "class.touched"  # when the teacher's page last renewed the class (monotonic s)
-POLL_S = 2.0  # a student's own poll: what a lost announcement costs at most (see _nudge)
-NUDGE_S = 0.1  # a nudged browser asks for its poll this soon (and again until the page's next
-# full run, whose banner sets the timer back to POLL_S before it waits for its turn)
-NUDGE_GAP_S = 0.04  # between two students' nudges: all at once, their polls and page runs piled up
-# on the process (GIL) and the last one followed later than with a plain 0.5 s poll
+POLL_S = 0.5  # a follower sees the teacher's change within this, plus one page run
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
@@ -96,7 +81,6 @@ def _notice(kind: str, key: str, **values) -> None:
 
 
 def _leave() -> None:
-    _register(None)
     for key in (KEY_CODE, KEY_KEY, KEY_SID, KEY_VIEW, KEY_APPLIED, KEY_PUBLISHED, KEY_FOLLOW):
         st.session_state.pop(key, None)
     for param in ("class", "teacher"):
@@ -284,70 +268,11 @@ def send(step_id: str, value) -> None:
         _notice("warning", "classroom.full")
 
 
-# --- nudges: the class moved, the students' browsers run their poll now -------------------------
-
-_students: dict[str, dict[str, str]] = {}  # code -> {session id: its poll fragment's id}
-_students_lock = threading.Lock()
-
-
-def _register(c: str | None) -> None:
-    """This session is a student of class `c` whose poll is the running fragment (None: of no
-    class)."""
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        return
-    fragment = ThreadState.get().fragment_id
-    with _students_lock:
-        for sessions in _students.values():
-            sessions.pop(ctx.session_id, None)
-        if c is not None and fragment:
-            _students.setdefault(c, {})[ctx.session_id] = fragment
-        for empty in [k for k, v in _students.items() if not v]:
-            del _students[empty]
-
-
-def _nudge(c: str) -> None:
-    """Class `c` moved (classroom.on_move, any thread): each of this process's students in it has
-    its browser run the poll, one every NUDGE_GAP_S. The message goes through the session's own
-    event loop, as every message to that browser; a session that is gone is forgotten."""
-    with _students_lock:
-        targets = list(_students.get(c, {}).items())
-    if not targets or not Runtime.exists():
-        return
-    sessions = Runtime.instance()._session_mgr  # no public way to reach another session
-    for i, (session_id, fragment) in enumerate(targets):
-        info = sessions.get_active_session_info(session_id)
-        if info is None:
-            with _students_lock:
-                _students.get(c, {}).pop(session_id, None)
-            continue
-        session = info.session
-        session._event_loop.call_soon_threadsafe(
-            session._event_loop.call_later,
-            i * NUDGE_GAP_S,
-            session._enqueue_forward_msg,
-            _auto_rerun(fragment, NUDGE_S),
-        )
-
-
-def _auto_rerun(fragment: str, interval: float) -> ForwardMsg:
-    msg = ForwardMsg()
-    msg.auto_rerun.fragment_id, msg.auto_rerun.interval = fragment, interval
-    return msg
-
-
-classroom.on_move(_nudge)
-
-
 @st.fragment(run_every=POLL_S)
 def _poll() -> None:
-    """Nudged, or every POLL_S: has the class moved? One revision read; the page reruns only if a
-    follower must take a new view, or the steps revealed changed (a verdict to show)."""
+    """Every POLL_S: has the class moved? One revision read; the page reruns only if a follower
+    must take a new view, or the steps revealed changed (a verdict to show)."""
     c = code()
-    _register(c)
-    ctx = get_script_run_ctx()
-    if ctx is not None and ctx.fragment_ids_this_run:  # a nudge's timer goes back to POLL_S
-        ctx.enqueue(_auto_rerun(ThreadState.get().fragment_id, POLL_S))
     if c is None:
         return
     try:

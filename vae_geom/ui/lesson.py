@@ -246,11 +246,15 @@ def hole_check(step: lesson.Step, z) -> None:
 
 
 def render() -> None:
-    """The whole Lesson page (after st.set_page_config and the sidebar). A follower catching up
-    with the teacher draws the class banner at once (its poll's timer set back to normal after a
-    nudge: class_ui._nudge), then the step in its turn (class_ui.turn)."""
+    """The whole Lesson page (after st.set_page_config and the sidebar); a follower catching up
+    with the teacher draws it in its turn (class_ui.turn)."""
     got = class_ui.to_follow()
-    _follow(got)
+    with class_ui.turn(got is not None):
+        _follow(got)
+        _render()
+
+
+def _render() -> None:
     n = current_step()
     step = lesson.step(n)
     _enter(step)
@@ -259,11 +263,6 @@ def render() -> None:
     if st.session_state.get(KEY_BIG):
         st.html(_BIG_CSS)
     class_ui.banner(n)
-    with class_ui.turn(got is not None):
-        _step(n, step)
-
-
-def _step(n: int, step: lesson.Step) -> None:
     if notice := st.session_state.get(KEY_NOTICE):
         st.warning(notice, icon=":material/link_off:")
     top = st.columns([3, 2, 2, 3, 3, 2], vertical_alignment="center")
