@@ -310,8 +310,13 @@ class Tab:
                 self._finished.set()
 
     def _start_auto(self, fragment: str, interval: float) -> None:
-        if fragment in self._auto:
-            return
+        """As the frontend's handleAutoRerun: a timer per fragment, set again when the interval
+        changes (a server's nudge: ui/classroom.py), left alone when it is the same."""
+        old = self._auto.get(fragment)
+        if old is not None:
+            if old.interval == interval:
+                return
+            old.cancel()
 
         async def tick() -> None:
             while True:
@@ -319,7 +324,9 @@ class Tab:
                 if self.connected:
                     await self.rerun(fragment=fragment, auto=True)
 
-        self._auto[fragment] = asyncio.create_task(tick())
+        task = asyncio.create_task(tick())
+        task.interval = interval
+        self._auto[fragment] = task
 
     def _stop_auto(self) -> None:
         for task in self._auto.values():

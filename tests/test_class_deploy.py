@@ -290,7 +290,12 @@ def test_killing_a_process_sends_its_tabs_to_the_other(dep, homes, tabs, browser
     next_step(loop, teacher)
     wait_until(lambda: shown_step(student) == step + 1, 10, "the rejoined student stayed", student)
 
-    # The browser reconnects by itself, to A, and its requests follow.
+    # The browser reconnects by itself, to A, and its requests follow. (Its socket's close may
+    # not have reached it yet: the student above can be back within a second.)
+    for _ in range(300):
+        if len(sockets) >= 2:
+            break
+        page.wait_for_timeout(100)  # Playwright delivers the handshake events while it waits
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stConnectionStatus\"]')"
         " && document.querySelector('[data-testid=\"stProgress\"]')",
