@@ -1,9 +1,12 @@
-"""First load of the Explorer against a page that shows only its plane, side by side (issue 14).
+"""First load of the Explorer against a page that shows only its plane, and against the smallest
+Streamlit page, side by side (issue 14).
 
-Two warm servers (tests/devserver.py): `app.py` and bench/plane_only.py (the same plane, nothing
-else: no sidebar, pickers, controls or text). Each round opens each page in a fresh browser
-context (a first visit: nothing cached) at 1500 × 1000 and times page.goto → the plane drawn
-(`window.__vaeGeomPlane.draws.length > 0`), alternating the two so both see the same load.
+Three warm servers (tests/devserver.py): `app.py`, bench/plane_only.py (the same plane, nothing
+else: no sidebar, pickers, controls or text) and bench/minimal_fragment_app.py (a title and a
+button: what any Streamlit page costs this browser before the app draws anything). Each round
+opens each page in a fresh browser context (a first visit: nothing cached) at 1500 × 1000 and
+times page.goto → the plane drawn (`window.__vaeGeomPlane.draws.length > 0`; for the minimal
+page, its button on screen), taking turns so all see the same load.
 
     PYTHONPATH=. .venv/bin/python -m bench.first_load [--rounds 6]
 
@@ -21,15 +24,20 @@ import time
 from tests.devserver import chromium, streamlit_server
 
 DRAWN = "() => window.__vaeGeomPlane && window.__vaeGeomPlane.draws.length > 0"
-PAGES = {"explorer": "app.py", "plane_only": "bench/plane_only.py"}
+BUTTON = "() => !!document.querySelector('[data-testid=\"stButton\"] button')"
+PAGES = {
+    "explorer": "app.py",
+    "plane_only": "bench/plane_only.py",
+    "minimal": "bench/minimal_fragment_app.py",
+}
 
 
-def load(browser, url: str) -> float:
+def load(browser, url: str, ready: str = DRAWN) -> float:
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
     start = time.perf_counter()
     page.goto(url)
-    page.wait_for_function(DRAWN, timeout=120_000, polling=20)
+    page.wait_for_function(ready, timeout=120_000, polling=20)
     took = time.perf_counter() - start
     ctx.close()
     return took
@@ -39,15 +47,17 @@ def measure(rounds: int) -> dict:
     with (
         streamlit_server(PAGES["explorer"]) as explorer,
         streamlit_server(PAGES["plane_only"]) as plane_only,
+        streamlit_server(PAGES["minimal"]) as minimal,
         chromium() as browser,
     ):
-        urls = {"explorer": explorer, "plane_only": plane_only}
-        for url in urls.values():
-            load(browser, url)  # warm each server's caches (models, posteriors, payload)
+        urls = {"explorer": explorer, "plane_only": plane_only, "minimal": minimal}
+        ready = {"explorer": DRAWN, "plane_only": DRAWN, "minimal": BUTTON}
+        for name, url in urls.items():
+            load(browser, url, ready[name])  # warm each server's caches (models, payload)
         times: dict[str, list[float]] = {name: [] for name in urls}
         for _ in range(rounds):
             for name, url in urls.items():
-                times[name].append(load(browser, url))
+                times[name].append(load(browser, url, ready[name]))
         ratios = [e / p for e, p in zip(times["explorer"], times["plane_only"], strict=True)]
         return {
             "rounds": rounds,
