@@ -137,6 +137,38 @@ def test_the_lesson_walked_with_next_fits_a_projector(lang):
         assert not errors, errors
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_at_1500_by_1000_the_lessons_plane_keeps_its_panel_beside_it(lang):
+    """The lesson's column is narrower than the Explorer's: the plane must leave its panel room
+    (a plane 8 px too wide once pushed the panel under it, behind a blank band)."""
+    view = {"width": 1500, "height": 1000}
+    with streamlit_server("app.py") as url, chromium() as browser:
+        page = browser.new_page(viewport=view)
+        page.goto(f"{url}/Lesson?lang={lang}&step=3")
+        _ready(page)
+        figure = page.locator(".st-key-lesson-figure")
+        stage = figure.locator(".vg-stage").bounding_box()
+        panel = figure.locator(".vg-panel").bounding_box()
+        column = figure.locator(".vg").bounding_box()
+        assert panel["x"] >= stage["x"] + stage["width"]  # beside, not under
+        assert abs(panel["y"] - stage["y"]) <= 1
+        assert stage["x"] + stage["width"] <= column["x"] + column["width"] + 1
+        assert _inside(stage, view) and _inside(panel, view)
+        # presentation mode: the plane takes the column's width and its panel goes under it, with
+        # no blank band (the empty images' room) between them until a z is shown
+        page.locator(".st-key-lesson-big label").click()
+        wait_for_app(page)
+        page.wait_for_timeout(1500)
+        stage = figure.locator(".vg-stage").bounding_box()
+        panel = figure.locator(".vg-panel").bounding_box()
+        assert panel["y"] >= stage["y"] + stage["height"]  # under
+        assert panel["y"] - (stage["y"] + stage["height"]) <= 20, (stage, panel)
+        assert figure.locator(".vg-pair").is_hidden()
+        x, y = page.evaluate(Z_TO_PAGE_JS, ["lesson_plane", -1.0, 1.2])
+        page.mouse.move(x, y, steps=4)
+        figure.locator(".vg-pair").wait_for(state="visible", timeout=10_000)  # room once shown
+
+
 def test_the_navigation_lists_the_lesson_first_then_the_explorer():
     with streamlit_server("app.py") as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1000})

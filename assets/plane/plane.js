@@ -297,7 +297,12 @@ class Plane {
     // the panel beside the plane if a plane of 280 px still fits, else under it (the plane takes
     // the whole width: presentation mode in the lesson's narrow column)
     const room = width - panel - L >= 280 ? width - panel : width;
-    const side = Math.round(Math.max(280, Math.min(room - L, window.innerHeight * 0.58, 640)));
+    this.under = room === width; // the panel goes under the plane (see panel())
+    // the stage is as wide as `room`: its width is the plot's plus the side margins and the
+    // legend, its height (`side`) the plot's plus the top and bottom margins (sized by height
+    // alone, it came out 8 px wider than the room left, and the panel wrapped under the plane)
+    const widest = room - L - M.left - M.right + M.top + M.bottom;
+    const side = Math.floor(Math.max(280, Math.min(widest, window.innerHeight * 0.58, 640)));
     const P = side - M.top - M.bottom; // the plot area: a square, 1:1 latent units
     const w = M.left + P + M.right + L, h = side;
     const R = (this.data && this.data.meta.range) || 4;
@@ -598,7 +603,12 @@ class Plane {
 
   panel(z, info) {
     const T = this.texts, [h, w] = this.data.meta.image_shape;
-    this.el.querySelector(".vg-pair").style.visibility = info ? "" : "hidden";
+    const pair = this.el.querySelector(".vg-pair");
+    pair.style.visibility = info ? "" : "hidden";
+    // Beside the plane, the empty pair keeps its room so that the text under it does not jump
+    // at each hover; under the plane, that room was a blank band between the plane and its text,
+    // so there it takes none until there is a z to show.
+    pair.style.display = info || !this.under ? "" : "none";
     if (!info) {
       const early = this.data.frames && this.frameIndex !== this.data.frames.epochs.length - 1;
       this.readout.textContent = (early ? T.frame_note : T.idle) || "";
