@@ -8,7 +8,7 @@ opens each page in a fresh browser context (a first visit: nothing cached) at 15
 times page.goto → the plane drawn (`window.__vaeGeomPlane.draws.length > 0`; for the minimal
 page, its button on screen), taking turns so all see the same load.
 
-    PYTHONPATH=. .venv/bin/python -m bench.first_load [--rounds 6]
+    PYTHONPATH=. .venv/bin/python -m bench.first_load [--rounds 6] [--returning]
 
 Prints one JSON object: each page's times, medians, and the median of the per-round ratios.
 """
@@ -32,18 +32,23 @@ PAGES = {
 }
 
 
-def load(browser, url: str, ready: str = DRAWN) -> float:
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+def load(browser, url: str, ready: str = DRAWN, ctx=None) -> float:
+    """Seconds from page.goto to `ready`: in a fresh context (a first visit), or in `ctx` (a
+    returning visit: a new tab of a browser that has the page's JavaScript cached)."""
+    own = ctx is None
+    ctx = ctx or browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
     start = time.perf_counter()
     page.goto(url)
     page.wait_for_function(ready, timeout=120_000, polling=20)
     took = time.perf_counter() - start
-    ctx.close()
+    page.close()
+    if own:
+        ctx.close()
     return took
 
 
-def measure(rounds: int) -> dict:
+def measure(rounds: int, returning: bool = False) -> dict:
     with (
         streamlit_server(PAGES["explorer"]) as explorer,
         streamlit_server(PAGES["plane_only"]) as plane_only,
@@ -52,15 +57,23 @@ def measure(rounds: int) -> dict:
     ):
         urls = {"explorer": explorer, "plane_only": plane_only, "minimal": minimal}
         ready = {"explorer": DRAWN, "plane_only": DRAWN, "minimal": BUTTON}
+        # a returning visit: one context per page, whose cache the warming load fills
+        ctxs = {
+            name: browser.new_context(viewport={"width": 1500, "height": 1000})
+            if returning
+            else None
+            for name in urls
+        }
         for name, url in urls.items():
-            load(browser, url, ready[name])  # warm each server's caches (models, payload)
+            load(browser, url, ready[name], ctxs[name])  # warm the server's caches (models…)
         times: dict[str, list[float]] = {name: [] for name in urls}
         for _ in range(rounds):
             for name, url in urls.items():
-                times[name].append(load(browser, url, ready[name]))
+                times[name].append(load(browser, url, ready[name], ctxs[name]))
         ratios = [e / p for e, p in zip(times["explorer"], times["plane_only"], strict=True)]
         return {
             "rounds": rounds,
+            "visit": "returning" if returning else "first",
             "loadavg": os.getloadavg(),
             "chromium": browser.version,
             **{f"{n}_s": [round(t, 2) for t in ts] for n, ts in times.items()},
@@ -72,7 +85,11 @@ def measure(rounds: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=6)
-    print(json.dumps(measure(p.parse_args().rounds)))
+    p.add_argument(
+        "--returning", action="store_true", help="new tabs of one browser (JavaScript cached)"
+    )
+    a = p.parse_args()
+    print(json.dumps(measure(a.rounds, a.returning)))
 
 
 if __name__ == "__main__":
