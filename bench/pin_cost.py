@@ -23,13 +23,13 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from bench.plane_hover import stats
 from tests.devserver import streamlit_server
 from tests.forge import Session, cpu_s
 
@@ -42,14 +42,11 @@ def click(i: int) -> str:
     return json.dumps([{"event": "click", "value": value}])
 
 
-async def pin(s: Session, wid: str | tuple, i: int) -> tuple[float, float]:
-    """One pin (or, for the minimal app, `wid` = (button id, fragment id): one press): ms to the
-    fragment's first element, ms to its script_finished."""
+async def pin(s: Session, send, i: int) -> tuple[float | None, float]:
+    """One pin, `send(i)` (a click on the Explorer's plane, or the minimal app's press): ms to
+    the fragment's first element (None if it drew none), ms to its script_finished."""
     t0 = time.perf_counter()
-    if isinstance(wid, tuple):
-        await press(s, *wid)
-    else:
-        await s.send({wid: click(i)})
+    await send(i)
     first = None
     while True:
         msg = ForwardMsg()
@@ -60,7 +57,7 @@ async def pin(s: Session, wid: str | tuple, i: int) -> tuple[float, float]:
         if kind == "script_finished":
             name = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
             if name != "FINISHED_EARLY_FOR_RERUN":
-                return first or float("nan"), (time.perf_counter() - t0) * 1000
+                return first, (time.perf_counter() - t0) * 1000
 
 
 async def press(s: Session, button: str, fragment: str) -> None:
@@ -90,50 +87,49 @@ async def minimal_button(s: Session) -> tuple[str, str]:
             return found
 
 
+async def opened(name: str, url) -> tuple[Session, object]:
+    """A session on server `name` after its page's first run, and how it pins there."""
+    s = Session(url, "/")
+    await s.__aenter__()
+    if name == "minimal":
+        button, fragment = await minimal_button(s)
+        return s, lambda i: press(s, button, fragment)
+    await s.run()
+    wid = s.trigger_id("latent")
+    return s, lambda i: s.send({wid: click(i)})
+
+
 async def measure(servers: dict, pins: int, rounds: int, gap: float) -> dict:
     sessions = {}
     for name, url in servers.items():
-        s = Session(url, "/")
-        await s.__aenter__()
-        if name == "minimal":
-            sessions[name] = (s, await minimal_button(s))
-        else:
-            await s.run()  # the page's first run
-            sessions[name] = (s, s.trigger_id("latent"))
+        s, send = await opened(name, url)
+        sessions[name] = s, send
         for i in range(10):  # warm: the fragment and the decoder's first pins
-            await pin(s, sessions[name][1], i)
+            await pin(s, send, i)
             await asyncio.sleep(gap)
-    out = {name: {"first": [], "finished": [], "cpu_ms": []} for name in servers}
+    out = {name: {"first": [], "finished": [], "cpu_wall": []} for name in servers}
     n = 100
     for _ in range(rounds):
         for name, url in servers.items():
-            s, wid = sessions[name]
+            s, send = sessions[name]
             c0, t0 = cpu_s(url.pid), time.perf_counter()
             for _ in range(pins):
-                first, finished = await pin(s, wid, n)
+                first, finished = await pin(s, send, n)
                 n += 1
                 out[name]["first"].append(first)
                 out[name]["finished"].append(finished)
                 await asyncio.sleep(gap)
-            out[name]["cpu_ms"].append(((cpu_s(url.pid) - c0), time.perf_counter() - t0))
+            out[name]["cpu_wall"].append((cpu_s(url.pid) - c0, time.perf_counter() - t0))
     for name, url in servers.items():  # the idle server over as long as one round took
         c0, t0 = cpu_s(url.pid), time.perf_counter()
         await asyncio.sleep(max(3.0, pins * gap))
         idle_per_s = (cpu_s(url.pid) - c0) / (time.perf_counter() - t0)
-        rows = out[name]["cpu_ms"]
-        out[name]["cpu_ms"] = [(cpu - idle_per_s * wall) / pins * 1000 for cpu, wall in rows]
+        out[name]["cpu_ms"] = [
+            (cpu - idle_per_s * wall) / pins * 1000 for cpu, wall in out[name]["cpu_wall"]
+        ]
         out[name]["idle_ms_per_s"] = idle_per_s * 1000
         await sessions[name][0].__aexit__(None, None, None)
     return out
-
-
-def summary(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {
-        "p50": round(statistics.median(ordered), 1),
-        "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
-        "n": len(ordered),
-    }
 
 
 def main() -> None:
@@ -147,8 +143,8 @@ def main() -> None:
         out = asyncio.run(measure(servers, a.pins, a.rounds, a.gap))
     result = {
         name: {
-            "to_first_element_ms": summary(r["first"]),
-            "to_finished_ms": summary(r["finished"]),
+            "to_first_element_ms": stats(r["first"]),
+            "to_finished_ms": stats(r["finished"]),
             "cpu_ms_per_pin": [round(c, 2) for c in r["cpu_ms"]],
             "cpu_ms_per_pin_median": round(statistics.median(r["cpu_ms"]), 2),
             "idle_ms_per_s": round(r["idle_ms_per_s"], 2),
@@ -165,7 +161,6 @@ def main() -> None:
         )
     print(f"server CPU per pin, the Explorer's / the minimal interaction's: {ratio:.2f}×")
     print(json.dumps({"args": vars(a), "result": result, "cpu_ratio": round(ratio, 2)}))
-    sys.exit(0)
 
 
 if __name__ == "__main__":
