@@ -126,4 +126,6 @@ st.latex(
 
 st.subheader(t("explorer.coverage"))
 ui.coverage_metrics(meta["test"])
-ui.codes_download(mu, sigma, y, f"{dataset_name}-{model_name}-{split}")
+# No st.download_button here: the plane's own CSV button (beside its PNG one) gives the same
+# table. A Streamlit download outside the "decoder" fragment would lose its file after two pins:
+# a pin's keyed rerun replaces a full run that had already let go of the page's files.

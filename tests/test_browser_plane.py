@@ -601,3 +601,28 @@ def test_the_csv_download_holds_every_drawn_code(large, mnist):
     np.testing.assert_allclose(got[:, 2:], sigma, atol=1e-6)
     assert [int(r["label"]) for r in rows] == [int(v) for v in y]
     assert [int(r["index"]) for r in rows] == list(range(len(rows)))
+
+
+def test_every_download_still_downloads_after_pins(server, browser):
+    """A pin reruns only the pinned-z fragment, and Streamlit's keyed rerun replaces a full run
+    that had already let go of the page's files: a download button outside the fragment lost its
+    file after two pins (404, a cancelled download). The Explorer's downloads are the plane's
+    own, made in the browser; any download added to the page must survive pins too. (split=all:
+    no other page in this module holds the same file and keeps it alive.)"""
+    context, page = open_page(browser, server, LARGE, path="/?split=all")
+    try:
+        wait_for_plane(page)
+        for z in [(1.0, 1.0), (-1.0, 0.5), (0.5, -1.5)]:
+            click_z(page, z)
+            wait_for_server_z(page, z)
+        page.wait_for_timeout(500)
+        wait_for_app(page)
+        buttons = page.locator('[data-testid="stDownloadButton"] button, .vg-png, .vg-csv')
+        assert buttons.count() >= 2  # the plane's PNG and CSV at least
+        for i in range(buttons.count()):
+            with page.expect_download(timeout=30_000) as info:
+                buttons.nth(i).click(timeout=30_000)
+            assert info.value.failure() is None, (buttons.nth(i).inner_text(), info.value.url)
+        assert not page.errors, page.errors
+    finally:
+        context.close()
