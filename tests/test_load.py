@@ -22,8 +22,10 @@ from vae_geom import tiles
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS, SECONDS = 20, 30
-# per session in 30 s: a click cycle (settle, hover, answer, 0.5 s pause) takes 4-7 s with 20
-# pages on 2 cores (in 20 s: 3-5 per session, the fewest with other work on the machine)
+# Every session clicks at least this often: the sessions go on past the 30 s until each has (a
+# time limit would make this a timed test: on a shared machine a click cycle took 4-7 s with 20
+# pages on 2 cores one day and 10-20 s another, when other work took the cores). How fast the
+# answers come is the benchmark's to report (BENCHMARKS.md), and this test prints it.
 MIN_CLICKS = 3
 # Server RSS may grow by less than this while the sessions click (max - start). A session's state
 # is one z and the few small PNGs of its latest answer, so a healthy server stays flat: in five
@@ -91,7 +93,7 @@ def test_check_answer_names_what_is_wrong(now, kind):
 def load_run() -> dict:
     if not os.path.exists(CHROMIUM):
         pytest.skip("needs Debian chromium")
-    return load_sessions.run(SESSIONS, SECONDS)
+    return load_sessions.run(SESSIONS, SECONDS, min_clicks=MIN_CLICKS)
 
 
 @pytest.mark.load
