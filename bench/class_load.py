@@ -926,6 +926,8 @@ def parse(argv=None):
     )  # fmt: skip
     p.add_argument("--short", action="store_true", help="CI: 40 students, 2 browsers, 3 steps")
     args = p.parse_args(argv)
+    if args.processes < 2:  # one process keeps the class in memory, out of this script's reach
+        p.error("--processes must be 2 or more: the answers are read back from the class's Redis")
     if args.short:
         args.students, args.browsers, args.steps, args.kill_at = 40, 2, 3, "answered"
     if not os.path.exists(CHROMIUM):
