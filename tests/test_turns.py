@@ -63,3 +63,83 @@ def test_a_turn_that_does_not_come_is_taken(monkeypatch):
     # the stuck run's turn is still released once, and nothing is over-released
     assert classroom._turns.acquire(timeout=1)
     classroom._turns.release()
+
+
+def _teach(code: str, log: list, hold_s: float) -> threading.Thread:
+    def run() -> None:
+        with classroom.turn(False, code, teacher=True):
+            log.append(("teacher", "in", time.monotonic()))
+            time.sleep(hold_s)
+            log.append(("teacher", "out", time.monotonic()))
+
+    th = threading.Thread(target=run)
+    th.start()
+    return th
+
+
+def _follow(code: str, log: list, name: str) -> threading.Thread:
+    def run() -> None:
+        with classroom.turn(True, code):
+            log.append((name, "in", time.monotonic()))
+
+    th = threading.Thread(target=run)
+    th.start()
+    return th
+
+
+def _when(log: list, name: str, what: str) -> float:
+    return next(t for n, w, t in log if n == name and w == what)
+
+
+def test_followers_draw_after_their_teachers_run():
+    log: list = []
+    teacher = _teach("ABCD", log, hold_s=0.3)
+    time.sleep(0.05)  # the teacher's run has started (and published the step)
+    followers = [_follow("ABCD", log, f"f{i}") for i in range(3)]
+    for th in [teacher, *followers]:
+        th.join(10)
+    done = _when(log, "teacher", "out")
+    assert all(_when(log, f"f{i}", "in") >= done for i in range(3))
+    assert not classroom._teaching  # nothing left counted
+
+
+def test_another_class_and_a_teacher_alone_do_not_wait():
+    log: list = []
+    teacher = _teach("ABCD", log, hold_s=0.5)
+    time.sleep(0.05)
+    other = _follow("WXYZ", log, "other")  # a follower of another class on the same process
+    other.join(10)
+    assert _when(log, "other", "in") < _when(log, "teacher", "in") + 0.3
+    teacher.join(10)
+    t0 = time.monotonic()
+    second = _teach("ABCD", log, hold_s=0.0)  # the teacher never waits for anyone
+    second.join(10)
+    assert time.monotonic() - t0 < 0.3
+
+
+def test_a_teachers_run_that_does_not_end_holds_followers_only_so_long(monkeypatch):
+    monkeypatch.setattr(classroom, "TEACHER_WAIT_S", 0.1)
+    log: list = []
+    teacher = _teach("ABCD", log, hold_s=1.0)
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    follower = _follow("ABCD", log, "f")
+    follower.join(10)
+    assert _when(log, "f", "in") - t0 < 0.6  # ~0.1 s, not the teacher's 1 s
+    teacher.join(10)
+    assert not classroom._teaching
+
+
+def test_a_poll_asks_for_its_catch_up_only_after_the_teachers_run():
+    """classroom._poll calls _after_teacher before st.rerun(): the follower's whole run, sidebar
+    included, comes after the teacher's."""
+    log: list = []
+    teacher = _teach("ABCD", log, hold_s=0.3)
+    time.sleep(0.05)
+    classroom._after_teacher("ABCD")
+    log.append(("poll", "rerun", time.monotonic()))
+    classroom._after_teacher("WXYZ")  # another class's poll: no wait
+    log.append(("other", "rerun", time.monotonic()))
+    teacher.join(10)
+    assert _when(log, "poll", "rerun") >= _when(log, "teacher", "out")
+    assert _when(log, "other", "rerun") - _when(log, "poll", "rerun") < 0.1

@@ -10,7 +10,7 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
 - A student following the teacher: a small fragment polls the class's revision every POLL_S
   (one tiny read: ~3 µs in memory, ~70 µs of CPU with Redis; the fragment run around it costs
   Streamlit ~5 ms of server CPU, tests/test_classroom_browser.py); only when it changed does it
-  rerun the page, whose first lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step,
+  rerun the page (once the teacher's own run on this process is drawn: `turn`), whose first lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step,
   rung and pinned z. "Follow the teacher" off: the student explores alone, and nothing a student
   does reaches the teacher's view.
 - A joined student's predictions go to the class (`send`), under an anonymous id per browser
@@ -53,7 +53,10 @@ ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
 TURNS, TURN_WAIT_S = 1, 10.0  # followers of one process catching up at once; longest wait (turn)
+TEACHER_WAIT_S = 2.0  # longest a follower waits for its teacher's run on this process (turn)
 _turns = threading.BoundedSemaphore(TURNS)
+_teaching: dict[str, int] = {}  # class code -> its teacher's Lesson runs now on this process
+_teacher_done = threading.Condition()
 races.install()  # before the first poll: a poll must not drop the run it follows
 
 
@@ -207,18 +210,42 @@ def to_follow() -> tuple[dict, dict | None] | None:
 
 
 @contextlib.contextmanager
-def turn(catching_up: bool):
+def turn(catching_up: bool, class_code: str | None = None, teacher: bool = False):
     """Followers of this process that catch up with the teacher draw the Lesson one at a time
     (TURNS at once). All at once, they shared the GIL and each finished when the last did, about
     N runs after the change, and the teacher's own run waited among them; in turns, the first is
-    done after one run and the teacher's run (never held) shares the GIL with one follower only.
-    A turn not had in TURN_WAIT_S is taken anyway."""
+    done after one run. A turn not had in TURN_WAIT_S is taken anyway.
+
+    The teacher goes first: while the `teacher` of `class_code` draws on this process, that
+    class's followers here wait (at most TEACHER_WAIT_S) before they take their turn, and their
+    polls wait before they ask for the catch-up run at all (`_poll`). The teacher's screen is
+    the one the class watches; it publishes the step as its run starts, so the followers'
+    catch-up runs shared the GIL with it, and the teacher's Next took 1.2-1.7 s with 20-40
+    followers on its process; now 57-157 ms from the Next (BENCHMARKS.md)."""
+    teaching = class_code if teacher else None
+    if teaching:
+        with _teacher_done:
+            _teaching[teaching] = _teaching.get(teaching, 0) + 1
+    elif catching_up:
+        _after_teacher(class_code)
     held = catching_up and _turns.acquire(timeout=TURN_WAIT_S)
     try:
         yield
     finally:
         if held:
             _turns.release()
+        if teaching:
+            with _teacher_done:
+                _teaching[teaching] -= 1
+                if not _teaching[teaching]:
+                    del _teaching[teaching]
+                _teacher_done.notify_all()
+
+
+def _after_teacher(class_code: str | None) -> None:
+    """Until no run of this class's teacher is drawing on this process (TEACHER_WAIT_S at most)."""
+    with _teacher_done:
+        _teacher_done.wait_for(lambda: class_code not in _teaching, timeout=TEACHER_WAIT_S)
 
 
 def took(view: dict) -> None:
@@ -288,6 +315,7 @@ def _poll() -> None:
     if seen is not None and seen["revision"] == rev:
         return
     if following():
+        _after_teacher(c)  # the teacher's run on this process first (turn)
         st.rerun()
     view = _store(classroom.view, c)
     if view is not None:

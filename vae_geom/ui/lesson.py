@@ -247,9 +247,10 @@ def hole_check(step: lesson.Step, z) -> None:
 
 def render() -> None:
     """The whole Lesson page (after st.set_page_config and the sidebar); a follower catching up
-    with the teacher draws it in its turn (class_ui.turn)."""
+    with the teacher draws it in its turn, after the teacher's run on this process
+    (class_ui.turn)."""
     got = class_ui.to_follow()
-    with class_ui.turn(got is not None):
+    with class_ui.turn(got is not None, class_ui.code(), class_ui.is_teacher()):
         _follow(got)
         _render()
 
