@@ -297,6 +297,25 @@ def numpy_top(z, mu, sigma) -> tuple[list[int], np.ndarray]:
 # --- hover ------------------------------------------------------------------------------------
 
 
+def test_at_1280_by_720_no_coverage_figure_is_cut_off(page):
+    """Streamlit ends a metric's value with "…" when its column is too narrow: at a projector's
+    width five in a row cut "0.583 nats" to "0.583 n…" and the ELBO's unit away."""
+    values = page.locator('[data-testid="stMetricValue"]')
+    try:
+        values.first.scroll_into_view_if_needed()
+        assert values.count() == 5
+        cut = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                .filter(v => [v, ...v.querySelectorAll('*')]
+                    .some(e => e.scrollWidth > e.clientWidth))
+                .map(v => v.innerText)"""
+        )
+        assert cut == [], cut
+    finally:  # the tests after this one find the plane where the page opened
+        page.locator("h1").first.scroll_into_view_if_needed()
+        wait_for_plane(page)
+
+
 def test_the_plane_draws_and_hides_the_fallback(page):
     assert page.locator("canvas.vg-over").count() == 1  # Playwright's CSS enters the shadow root
     assert not page.locator(FALLBACK).is_visible()
