@@ -10,9 +10,10 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
 - A student following the teacher: a small fragment polls the class's revision every POLL_S
   (one tiny read: ~3 µs in memory, ~70 µs of CPU with Redis; the fragment run around it costs
   Streamlit ~5 ms of server CPU, tests/test_classroom_browser.py); only when it changed does it
-  rerun the page (once the teacher's own run on this process is drawn: `turn`), whose first lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step,
-  rung and pinned z. "Follow the teacher" off: the student explores alone, and nothing a student
-  does reaches the teacher's view.
+  rerun the page (once the teacher's own run on this process is drawn: `turn`), whose first
+  lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step, rung and pinned z. "Follow
+  the teacher" off: the student explores alone, and nothing a student does reaches the
+  teacher's view.
 - A joined student's predictions go to the class (`send`), under an anonymous id per browser
   and class (a hash of the link's random owner token and the code: the same after a reload or a
   reconnect to another process, so an answer counts once); the verdict waits until the teacher
