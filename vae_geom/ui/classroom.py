@@ -221,8 +221,9 @@ def turn(catching_up: bool, class_code: str | None = None, teacher: bool = False
     class's followers here wait (at most TEACHER_WAIT_S) before they take their turn, and their
     polls wait before they ask for the catch-up run at all (`_poll`). The teacher's screen is
     the one the class watches; it publishes the step as its run starts, so the followers'
-    catch-up runs shared the GIL with it, and the teacher's Next took 1.2-1.7 s with 20-40
-    followers on its process; now 57-157 ms from the Next (BENCHMARKS.md)."""
+    catch-up runs shared the GIL with it: the teacher's run took up to 1.2-1.7 s with 20-40
+    followers on its process, and now mostly 16-455 ms. (With 40 on one process its start could
+    still wait 1.4-1.6 s: BENCHMARKS.md.)"""
     teaching = class_code if teacher else None
     if teaching:
         with _teacher_done:
