@@ -9,5 +9,4 @@ from vae_geom import ui
 st.set_page_config(
     page_title="vae-geom · Lesson", page_icon="⭕", layout="wide", initial_sidebar_state="collapsed"
 )
-ui.sidebar()
-ui.lesson_page()
+ui.lesson_page()  # the sidebar too: a follower catching up draws both in its turn

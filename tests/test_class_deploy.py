@@ -58,7 +58,9 @@ def dep() -> Iterator[class_load.Deployment]:
     for binary in ("/usr/sbin/nginx", "/usr/bin/redis-server"):
         if not os.access(binary, os.X_OK):
             raise FileNotFoundError(f"{binary} is missing: scripts/test.sh installs it")
-    with class_load.serve_class(2) as d:
+    # the followers' own poll too slow to matter: a student follows by the push through Redis
+    # (vae_geom/ui/push.py), which these tests then check across processes
+    with class_load.serve_class(2, VAE_GEOM_FOLLOW_POLL_S="600") as d:
         yield d
 
 
@@ -232,7 +234,7 @@ def test_a_teacher_and_a_student_on_two_processes_share_the_class(dep, homes, kl
     assert student.upstream() == homes["B"] and f"class={code}" in student.query
     assert shown_step(teacher) == shown_step(student) == 1
 
-    # The teacher (on A) moves on; the student (on B) follows through Redis, by its own poll.
+    # The teacher (on A) moves on; the student (on B) follows, pushed through Redis's channel.
     next_step(loop, teacher)
     wait_until(lambda: shown_step(student) == 2, 10, "the student did not follow", student)
 

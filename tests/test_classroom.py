@@ -445,6 +445,95 @@ def test_two_processes_share_one_class(on_redis):
     assert classroom.answers(code, "areas").choices["50_90"] == 1
 
 
+def _watching(monkeypatch) -> list[tuple[str, int]]:
+    """What classroom.watch reports from now on (a fresh list of watchers for the test), once it
+    reports anything: a probe class publishes until it is heard (Redis: the listener subscribed)."""
+    heard: list[tuple[str, int]] = []
+    monkeypatch.setattr(classroom, "_watchers", [])
+    classroom.watch(lambda code, rev: heard.append((code, rev)))
+    code, key = classroom.open_class()
+    deadline = time.monotonic() + 15
+    while not heard and time.monotonic() < deadline:
+        classroom.publish(code, key, {"step": 2})
+        time.sleep(0.05)
+    classroom.close(code, key)
+    assert _until(heard, 1) and heard[0][0] == code, "the listener never heard a change"
+    deadline = time.monotonic() + 10
+    while heard[-1] != (code, classroom.CLOSED) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the probe's own publishes, then its close
+    assert heard[-1] == (code, classroom.CLOSED)
+    heard.clear()
+    return heard
+
+
+def _until(heard: list, n: int, timeout_s: float = 10.0) -> list:
+    deadline = time.monotonic() + timeout_s
+    while len(heard) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return list(heard)
+
+
+def test_every_change_is_announced_with_its_revision(backend, monkeypatch):
+    """Followers are pushed on this (vae_geom/ui/push.py): a publish and a reveal with the
+    revision they made, a close with CLOSED; a touch, an answer or a read announce nothing."""
+    heard = _watching(monkeypatch)
+    code, key = classroom.open_class()
+    rev = classroom.publish(code, key, {"step": 2})
+    classroom.touch(code, key)
+    classroom.answer(code, SID[0], "areas", "lt10")
+    classroom.view(code)
+    rev2 = classroom.reveal(code, key, "areas")
+    classroom.close(code, key)
+    assert _until(heard, 3) == [(code, rev), (code, rev2), (code, classroom.CLOSED)]
+    time.sleep(0.3)
+    assert len(heard) == 3  # nothing else came
+
+
+def test_a_change_made_by_another_process_is_announced_here(on_redis, monkeypatch):
+    """The listener hears what another app process changed (the Lua script's PUBLISH), and
+    ignores anything else that reaches the channel."""
+    heard = _watching(monkeypatch)
+    code, key = classroom.open_class()
+    r = _client(on_redis)
+    for junk in ("hello", f"{code} x", "abc 3", f"{code} 4 5", ""):
+        r.publish(classroom.CHANNEL, junk)
+    call = f"c.publish({code!r}, {key!r}, {{'step': 4}})"
+    other = f"from vae_geom import classroom as c\nprint({call})"
+    env = {**os.environ, classroom.ENV: on_redis.url}
+    out = subprocess.run([sys.executable, "-c", other], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert _until(heard, 1) == [(code, int(out.stdout))]
+    time.sleep(0.3)
+    assert len(heard) == 1
+
+
+def test_the_listener_hears_again_after_a_redis_restart(on_redis, monkeypatch):
+    """A push lost while the server was away is the followers' poll's to catch; after it, the
+    listener subscribes again by itself."""
+    heard = _watching(monkeypatch)
+    on_redis.stop()
+    on_redis.start()
+    code, key = classroom.open_class()  # the restarted server
+    deadline = time.monotonic() + 15
+    while not heard and time.monotonic() < deadline:  # until the listener is back
+        classroom.publish(code, key, {"step": 2})
+        time.sleep(0.2)
+    assert heard and heard[-1][0] == code
+
+
+def test_a_watchers_fault_does_not_undo_the_change(backend, monkeypatch):
+    monkeypatch.setattr(classroom, "_watchers", [])
+
+    def broken(code, rev):
+        raise RuntimeError("a watcher's bug")
+
+    classroom.watch(broken)
+    code, key = classroom.open_class()
+    assert classroom.publish(code, key, {"step": 5}) == 2
+    assert classroom.view(code)["step"] == 5
+
+
 # --- the teacher's figures (vae_geom/figures/classroom.py) ---------------------------------------
 
 

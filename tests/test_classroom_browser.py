@@ -1,9 +1,11 @@
 """Classroom mode in Debian's Chromium on the real `streamlit run` server, with the classes in a
 real redis-server (VAE_GEOM_CLASS_REDIS): a teacher's browser and a student's. The student follows
-the teacher's Next within a few seconds (the fragment's poll, then the page's rerun) and the
-teacher's pin on the plane; the student's click on the plane and choice reach the teacher's live
-answers; Reveal shows the student their verdict; a Redis restart mid-class becomes a message. The
-server's CPU per poll of an idle follower is measured against the same page out of a class.
+the teacher's Next within a few seconds (pushed: the server reruns the student's page; with the
+student's own poll made too slow to matter, in one test) and the teacher's pin on the plane, but
+not back to the Lesson from another page; the student's click on the plane and choice reach the
+teacher's live answers; Reveal shows the student their verdict; a Redis restart mid-class becomes
+a message. The server's CPU per poll of an idle follower is measured against the same page out of
+a class.
 Screenshots of the teacher's screen with live answers go to a tmp dir (and $VAE_GEOM_SCREENSHOTS).
 """
 
@@ -153,6 +155,52 @@ def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
         assert not errors, errors
 
 
+def test_a_follower_is_pushed_the_teachers_moves_but_not_back_to_the_lesson(
+    redis_class, monkeypatch
+):
+    """The followers' poll made too slow to matter (VAE_GEOM_FOLLOW_POLL_S): the student follows
+    the teacher's pin and Next by the server's push alone (vae_geom/ui/push.py, through Redis's
+    channel). A student who went on to another page stays there when the teacher moves on."""
+    monkeypatch.setenv("VAE_GEOM_FOLLOW_POLL_S", "600")
+    lang = "en"
+    code, key = classroom.open_class()
+    with streamlit_server("app.py") as url, chromium() as browser:
+        teacher = browser.new_context(viewport=SMALL).new_page()
+        student = browser.new_context(viewport=SMALL).new_page()
+        errors: list[str] = []
+        for page in (teacher, student):
+            page.on("pageerror", lambda e: errors.append(str(e)))
+        teacher.goto(f"{url}/Lesson?lang={lang}&class={code}&teacher={key}")
+        wait_for_app(teacher)
+        student.goto(f"{url}/Lesson?lang={lang}&class={code}")
+        wait_for_app(student)
+        _shows(student, _title(lang, 1))
+
+        _click_z(teacher, 1.5, -0.5)
+        deadline = time.monotonic() + FOLLOW_S
+        while time.monotonic() < deadline and classroom.view(code)["z"] is None:
+            time.sleep(0.05)
+        student.wait_for_function(PINNED_JS, arg=classroom.view(code)["z"], timeout=FOLLOW_S * 1000)
+        for n in (2, 3):
+            wait_for_app(teacher)
+            teacher.locator(".st-key-lesson-next button").click()
+            _shows(student, _title(lang, n))
+
+        # the student opens another page from the sidebar's links; the teacher moves on
+        wait_for_app(student)
+        link = '[data-testid="stSidebar"] a[href*="Points"]'
+        student.evaluate("(sel) => document.querySelector(sel).click()", link)
+        student.wait_for_url("**/Points_vs_ellipses**", timeout=30_000)
+        wait_for_app(student)
+        wait_for_app(teacher)
+        teacher.locator(".st-key-lesson-next button").click()
+        _shows(teacher, _title(lang, 4))
+        time.sleep(4)  # a push would have drawn the Lesson by now (it takes < 1 s here)
+        assert "Points_vs_ellipses" in student.url
+        assert student.get_by_text(_title(lang, 4)).count() == 0
+        assert not errors, errors
+
+
 def test_per_poll_server_cost_and_a_redis_restart(redis_class):
     code, key = classroom.open_class()
     classroom.publish(code, key, {"step": 2})
@@ -170,7 +218,7 @@ def test_per_poll_server_cost_and_a_redis_restart(redis_class):
         c0 = _cpu_s(url.pid)
         time.sleep(IDLE_S)
         following = _cpu_s(url.pid) - c0
-        polls = IDLE_S / class_ui.POLL_S
+        polls = IDLE_S / class_ui.FOLLOW_POLL_S  # a follower's poll: pushes do the following
         per_poll_ms = (following - alone) / polls * 1000
         print(f"idle {IDLE_S} s: {alone:.2f} s CPU alone, {following:.2f} s following "
               f"({polls:.0f} polls): {per_poll_ms:.1f} ms of server CPU per poll")  # fmt: skip

@@ -34,6 +34,13 @@ Rules:
 
 Use the module's functions (open_class, teacher_ok, publish, touch, view, revision, answer,
 answers, reveal, close); they act on `store()`, the backend the setting names.
+
+Changes are also pushed: `watch(callback)` has callback(code, revision) called after every
+publish and reveal (and close, with revision CLOSED) of any class, in this process or, with Redis,
+in any process sharing the server (a PUBLISH on CHANNEL from the same Lua script that made the
+change; one listener thread per process). A follower is rerun on it at once instead of finding the
+change at its next poll (vae_geom/ui/push.py). A push can be lost (the listener reconnecting after
+a Redis restart), so followers still poll, slowly.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import math
 import os
 import re
@@ -61,7 +69,11 @@ MAX_ANSWERS = 1_000  # sessions counted per question and class (a class of 300 f
 MAX_CLASSES = 200  # classes one process holds in memory at once (Redis: the server's maxmemory)
 PREFIX = "vae-geom:class:"  # every Redis key the store writes starts with this
 REDIS_TIMEOUT_S = 1.0  # a Redis server that does not answer within this is unavailable
+CHANNEL = PREFIX + "changed"  # Redis pub/sub: "CODE REVISION" after every publish, reveal, close
+CLOSED = -1  # the revision a watcher is told when a class closes
+LISTEN_RETRY_S = 1.0  # the listener's pause before it subscribes again after an error
 
+_log = logging.getLogger(__name__)
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TEACHER_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _STEPS = {s.id: s for s in lesson.STEPS}
@@ -298,7 +310,9 @@ class MemoryStore:
             c = self._teacher(code, key)
             c["view"] = json.dumps(view)
             c["rev"] += 1
-            return c["rev"]
+            rev = c["rev"]
+        _notify(code, rev)
+        return rev
 
     def touch(self, code: str, key: str) -> int:
         with self._lock:
@@ -310,12 +324,18 @@ class MemoryStore:
             if step_id not in c["revealed"]:
                 c["revealed"].append(step_id)
             c["rev"] += 1
-            return c["rev"]
+            rev = c["rev"]
+        _notify(code, rev)
+        return rev
 
     def close(self, code: str, key: str) -> None:
         with self._lock:
             self._teacher(code, key)
             del self._classes[code]
+        _notify(code, CLOSED)
+
+    def listen(self) -> None:
+        """Nothing to start: this process's own changes are its only ones (`_notify` above)."""
 
     def revision(self, code: str) -> int:
         with self._lock:
@@ -352,18 +372,26 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 # KEYS: the class, then its answer keys; ARGV: key digest, ttl ms, what ('view'|'reveal'|'touch'|
-# 'check'|'close'), its value. Every teacher write renews the TTL of all the class's keys.
+# 'check'|'close'), its value, CHANNEL, the code. Every teacher write renews the TTL of all the
+# class's keys; every change is announced on CHANNEL as "CODE REVISION" (close: CLOSED).
 _LUA_TEACHER = """
 local digest = redis.call('HGET', KEYS[1], 'key')
 if not digest then return -1 end
 if digest ~= ARGV[1] then return -2 end
 if ARGV[3] == 'check' then return 0 end
-if ARGV[3] == 'close' then redis.call('DEL', unpack(KEYS)) return 0 end
+if ARGV[3] == 'close' then
+  redis.call('DEL', unpack(KEYS))
+  redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' -1')
+  return 0
+end
 if ARGV[3] == 'view' then redis.call('HSET', KEYS[1], 'view', ARGV[4]) end
 if ARGV[3] == 'reveal' then redis.call('HSET', KEYS[1], 'revealed:' .. ARGV[4], 1) end
 local rev
 if ARGV[3] == 'touch' then rev = redis.call('HGET', KEYS[1], 'rev')
-else rev = redis.call('HINCRBY', KEYS[1], 'rev', 1) end
+else
+  rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+  redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' ' .. rev)
+end
 for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
 return tonumber(rev)
 """
@@ -389,6 +417,7 @@ class RedisStore:
 
         self.ttl_ms = int((TTL_S if ttl_s is None else ttl_s) * 1000)
         self._errors = (redis.exceptions.RedisError,)
+        self._url, self._listener = url, None
         try:
             self.r = redis.Redis.from_url(
                 url,
@@ -416,7 +445,8 @@ class RedisStore:
 
     def _teacher(self, code: str, key: str, what: str, value: str = "") -> int:
         keys = [self._key(code)] + [self._key(code, s) for s in lesson.IDS]
-        out = self._call(self._teach, keys, [_digest(key), self.ttl_ms, what, value])
+        argv = [_digest(key), self.ttl_ms, what, value, CHANNEL, code]
+        out = self._call(self._teach, keys, argv)
         if out == -1:
             raise ClassGone(f"no class {code}: it ended, expired or was lost with the server")
         if out == -2:
@@ -473,6 +503,38 @@ class RedisStore:
             raise BadInput(f"step {step_id} of class {code} has {MAX_ANSWERS} answers")
         return bool(out)
 
+    def listen(self) -> None:
+        """Start this process's listener on CHANNEL (once): every announced change reaches
+        `_notify`, whichever process made it."""
+        with _stores_lock:
+            if self._listener is None:
+                self._listener = threading.Thread(
+                    target=self._listen, name="vae-geom-class-listener", daemon=True
+                )
+                self._listener.start()
+
+    def _listen(self) -> None:
+        # Its own connection, blocking (the store's calls time out after REDIS_TIMEOUT_S; a
+        # subscriber waits as long as the class is quiet). On any error it subscribes again after
+        # LISTEN_RETRY_S: what was announced meanwhile is lost, which the followers' slow poll
+        # covers. It ends once this store is no longer the one the setting names.
+        import redis
+
+        client = redis.Redis.from_url(
+            self._url, decode_responses=True, socket_connect_timeout=REDIS_TIMEOUT_S,
+            socket_keepalive=True,
+        )  # fmt: skip
+        while _stores.get(self._url) is self:
+            try:
+                with client.pubsub(ignore_subscribe_messages=True) as sub:
+                    sub.subscribe(CHANNEL)
+                    while _stores.get(self._url) is self:
+                        message = sub.get_message(timeout=LISTEN_RETRY_S)
+                        if message is not None and message.get("type") == "message":
+                            _announced(message.get("data"))
+            except Exception:  # the server went away, or answered nonsense: again in a moment
+                time.sleep(LISTEN_RETRY_S)
+
     def answer_list(self, code: str, step_id: str) -> list[str]:
         pipe = self.r.pipeline(transaction=True)
         pipe.exists(self._key(code))
@@ -500,6 +562,38 @@ def store() -> MemoryStore | RedisStore:
             if s is None:
                 s = _stores[url] = RedisStore(url) if url else MemoryStore()
     return s  # a URL that is none raises StoreUnavailable on every call (and is not kept)
+
+
+_watchers: list = []
+
+
+def watch(callback) -> None:
+    """callback(code, revision) after every change of any class (module docstring), from the
+    thread that made it (in memory) or the listener's (Redis): it must be quick and not block.
+    Registering the same callback twice is one registration."""
+    with _stores_lock:
+        if callback not in _watchers:
+            _watchers.append(callback)
+    store().listen()
+
+
+def _notify(code: str, rev: int) -> None:
+    for callback in list(_watchers):
+        try:
+            callback(code, rev)
+        except Exception:  # a watcher's fault must not undo the change made: logged, not raised
+            _log.exception("a class watcher failed on %s %s", code, rev)
+
+
+def _announced(data: object) -> None:
+    """A CHANNEL message, "CODE REVISION": to the watchers, if it is one (anything else that
+    reached the channel is ignored)."""
+    try:
+        raw_code, raw_rev = str(data).split(" ")
+        code, rev = check_code(raw_code), int(raw_rev)
+    except (ValueError, BadInput):
+        return
+    _notify(code, rev)
 
 
 def open_class() -> tuple[str, str]:

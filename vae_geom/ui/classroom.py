@@ -7,12 +7,15 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
   teacher finds there the students' link and the teacher link (?class=CODE&teacher=KEY, the key
   only there), and ends the class. A link's ?class= (and ?teacher=) is read on the session's
   first run.
-- A student following the teacher: a small fragment polls the class's revision every POLL_S
-  (one tiny read: ~3 µs in memory, ~70 µs of CPU with Redis; the fragment run around it costs
-  Streamlit ~5 ms of server CPU, tests/test_classroom_browser.py); only when it changed does it
-  rerun the page (once the teacher's own run on this process is drawn: `turn`), whose first
-  lines (vae_geom/ui/lesson.py, `_follow`) take the teacher's step, rung and pinned z. "Follow
-  the teacher" off: the student explores alone, and nothing a student does reaches the
+- A student following the teacher is rerun by the server as soon as the class changes (a push:
+  vae_geom/ui/push.py); the page's first lines (vae_geom/ui/lesson.py, `_follow`) take the
+  teacher's step, rung and pinned z, once the teacher's own run on this process is drawn
+  (`turn`). A small fragment also polls the class's revision, every FOLLOW_POLL_S for a
+  follower (it only catches a push that was lost) and every POLL_S for a joined student who
+  explores (a reveal then shows the verdict): one tiny read (~3 µs in memory, ~70 µs of CPU
+  with Redis) in a fragment run that costs Streamlit ~5 ms of server CPU
+  (tests/test_classroom_browser.py); only when the revision moved does it rerun the page.
+  "Follow the teacher" off: the student explores alone, and nothing a student does reaches the
   teacher's view.
 - A joined student's predictions go to the class (`send`), under an anonymous id per browser
   and class (a hash of the link's random owner token and the code: the same after a reload or a
@@ -27,6 +30,7 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from urllib.parse import urlencode
@@ -36,7 +40,7 @@ import streamlit as st
 
 from vae_geom import classroom, lesson
 from vae_geom.figures import classroom as figures
-from vae_geom.ui import lang, owner, races
+from vae_geom.ui import lang, owner, push, races
 from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 
@@ -49,7 +53,10 @@ KEY_PUBLISHED = "class.published"  # the view the teacher last published
 KEY_NOTICE = "class.notice"  # (kind, text key, values): shown on the next run, then dropped
 KEY_URL_READ, KEY_TYPED = "class.url_read", "class.typed"
 KEY_TOUCHED = "class.touched"  # when the teacher's page last renewed the class (monotonic s)
-POLL_S = 0.5  # a follower sees the teacher's change within this, plus one page run
+POLL_S = 0.5  # a joined student who explores sees a reveal within this, plus one page run
+# A follower is pushed each change (ui/push.py); its own poll only catches one that was lost (the
+# tests set it high to see the push alone do the following)
+FOLLOW_POLL_S = float(os.environ.get("VAE_GEOM_FOLLOW_POLL_S", "2.0"))
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
@@ -203,7 +210,9 @@ def to_follow() -> tuple[dict, dict | None] | None:
     read_url_once()
     view = refresh()
     if view is None or not following():
+        push.follow(None)
         return None
+    push.follow(code(), view["revision"])  # this run takes it (below, or it had)
     before = st.session_state.get(KEY_APPLIED)
     if before is not None and before["revision"] == view["revision"]:
         return None
@@ -297,10 +306,19 @@ def send(step_id: str, value) -> None:
         _notice("warning", "classroom.full")
 
 
+@st.fragment(run_every=FOLLOW_POLL_S)
+def _poll_following() -> None:
+    _poll()
+
+
 @st.fragment(run_every=POLL_S)
+def _poll_exploring() -> None:
+    _poll()
+
+
 def _poll() -> None:
-    """Every POLL_S: has the class moved? One revision read; the page reruns only if a follower
-    must take a new view, or the steps revealed changed (a verdict to show)."""
+    """Has the class moved? One revision read; the page reruns only if a follower must take a
+    new view, or the steps revealed changed (a verdict to show)."""
     c = code()
     if c is None:
         return
@@ -356,7 +374,7 @@ def banner(n: int) -> None:
         else:
             cols[1].caption(t("classroom.exploring", code=code(), n=view.get("step", n)))
     if is_student():
-        _poll()
+        (_poll_following if following() else _poll_exploring)()
 
 
 def panel() -> None:

@@ -30,6 +30,7 @@ from vae_geom.ui import lang, loaders
 from vae_geom.ui.judged import judge_or_none
 from vae_geom.ui.lang import t
 from vae_geom.ui.plane import latent_plane
+from vae_geom.ui.sidebar import sidebar
 
 KEY_STEP, KEY_ANSWERS, KEY_NOTICE = "lesson.step", "lesson.answers", "lesson.notice"
 KEY_SHOWN = "lesson.shown"  # the step whose preset was last put in place
@@ -246,11 +247,13 @@ def hole_check(step: lesson.Step, z) -> None:
 
 
 def render() -> None:
-    """The whole Lesson page (after st.set_page_config and the sidebar); a follower catching up
-    with the teacher draws it in its turn, after the teacher's run on this process
-    (class_ui.turn)."""
+    """The whole Lesson page, the shared sidebar included (after st.set_page_config). A follower
+    catching up with the teacher draws it all in its turn, after the teacher's run on this
+    process (class_ui.turn): the followers a change wakes together (ui/push.py) then wait on a
+    lock, not drawing their sidebars at once beside the teacher's run."""
     got = class_ui.to_follow()
     with class_ui.turn(got is not None, class_ui.code(), class_ui.is_teacher()):
+        sidebar()
         _follow(got)
         _render()
 

@@ -1,0 +1,107 @@
+"""Followers rerun when their class changes, pushed from the server, not found at their next poll.
+
+A follower used to learn of the teacher's Next from its own poll (a `run_every` fragment asking the
+store for the class's revision every 0.5 s): on average a quarter of a second lost before its
+catch-up run even started, up to half, and every follower's poll cost its process ~5 ms of script
+run twice a second whether anything had changed or not (bench/class_load.py). Now the store tells
+every process of each change (vae_geom.classroom.watch: in memory, or a Redis PUBLISH that every
+process's listener hears), and `wake` reruns this process's followers of that class at once.
+
+Streamlit has no public way to rerun another session, so this does what its own "run on save" does
+(AppSession.request_rerun after a file change) with the session's last client state: a full rerun
+of the page the session is on, with no widget states, as `st.rerun()` asks for (its widgets keep
+their values). Only an idle session is rerun; one that is drawing is tried again every RETRY_S, so
+a rerun the browser asked for is never replaced by this one (Streamlit's fast reruns would stop it,
+and the widget change it carried would be lost). A session no longer on the page it followed from,
+or gone, is forgotten. The follower's slow poll (ui/classroom.py) catches what a push misses.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSessionState
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from vae_geom import classroom
+from vae_geom.ui import races
+
+RETRY_S = 0.05  # a busy follower is tried again this often
+MAX_TRIES = 60  # ... for at most 3 s; then its poll finds the change
+_followers: dict[str, dict[str, tuple[str, int]]] = {}  # code -> {session id: (page, revision)}
+_lock = threading.Lock()
+
+
+def follow(code: str | None, revision: int = 0) -> None:
+    """This session (in a script run) follows class `code` on the page it is on and has taken
+    `revision`; None: it follows no class."""
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not in a server's run (a unit test)
+        return
+    with _lock:
+        for sessions in _followers.values():
+            sessions.pop(ctx.session_id, None)
+        if code is not None:
+            _followers.setdefault(code, {})[ctx.session_id] = (ctx.page_script_hash, revision)
+        for c in [c for c, sessions in _followers.items() if not sessions]:
+            del _followers[c]
+    if code is not None:
+        classroom.watch(wake)
+
+
+def wake(code: str, revision: int) -> None:
+    """Class `code` moved to `revision` (classroom.CLOSED: it closed): rerun this process's
+    followers of it that have not taken it. Called on the store's thread: it only schedules."""
+    with _lock:  # a closed class's followers are told once, then forgotten
+        targets = dict(
+            _followers.pop(code, {}) if revision == classroom.CLOSED else _followers.get(code, {})
+        )
+    for session_id, (page, taken) in targets.items():
+        if revision != classroom.CLOSED and taken >= revision:
+            continue
+        session = _session(session_id)
+        if session is None:
+            _forget(code, session_id)
+            continue
+        session._event_loop.call_soon_threadsafe(_rerun, session, code, page, 0)
+
+
+def _session(session_id: str):
+    try:
+        info = Runtime.instance()._session_mgr.get_active_session_info(session_id)
+    except RuntimeError:  # no runtime in this process
+        return None
+    return None if info is None else info.session
+
+
+def _forget(code: str, session_id: str) -> None:
+    with _lock:
+        sessions = _followers.get(code, {})
+        sessions.pop(session_id, None)
+        if not sessions:
+            _followers.pop(code, None)
+
+
+def _rerun(session, code: str, page: str, tries: int) -> None:
+    """On the session's event loop: its full rerun of `page`, once it is idle."""
+    if session._state == AppSessionState.SHUTDOWN_REQUESTED:
+        return
+    if session._state == AppSessionState.APP_IS_RUNNING or races.output_pending(session):
+        if tries < MAX_TRIES:
+            session._event_loop.call_later(RETRY_S, _rerun, session, code, page, tries + 1)
+        return
+    client = session._client_state  # as the session's last run ended
+    if client.page_script_hash != page:  # the student went to another page
+        _forget(code, session.id)
+        return
+    rerun = RerunData(
+        query_string=client.query_string,
+        page_script_hash=page,
+        context_info=client.context_info if client.HasField("context_info") else None,
+    )
+    runner = session._scriptrunner
+    if runner is not None and runner.request_rerun(rerun):
+        return
+    session._create_scriptrunner(rerun)
