@@ -29,7 +29,7 @@ from vae_geom import classroom
 from vae_geom.ui import races
 
 RETRY_S = 0.05  # a busy follower is tried again this often
-MAX_TRIES = 60  # ... for at most 3 s; then its poll finds the change
+MAX_TRIES = 200  # ... for at most 10 s (as long as a follower waits for its turn: TURN_WAIT_S)
 _followers: dict[str, dict[str, tuple[str, int]]] = {}  # code -> {session id: (page, revision)}
 _lock = threading.Lock()
 
@@ -58,14 +58,12 @@ def wake(code: str, revision: int) -> None:
         targets = dict(
             _followers.pop(code, {}) if revision == classroom.CLOSED else _followers.get(code, {})
         )
-    for session_id, (page, taken) in targets.items():
-        if revision != classroom.CLOSED and taken >= revision:
-            continue
+    for session_id, (page, _) in targets.items():
         session = _session(session_id)
         if session is None:
             _forget(code, session_id)
             continue
-        session._event_loop.call_soon_threadsafe(_rerun, session, code, page, 0)
+        session._event_loop.call_soon_threadsafe(_rerun, session, code, page, revision, 0)
 
 
 def _session(session_id: str):
@@ -84,13 +82,27 @@ def _forget(code: str, session_id: str) -> None:
             _followers.pop(code, None)
 
 
-def _rerun(session, code: str, page: str, tries: int) -> None:
-    """On the session's event loop: its full rerun of `page`, once it is idle."""
+def _taken(code: str, session_id: str) -> int | None:
+    """The revision of `code` the session's last run took; None if it no longer follows it."""
+    with _lock:
+        got = _followers.get(code, {}).get(session_id)
+    return None if got is None else got[1]
+
+
+def _rerun(session, code: str, page: str, revision: int, tries: int) -> None:
+    """On the session's event loop: its full rerun of `page`, once it is idle, unless a run of
+    its own has taken `revision` meanwhile."""
     if session._state == AppSessionState.SHUTDOWN_REQUESTED:
         return
+    if revision != classroom.CLOSED:
+        taken = _taken(code, session.id)
+        if taken is None or taken >= revision:
+            return
     if session._state == AppSessionState.APP_IS_RUNNING or races.output_pending(session):
         if tries < MAX_TRIES:
-            session._event_loop.call_later(RETRY_S, _rerun, session, code, page, tries + 1)
+            session._event_loop.call_later(
+                RETRY_S, _rerun, session, code, page, revision, tries + 1
+            )
         return
     client = session._client_state  # as the session's last run ended
     if client.page_script_hash != page:  # the student went to another page
