@@ -332,3 +332,14 @@ def test_the_teachers_open_page_keeps_the_class_alive(monkeypatch):
     now[0] = 400.0
     with pytest.raises(classroom.ClassGone):
         classroom.view(code)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("3", 3.0), ("0.25", 0.25), ("abc", 2.0), ("", 2.0), ("nan", 2.0), ("inf", 2.0),
+     ("0", 2.0), ("-1", 2.0), ("0.01", 2.0)],
+)  # fmt: skip
+def test_a_bad_follow_poll_setting_falls_back_to_the_default(monkeypatch, raw, expected):
+    """VAE_GEOM_FOLLOW_POLL_S: a typo neither stops the app nor makes followers poll nonstop."""
+    monkeypatch.setenv("VAE_GEOM_FOLLOW_POLL_S", raw)
+    assert class_ui._seconds("VAE_GEOM_FOLLOW_POLL_S", 2.0) == expected

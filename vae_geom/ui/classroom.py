@@ -44,6 +44,17 @@ from vae_geom.ui import lang, owner, push, races
 from vae_geom.ui.lang import t
 from vae_geom.ui.literal import literal
 
+
+def _seconds(name: str, default: float) -> float:
+    """A setting in seconds from the environment: `default` unless it is a number ≥ 0.1 (a typo
+    must not stop the app, nor make every follower poll without pause)."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0.1 <= value < float("inf") else default
+
+
 KEY_CODE, KEY_KEY, KEY_SID = "class.code", "class.key", "class.sid"  # joined; teacher; anonymous id
 KEY_SIDS = "class.sids"  # {code: the anonymous id this session answers that class with}
 KEY_FOLLOW = "class.follow"  # the student's toggle
@@ -54,9 +65,10 @@ KEY_NOTICE = "class.notice"  # (kind, text key, values): shown on the next run, 
 KEY_URL_READ, KEY_TYPED = "class.url_read", "class.typed"
 KEY_TOUCHED = "class.touched"  # when the teacher's page last renewed the class (monotonic s)
 POLL_S = 0.5  # a joined student who explores sees a reveal within this, plus one page run
+
 # A follower is pushed each change (ui/push.py); its own poll only catches one that was lost (the
 # tests set it high to see the push alone do the following)
-FOLLOW_POLL_S = float(os.environ.get("VAE_GEOM_FOLLOW_POLL_S", "2.0"))
+FOLLOW_POLL_S = _seconds("VAE_GEOM_FOLLOW_POLL_S", 2.0)
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
