@@ -62,6 +62,21 @@ def _shows(page, text: str, timeout_s: float = FOLLOW_S) -> float:
     return time.monotonic() - t0
 
 
+def _teacher_and_student(browser, url: str, lang: str, code: str, key: str):
+    """The teacher's Lesson (its link with the key) and a student's (the class's link), each in
+    a browser context of its own at the projector's size; and the list their page errors go to."""
+    teacher = browser.new_context(viewport=SMALL).new_page()
+    student = browser.new_context(viewport=SMALL).new_page()
+    errors: list[str] = []
+    for page in (teacher, student):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    teacher.goto(f"{url}/Lesson?lang={lang}&class={code}&teacher={key}")
+    wait_for_app(teacher)
+    student.goto(f"{url}/Lesson?lang={lang}&class={code}")
+    wait_for_app(student)
+    return teacher, student, errors
+
+
 def _click_z(page, z1: float, z2: float) -> None:
     page.wait_for_function(PLANE_READY_JS, arg="lesson_plane", timeout=60_000)
     x, y = page.evaluate(Z_TO_PAGE_JS, ["lesson_plane", z1, z2])
@@ -91,15 +106,7 @@ def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
     dirs, lang = screenshot_dirs("classroom"), "en"
     code, key = classroom.open_class()
     with streamlit_server("app.py") as url, chromium() as browser:
-        teacher = browser.new_context(viewport=SMALL).new_page()
-        student = browser.new_context(viewport=SMALL).new_page()
-        errors: list[str] = []
-        for page in (teacher, student):
-            page.on("pageerror", lambda e: errors.append(str(e)))
-        teacher.goto(f"{url}/Lesson?lang={lang}&class={code}&teacher={key}")
-        wait_for_app(teacher)
-        student.goto(f"{url}/Lesson?lang={lang}&class={code}")
-        wait_for_app(student)
+        teacher, student, errors = _teacher_and_student(browser, url, lang, code, key)
         assert student.get_by_text(_title(lang, 1)).count() == 1
 
         # step 1: the student's click on the plane reaches the teacher's heat map, once
@@ -165,15 +172,7 @@ def test_a_follower_is_pushed_the_teachers_moves_but_not_back_to_the_lesson(
     lang = "en"
     code, key = classroom.open_class()
     with streamlit_server("app.py") as url, chromium() as browser:
-        teacher = browser.new_context(viewport=SMALL).new_page()
-        student = browser.new_context(viewport=SMALL).new_page()
-        errors: list[str] = []
-        for page in (teacher, student):
-            page.on("pageerror", lambda e: errors.append(str(e)))
-        teacher.goto(f"{url}/Lesson?lang={lang}&class={code}&teacher={key}")
-        wait_for_app(teacher)
-        student.goto(f"{url}/Lesson?lang={lang}&class={code}")
-        wait_for_app(student)
+        teacher, student, errors = _teacher_and_student(browser, url, lang, code, key)
         _shows(student, _title(lang, 1))
 
         _click_z(teacher, 1.5, -0.5)

@@ -23,8 +23,10 @@ from vae_geom import i18n, payload, probe
 from vae_geom.data import TRAIN
 from vae_geom.figures.plane import COLOURS, OUTLINE_MAX, PLANE
 from vae_geom.models import VAE
-from vae_geom.ui import lang, loaders
+from vae_geom.ui import big_hashes, lang, loaders
 from vae_geom.ui.decoded import click_callback, restore_url_z
+
+big_hashes.install()  # the payload's two hashes a run, remembered (ui/big_hashes.py)
 
 _ASSETS = Path(__file__).resolve().parents[2] / "assets" / "plane"
 # decode.js is an ES module with exports (the parity test imports it); the component is one
