@@ -80,3 +80,15 @@ def test_install_serves_the_component_identity_and_the_message_hash(monkeypatch)
     plain.hash = ""
     plain.ClearField("metadata")
     assert msg.hash == big_hashes._original(plain.SerializeToString(deterministic=True))
+
+
+def test_the_inputs_kept_fit_in_kept_bytes(monkeypatch):
+    monkeypatch.setattr(big_hashes, "KEPT_BYTES", 4 * BIG)
+    blobs = [os.urandom(BIG + i) for i in range(6)]
+    for b in blobs:
+        big_hashes.calc_hash(b)
+    assert sum(len(v) for v in big_hashes._kept.values()) <= 4 * BIG
+    assert list(big_hashes._kept.values())[-1] == blobs[-1]  # the newest stays
+    huge = os.urandom(3 * BIG)  # over half the budget: hashed, not kept
+    assert big_hashes.calc_hash(huge) == big_hashes._original(huge)
+    assert huge not in big_hashes._kept.values()

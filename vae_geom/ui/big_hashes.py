@@ -11,7 +11,7 @@ a class's followers each draw the same plane.
 MIN_BYTES that equals one of the last KEPT such inputs (compared byte for byte, ≈ 0.1 ms)
 returns that input's hash; any other input is hashed as before and remembered. So every hash is
 exactly the one Streamlit computes (tests/test_big_hashes.py checks it against the original).
-The inputs kept cost at most KEPT × their size in memory (≈ 10 MB with the shipped planes).
+The inputs kept hold at most KEPT_BYTES of memory (≈ 10 MB with the shipped planes).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from streamlit.components.v2.bidi_component import main as bidi_main
 from streamlit.runtime import forward_msg_cache
 
 MIN_BYTES = 256 * 1024  # smaller inputs hash in well under 1 ms: not worth keeping
-KEPT = 8  # a few planes' payloads and their messages
+KEPT = 8  # a few planes' payloads and their messages...
+KEPT_BYTES = 16 * 1024 * 1024  # ... in at most this much (Train your own's planes reach 5 MB)
 
 _original = streamlit.util.calc_hash
 _kept: OrderedDict[str, bytes | str] = OrderedDict()  # hash -> the input it came from, newest last
@@ -41,10 +42,12 @@ def calc_hash(s: bytes | str) -> str:
                 _kept.move_to_end(digest)
                 return digest
     digest = _original(s)
+    if len(s) > KEPT_BYTES // 2:  # would push out all the others
+        return digest
     with _lock:
         _kept[digest] = s
         _kept.move_to_end(digest)
-        while len(_kept) > KEPT:
+        while len(_kept) > KEPT or sum(len(v) for v in _kept.values()) > KEPT_BYTES:
             _kept.popitem(last=False)
     return digest
 
