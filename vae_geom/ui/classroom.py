@@ -243,8 +243,9 @@ def turn(catching_up: bool, class_code: str | None = None, teacher: bool = False
     polls wait before they ask for the catch-up run at all (`_poll`). The teacher's screen is
     the one the class watches; it publishes the step as its run starts, so the followers'
     catch-up runs shared the GIL with it: the teacher's run took up to 1.2-1.7 s with 20-40
-    followers on its process, and now mostly 16-455 ms. (With 40 on one process its start could
-    still wait 1.4-1.6 s: BENCHMARKS.md.)"""
+    followers on its process. With this wait and the followers pushed rather than polling
+    (ui/push.py), the teacher's Next starts its run within 13 ms and the run takes 118-700 ms
+    on the class benchmark (BENCHMARKS.md, 2026-12-02 (2))."""
     teaching = class_code if teacher else None
     if teaching:
         with _teacher_done:
