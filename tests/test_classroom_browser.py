@@ -77,6 +77,14 @@ def _teacher_and_student(browser, url: str, lang: str, code: str, key: str):
     return teacher, student, errors
 
 
+def _published_z(code: str) -> list[float] | None:
+    """The class's pinned z, once the teacher's pin is published (None after FOLLOW_S)."""
+    deadline = time.monotonic() + FOLLOW_S
+    while time.monotonic() < deadline and classroom.view(code)["z"] is None:
+        time.sleep(0.05)
+    return classroom.view(code)["z"]
+
+
 def _click_z(page, z1: float, z2: float) -> None:
     page.wait_for_function(PLANE_READY_JS, arg="lesson_plane", timeout=60_000)
     x, y = page.evaluate(Z_TO_PAGE_JS, ["lesson_plane", z1, z2])
@@ -118,10 +126,7 @@ def test_a_student_follows_answers_and_sees_the_reveal(redis_class):
         assert tally.n == 1 and abs(tally.clicks[0][0] + 1.0) < 0.05
         screenshot(teacher, dirs, "classroom-teacher-clicks.png")
         _click_z(teacher, 1.5, -0.5)  # the teacher's pin: the student's plane follows it
-        deadline = time.monotonic() + FOLLOW_S
-        while time.monotonic() < deadline and classroom.view(code)["z"] is None:
-            time.sleep(0.05)
-        z = classroom.view(code)["z"]
+        z = _published_z(code)
         assert z is not None and abs(z[0] - 1.5) < 0.05 and abs(z[1] + 0.5) < 0.05
         student.wait_for_function(PINNED_JS, arg=z, timeout=FOLLOW_S * 1000)
 
@@ -176,10 +181,7 @@ def test_a_follower_is_pushed_the_teachers_moves_but_not_back_to_the_lesson(
         _shows(student, _title(lang, 1))
 
         _click_z(teacher, 1.5, -0.5)
-        deadline = time.monotonic() + FOLLOW_S
-        while time.monotonic() < deadline and classroom.view(code)["z"] is None:
-            time.sleep(0.05)
-        student.wait_for_function(PINNED_JS, arg=classroom.view(code)["z"], timeout=FOLLOW_S * 1000)
+        student.wait_for_function(PINNED_JS, arg=_published_z(code), timeout=FOLLOW_S * 1000)
         for n in (2, 3):
             wait_for_app(teacher)
             teacher.locator(".st-key-lesson-next button").click()
