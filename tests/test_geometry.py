@@ -59,10 +59,13 @@ def test_covered_matches_an_explicit_loop(rng):
     assert g.covered(z, mu, sigma, 1.0, chunk=100).tolist() == expected
 
 
-def test_aggregate_kl_is_zero_for_prior_posteriors():
-    d = g.aggregate_divergences(np.zeros((20, 2)), np.ones((20, 2)))
-    assert d["kl"] == pytest.approx(0, abs=1e-9)
-    assert d["js"] == pytest.approx(0, abs=1e-9)
+@pytest.mark.parametrize("n", [20, 360])
+def test_aggregate_kl_is_zero_for_prior_posteriors(n):
+    """q = p: both are 0, never a rounding below it (a model's record refuses a KL < 0; 360 float32
+    posteriors summed to -7e-17 on an AMD EPYC with AVX-512, a collapsed rung's test split)."""
+    d = g.aggregate_divergences(np.zeros((n, 2), np.float32), np.ones((n, 2), np.float32))
+    assert 0 <= d["kl"] < 1e-9
+    assert 0 <= d["js"] < 1e-9
 
 
 @pytest.mark.parametrize("shift", [0.5, 1.0, 1.5])

@@ -293,8 +293,12 @@ def aggregate_density(mu, sigma, grid: Grid = Grid()) -> np.ndarray:
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    """KL(p||q) of two distributions on the same cells. It is never negative (Gibbs'
+    inequality), but for q = p the sum of its rounded terms can be: -7e-17 on an AMD EPYC with
+    AVX-512 (numpy sums in a different order there), which a model's record then refuses as a
+    KL below 0. So a negative sum is 0."""
     m = p > 0
-    return float(np.sum(p[m] * (np.log(p[m]) - np.log(np.maximum(q[m], 1e-300)))))
+    return max(0.0, float(np.sum(p[m] * (np.log(p[m]) - np.log(np.maximum(q[m], 1e-300))))))
 
 
 def aggregate_divergences(mu, sigma, grid: Grid = Grid()) -> dict:
