@@ -9,4 +9,4 @@ from vae_geom import ui
 st.set_page_config(
     page_title="vae-geom · Lesson", page_icon="⭕", layout="wide", initial_sidebar_state="collapsed"
 )
-ui.lesson_page()  # the sidebar too: a follower catching up draws both in its turn
+ui.lesson_page()  # the sidebar, then the body: a fragment a follower catching up reruns alone

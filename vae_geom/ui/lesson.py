@@ -247,13 +247,21 @@ def hole_check(step: lesson.Step, z) -> None:
 
 
 def render() -> None:
-    """The whole Lesson page, the shared sidebar included (after st.set_page_config). A follower
-    catching up with the teacher draws it all in its turn, after the teacher's run on this
-    process (class_ui.turn): the followers a change wakes together (ui/push.py) then wait on a
-    lock, not drawing their sidebars at once beside the teacher's run."""
+    """The whole Lesson page, the shared sidebar included (after st.set_page_config)."""
+    sidebar()
+    _body()
+
+
+@st.fragment
+def _body() -> None:
+    """Everything but the sidebar, which nothing here changes. A fragment, so that a follower
+    catching up with the teacher reruns only this (ui/push.py reruns the fragment it followed
+    from), as a click on Next or an answer does: each follower's catch-up is a run of the
+    process, one after another, and the sidebar and the page around were ≈ 30% of each
+    (BENCHMARKS.md). A follower draws it in its turn, after the teacher's run on this process
+    (class_ui.turn): the followers a change wakes together wait on a lock."""
     got = class_ui.to_follow()
     with class_ui.turn(got is not None, class_ui.code(), class_ui.is_teacher()):
-        sidebar()
         _follow(got)
         _render()
 

@@ -8,9 +8,13 @@ every process of each change (vae_geom.classroom.watch: in memory, or a Redis PU
 process's listener hears), and `wake` reruns this process's followers of that class at once.
 
 Streamlit has no public way to rerun another session, so this does what its own "run on save" does
-(AppSession.request_rerun after a file change) with the session's last client state: a full rerun
-of the page the session is on, with no widget states, as `st.rerun()` asks for (its widgets keep
-their values). Only an idle session is rerun; one that is drawing is tried again every RETRY_S, so
+(AppSession.request_rerun after a file change) with the session's last client state: a rerun of
+the page the session is on, with no widget states, as `st.rerun()` asks for (its widgets keep
+their values). Where the follower followed from inside a fragment (the Lesson's body:
+ui/lesson.py), only that fragment reruns, as a click inside it would: the sidebar and the page
+around it stay as they are, and the catch-up costs the process less (BENCHMARKS.md). A fragment
+the session no longer holds (a full run dropped it) gives a full rerun. Only an idle session is
+rerun; one that is drawing is tried again every RETRY_S, so
 a rerun the browser asked for is never replaced by this one (Streamlit's fast reruns would stop it,
 and the widget change it carried would be lost). A session no longer on the page it followed from,
 or gone, is forgotten. The follower's slow poll (ui/classroom.py) catches what a push misses.
@@ -23,28 +27,37 @@ import threading
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSessionState
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
 
 from vae_geom import classroom
 from vae_geom.ui import races
 
 RETRY_S = 0.05  # a busy follower is tried again this often
 MAX_TRIES = 200  # ... for at most 10 s (as long as a follower waits for its turn: TURN_WAIT_S)
-_followers: dict[str, dict[str, tuple[str, int]]] = {}  # code -> {session id: (page, revision)}
+# code -> {session id: (page, revision taken, fragment followed from or None)}
+_followers: dict[str, dict[str, tuple[str, int, str | None]]] = {}
 _lock = threading.Lock()
 
 
 def follow(code: str | None, revision: int = 0) -> None:
-    """This session (in a script run) follows class `code` on the page it is on and has taken
-    `revision`; None: it follows no class."""
+    """This session (in a script run) follows class `code` on the page it is on, from the
+    fragment this is called in (if any), and has taken `revision`; None: it follows no class."""
     ctx = get_script_run_ctx()
     if ctx is None:  # not in a server's run (a unit test)
         return
+    try:
+        fragment = ThreadState.get().fragment_id
+    except RuntimeError:  # Streamlit's own state not set up on this thread: a full rerun
+        fragment = None
     with _lock:
         for sessions in _followers.values():
             sessions.pop(ctx.session_id, None)
         if code is not None:
-            _followers.setdefault(code, {})[ctx.session_id] = (ctx.page_script_hash, revision)
+            _followers.setdefault(code, {})[ctx.session_id] = (
+                ctx.page_script_hash,
+                revision,
+                fragment,
+            )
         for c in [c for c, sessions in _followers.items() if not sessions]:
             del _followers[c]
     if code is not None:
@@ -58,7 +71,7 @@ def wake(code: str, revision: int) -> None:
         targets = dict(
             _followers.pop(code, {}) if revision == classroom.CLOSED else _followers.get(code, {})
         )
-    for session_id, (page, _) in targets.items():
+    for session_id, (page, _, _) in targets.items():
         session = _session(session_id)
         if session is None:
             _forget(code, session_id)
@@ -82,22 +95,26 @@ def _forget(code: str, session_id: str) -> None:
             _followers.pop(code, None)
 
 
-def _taken(code: str, session_id: str) -> int | None:
-    """The revision of `code` the session's last run took; None if it no longer follows it."""
+def _taken(code: str, session_id: str) -> tuple[int, str | None] | None:
+    """The revision of `code` the session's last run took and the fragment it followed from;
+    None if it no longer follows it."""
     with _lock:
         got = _followers.get(code, {}).get(session_id)
-    return None if got is None else got[1]
+    return None if got is None else got[1:]
 
 
 def _rerun(session, code: str, page: str, revision: int, tries: int) -> None:
-    """On the session's event loop: its full rerun of `page`, once it is idle, unless a run of
-    its own has taken `revision` meanwhile."""
+    """On the session's event loop: its rerun of `page` (of the fragment it follows from, if it
+    still holds it), once it is idle, unless a run of its own has taken `revision` meanwhile. A
+    closed class's followers (already forgotten) rerun the whole page."""
     if session._state == AppSessionState.SHUTDOWN_REQUESTED:
         return
+    fragment = None
     if revision != classroom.CLOSED:
-        taken = _taken(code, session.id)
-        if taken is None or taken >= revision:
+        got = _taken(code, session.id)
+        if got is None or got[0] >= revision:
             return
+        fragment = got[1]
     if session._state == AppSessionState.APP_IS_RUNNING or races.output_pending(session):
         if tries < MAX_TRIES:
             session._event_loop.call_later(
@@ -111,6 +128,7 @@ def _rerun(session, code: str, page: str, revision: int, tries: int) -> None:
     rerun = RerunData(
         query_string=client.query_string,
         page_script_hash=page,
+        fragment_id=fragment if fragment and session.has_fragment(fragment) else None,
         context_info=client.context_info if client.HasField("context_info") else None,
     )
     runner = session._scriptrunner
