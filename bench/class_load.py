@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import stclient
-from bench.stclient import Tab, choice, trigger
+from bench.stclient import Tab, choice
 from tests.devserver import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.forge import cpu_s
 from vae_geom import classroom, lesson
@@ -249,11 +249,10 @@ class Student:
                 # the question as the page shows it now (a run in progress may not have drawn it)
                 radio = await self._when_shown(f"lesson.{step.id}.choice", "radio")
                 self.tab.set_widget(choice(radio, pick))
-                await self.tab.rerun()
+                await self.tab.rerun(fragment=self.tab.fragment_of(radio.radio.id))
                 await self.tab.until_finished(ANSWER_TIMEOUT_S)
                 await self._wait_connected()
-                check = self.tab.widget_id(f"lesson.{step.id}.check", "button")
-                await self.tab.rerun([trigger(check)])
+                await self.tab.click(self.tab.widget_id(f"lesson.{step.id}.check", "button"))
                 await self.tab.until_finished(ANSWER_TIMEOUT_S)
                 if self.tab.connected:
                     self.answered[step.id] = step.choices[pick]
@@ -533,7 +532,7 @@ async def _open_class(dep: Deployment, home: str) -> tuple[Tab, str, str]:
     )
     await teacher.connect()
     await teacher.until_finished(120)
-    await teacher.rerun([trigger(teacher.widget_id("class.open", "button"))])
+    await teacher.click(teacher.widget_id("class.open", "button"))
     await teacher.until_finished(60)
     q = dict(p.split("=", 1) for p in teacher.query.split("&") if "=" in p)
     if "class" not in q or "teacher" not in q:
@@ -624,14 +623,14 @@ async def _class(dep: Deployment, args, report: dict) -> None:
     killed_pid = None
     phases: dict[str, float] = {}
     errors_seen: list[tuple[str, str]] = []
-    waits: dict[int, list[float]] = {}  # step -> each student's wait for its full rerun to start
+    waits: dict[int, list[float]] = {}  # step -> each student's wait for its catch-up run to start
     teacher_ms: dict[int, int] = {}  # step -> the teacher's Next run (it publishes at its end)
 
     for n in steps:
         await asyncio.sleep(0.5)
         nxt = teacher.widget_id("lesson.next", "button")
         t_change, t_change_mono = time.time(), time.monotonic()
-        await teacher.rerun([trigger(nxt)])
+        await teacher.click(nxt)
         if n == kill_step and args.kill_at == "next":
             await asyncio.sleep(KILL_AFTER_S)
             killed_pid = dep.apps[victim]
@@ -657,10 +656,11 @@ async def _class(dep: Deployment, args, report: dict) -> None:
                 ))  # fmt: skip
                 continue
             lat = s.shown[n] - t_change
-            # where the time went: the wait for the poll that saw the change, then the run
-            run = next((r for r in s.tab.runs if not r.fragment
-                        and r.started >= t_change_mono), None)  # fmt: skip
-            if run is not None:
+            # where the time went: the wait for the run that drew the step (pushed: a rerun of
+            # the Lesson's body), then that run
+            drew = t_change_mono + lat
+            run = next((r for r in reversed(s.tab.runs) if r.started <= drew), None)
+            if run is not None and run.started >= t_change_mono:
                 waits.setdefault(n, []).append(run.started - t_change_mono)
             if n == kill_step and args.kill_at == "next" and s.first_upstream == victim:
                 rejoin.append(lat)

@@ -81,6 +81,7 @@ class Tab:
         self.cache: dict[str, ForwardMsg] = {}  # cacheable message hash -> message
         self.elements: dict[tuple, Element] = {}  # delta path -> the element shown there
         self._drawn_in: dict[tuple, int] = {}  # delta path -> the run (index) that drew it
+        self._fragment: dict[tuple, str] = {}  # delta path -> the fragment that drew it ("": none)
         self.widgets: dict[str, WidgetState] = {}  # widget id -> its current state
         self.runs: list[Run] = []
         self.exceptions: list[str] = []
@@ -213,15 +214,17 @@ class Tab:
         self.widgets[state.id] = state
 
     async def until_finished(self, timeout: float = 60) -> Run | None:
-        """Wait for the end of the run this tab last asked for (a full run, or the fragment's it
-        named), not a fragment's timer run meanwhile; None if the socket closed first."""
+        """Wait for the end of the run this tab last asked for (a full run, or a run of the
+        fragment it named, which the server may run together with others queued meanwhile, such as
+        a timer's), not a run of other fragments only; None if the socket closed first."""
         sent, fragment = self._asked
 
         def done() -> Run | None:
             for run in reversed(self.runs):
                 if run.started < sent:
                     return None
-                if run.finished is not None and (run.fragment == fragment or not run.fragment):
+                ran = run.fragment.split(",") if run.fragment else []
+                if run.finished is not None and (not ran or fragment in ran):
                     return run
             return None
 
@@ -233,7 +236,12 @@ class Tab:
                 await self._finished.wait()
             return run
 
-        return await asyncio.wait_for(wait(), timeout)
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"run not finished in {timeout} s; trace {self.trace[-12:]}"
+            ) from None
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -282,6 +290,7 @@ class Tab:
                 path = tuple(msg.metadata.delta_path)
                 self.elements[path] = el
                 self._drawn_in[path] = len(self.runs) - 1
+                self._fragment[path] = d.fragment_id
                 if el.WhichOneof("type") == "exception":
                     self.exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 if self.on_delta:
@@ -304,7 +313,7 @@ class Tab:
                 if not run.fragment:  # what a full run did not draw is gone from the page
                     last = len(self.runs) - 1
                     for path in [p for p, i in self._drawn_in.items() if i < last]:
-                        del self.elements[path], self._drawn_in[path]
+                        del self.elements[path], self._drawn_in[path], self._fragment[path]
                 if self.on_run:
                     self.on_run(self, run)
                 self._finished.set()
@@ -348,6 +357,19 @@ class Tab:
         if len(set(ids)) != 1:
             raise LookupError(f"no single widget with key {key!r} ({ids})")
         return ids[0]
+
+    def fragment_of(self, widget_id: str) -> str:
+        """The fragment the widget was drawn in ("" for none): the browser names it in the rerun
+        that an interaction with the widget asks for, and only that fragment reruns."""
+        for path, el in self.elements.items():
+            t = el.WhichOneof("type")
+            if t and getattr(getattr(el, t), "id", None) == widget_id:
+                return self._fragment[path]
+        raise LookupError(f"no widget {widget_id!r} shown")
+
+    async def click(self, widget_id: str) -> None:
+        """A click on button `widget_id`, as the browser sends it (scoped to its fragment)."""
+        await self.rerun([trigger(widget_id)], fragment=self.fragment_of(widget_id))
 
     def element(self, key: str, kind: str) -> Element:
         wid = self.widget_id(key, kind)

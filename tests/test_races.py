@@ -136,6 +136,35 @@ def test_what_follows_the_finished_run_is_cleared_as_before():
     assert _left(session) == ["script_finished"]
 
 
+def _body_run_then(*after: ForwardMsg) -> SimpleNamespace:
+    """A run of the Lesson's body (a fragment) whose output is unsent: its rows, the teacher's
+    live answers (a fragment inside it) at [0, 1, 1]; then `after`."""
+    return _queued(
+        _delta([0, 1, 0], "body"), _delta([0, 1, 1], "answers"), _delta([0, 1, 2], "body"),
+        _finished("FINISHED_FRAGMENT_RUN_SUCCESSFULLY"), *after,
+    )  # fmt: skip
+
+
+def test_a_fragment_run_start_keeps_a_finished_fragment_runs_output():
+    session = _body_run_then()
+    AppSession._clear_queue(session, ["answers"])  # the live answers' timer, during the flush
+    assert _left(session) == [[0, 1, 0], [0, 1, 1], [0, 1, 2], "script_finished"]
+    (finished,) = [m for m in session._browser_queue._queue if m.HasField("script_finished")]
+    assert finished.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    # Streamlit's own: the answers' rows dropped, the body's run said to have ended early
+    session = _body_run_then()
+    AppSession._clear_queue.__wrapped__(session, ["answers"])
+    assert [0, 1, 1] not in _left(session)
+    (finished,) = [m for m in session._browser_queue._queue if m.HasField("script_finished")]
+    assert finished.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+
+def test_an_unfinished_fragment_run_is_cleared_as_before():
+    session = _queued(_delta([0, 1, 0], "body"), _delta([0, 1, 1], "answers"))
+    AppSession._clear_queue(session, ["answers"])
+    assert _left(session) == [[0, 1, 0]]
+
+
 def test_the_queue_wrapper_is_installed_once():
     assert AppSession._clear_queue.vae_geom_keeping
     wrapped = AppSession._clear_queue

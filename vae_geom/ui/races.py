@@ -32,6 +32,16 @@ Chromium followers lost the row with Prev / Next in most steps). Streamlit alrea
 finished full run's "finished" from a fragment's clear (forward_msg_queue's
 _update_script_finished_message); `install` keeps the rest of that run's output too: what is
 queued up to the last FINISHED_SUCCESSFULLY is left alone, and only what follows is cleared.
+
+The same holds for a finished fragment run. The Lesson's body is a fragment (a follower's
+catch-up and a click on Next rerun it alone), with `run_every` fragments inside it (the
+teacher's live answers every second, a follower's poll); a timer's run that starts before the
+body's output is flushed cleared the body's queued elements of that timer's fragment and turned
+the body's FINISHED_FRAGMENT_RUN_SUCCESSFULLY into FINISHED_EARLY_FOR_RERUN (Streamlit keeps only a
+full run's "finished"): a run that had drawn the whole step was reported as cut short, and the
+class benchmark's teacher (bench/stclient.py), waiting for its Next's run to finish, never saw it
+finish (once in 3 to 27 clicks on Next in a test loop). So a finished fragment run's output is
+kept too.
 """
 
 from __future__ import annotations
@@ -71,21 +81,25 @@ def deferred(rerun):
     return request_rerun
 
 
+FINISHED = (
+    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+)
+
+
 def finished_prefix(messages: list[ForwardMsg]) -> int:
-    """How many of the queued `messages` belong to full runs that finished (up to and including
-    the last FINISHED_SUCCESSFULLY), 0 if none did."""
+    """How many of the queued `messages` belong to runs (full or of fragments) that finished (up
+    to and including the last such "finished"), 0 if none did."""
     for i in range(len(messages) - 1, -1, -1):
         m = messages[i]
-        if m.WhichOneof("type") == "script_finished" and (
-            m.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
-        ):
+        if m.WhichOneof("type") == "script_finished" and m.script_finished in FINISHED:
             return i + 1
     return 0
 
 
 def keeping_finished(clear):
-    """`clear` (AppSession._clear_queue) leaving a finished full run's output alone when a
-    fragment run starts."""
+    """`clear` (AppSession._clear_queue) leaving a finished run's output alone when a fragment
+    run starts."""
 
     @functools.wraps(clear)
     def _clear_queue(self, fragment_ids_this_run=None) -> None:
