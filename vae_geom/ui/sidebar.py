@@ -13,7 +13,7 @@ import streamlit as st
 from vae_geom import checkpoints, collapse, i18n, ladder, probe, user_models
 from vae_geom.data import DATASETS
 from vae_geom.geometry import GeometryError
-from vae_geom.ui import lang
+from vae_geom.ui import heap, lang
 from vae_geom.ui.lang import said, t
 from vae_geom.ui.literal import literal
 
@@ -42,6 +42,7 @@ def sidebar() -> tuple[str, str]:
     one falls back to the default, with a notice); every run writes the current ones back, so a
     copied link reopens the same view.
     """
+    heap.freeze_once()  # the first page run: everything the app imports is loaded by now
     _read_url_once()
     # Streamlit's default 6rem above the title would push each page's figure below the fold of
     # a projector's 1280 × 720; 2rem keeps the title clear of the (hidden) toolbar.
