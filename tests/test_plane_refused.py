@@ -5,19 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.shown import read
 from vae_geom import checkpoints, ladder, payload
 from vae_geom.models import decode_images
+from vae_geom.ui import plane
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
 
 def test_an_oversized_plane_says_why_and_keeps_the_typed_z_path(monkeypatch, media):
     monkeypatch.setattr(payload, "PAYLOAD_MAX_BYTES", 100_000)  # MNIST's plane is 1.7 MB
-    st.cache_data.clear()  # a plane packed by an earlier test would be served from the cache
+    plane._cached_payload.clear()  # a plane packed by an earlier test would be served
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert not [e for e in at.get("bidi_component") if e.key == "latent"]  # nothing sent
@@ -32,4 +32,4 @@ def test_an_oversized_plane_says_why_and_keeps_the_typed_z_path(monkeypatch, med
     expected = decode_images(model, [(0.5, -1.25)])[0].reshape(28, 28)
     f = png.shape[0] // 28
     np.testing.assert_allclose(png[::f, ::f], expected, atol=1 / 255 + 1e-6)
-    st.cache_data.clear()  # no test after this one sees a plane refused under the patched bound
+    plane._cached_payload.clear()  # no later test sees a plane refused under this bound

@@ -98,7 +98,7 @@ def build_payload(
     return payload.plane_payload(model, train, shown, meta, frames=frames)
 
 
-@st.cache_data(show_spinner="Packing the plane for your browser…", max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _cached_payload(
     key: str,
     dataset_name: str,
@@ -109,7 +109,9 @@ def _cached_payload(
     limit: float,
     _m: VAE,
 ) -> bytes:
-    # keyed like loaders._encode: by the checkpoint's path and file version
+    # keyed like loaders._encode: by the checkpoint's path and file version. A resource, not
+    # cache_data: bytes cannot change, so every session shares one copy, where cache_data
+    # unpickled a fresh copy of the 1.3 MB for every run that drew the plane.
     ds = loaders.dataset(dataset_name)
     mu_t, sigma_t = loaders.sample_posteriors(dataset_name, model_name, TRAIN)
     mu, sigma = loaders.sample_posteriors(dataset_name, model_name, split)
@@ -142,6 +144,7 @@ def latent_plane(
     link: str | None = None,
     report: bool = True,
     big: bool = False,
+    typed_z: bool = True,
 ) -> dict | None:
     """The plane of `model_name`'s posteriors over `split`, decoding under the pointer; returns
     the payload's meta (e.g. meta["images"]: were the training images sent?), None if refused.
@@ -152,10 +155,14 @@ def latent_plane(
     page draws over the plane (see drawMarks in plane.js). `link`: planes with the same link
     share the pointer, decoding one z with each plane's model. `report=False`: a click pins z in
     the browser only (a page with nothing to do with it on the server). `big`: presentation mode,
-    the plane's texts, legend and panel 1.4 times larger."""
+    the plane's texts, legend and panel 1.4 times larger. `typed_z=False`: nothing on the page
+    decodes a pinned z (the Lesson's choice steps), so the fallback has no inputs for one: it
+    says why the plane is missing and where a typed z is decoded."""
     m, stem, version = loaders.model_and_version(dataset_name, model_name)
+    args = (key, dataset_name, model_name, stem, split, version, float(limit))
     try:
-        blob = _cached_payload(key, dataset_name, model_name, stem, split, version, float(limit), m)
+        with loaders.spinner_once(("plane", *args), lang.t("loaders.plane")):
+            blob = _cached_payload(*args, m)
     except payload.PayloadError as e:  # too large for the browser: the server decodes typed z
         st.warning(lang.t("plane.refused", why=e))
         _fallback(key, z_key, expanded=True)
@@ -173,6 +180,7 @@ def latent_plane(
         report=report,
         legend=legend,
         big=big,
+        typed_z=typed_z,
     )
     return payload.header(blob)["meta"]
 
@@ -189,6 +197,7 @@ def mount(
     report: bool = True,
     legend: tuple[np.ndarray, str, tuple[str, ...]] | None = None,
     big: bool = False,
+    typed_z: bool = True,
 ) -> None:
     """Mount plane `key` with its payload `blob` (build_payload's, made with the same key), its
     state, and the fallback under it. See latent_plane for the arguments."""
@@ -213,11 +222,16 @@ def mount(
             "texts": texts(legend),
         },
     )
-    _fallback(key, z_key)
+    _fallback(key, z_key, typed_z=typed_z)
 
 
-def _fallback(key: str, z_key: str, expanded: bool = False) -> None:
-    """Two number inputs that pin z on the server: hidden by the plane's script once it draws."""
+def _fallback(key: str, z_key: str, expanded: bool = False, typed_z: bool = True) -> None:
+    """Two number inputs that pin z on the server: hidden by the plane's script once it draws.
+    Without `typed_z`, a note only (two elements instead of ten, three of them widgets: each of
+    a class's catch-up runs of the Lesson drew them all)."""
+    if not typed_z:
+        st.container(key=f"{key}-fallback").caption(lang.t("plane.fallback.no_js"))
+        return
     # an expander, not a warning: it is on screen for the second before the plane's script hides it
     with (
         st.container(key=f"{key}-fallback"),
