@@ -45,10 +45,12 @@ def _registered(in_fragment: bool) -> tuple[str, int, str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _clean():
+def _clean(monkeypatch):
     push._followers.clear()
+    push._pushed.clear()
     yield
     push._followers.clear()
+    push._pushed.clear()
 
 
 def test_a_follower_registers_the_fragment_it_follows_from():
@@ -59,11 +61,25 @@ def test_a_follower_registers_the_fragment_it_follows_from():
     assert _registered(in_fragment=False)[2] is None
 
 
+class _Loop:
+    """The session's event loop: what push asks of it, kept to be run by hand."""
+
+    def __init__(self):
+        self.calls = []
+
+    def call_later(self, delay, fn, *args) -> None:
+        self.calls.append((delay, fn, args))
+
+    def call_soon_threadsafe(self, fn, *args) -> None:
+        self.calls.append((0, fn, args))
+
+
 class _Session:
     """What push reads of an idle AppSession, and the run it creates."""
 
-    def __init__(self, fragments: set[str]):
-        self.id = "s1"
+    def __init__(self, fragments: set[str], sid: str = "s1"):
+        self.id = sid
+        self._event_loop = _Loop()
         self._state = AppSessionState.APP_NOT_RUNNING
         self._scriptrunner = None
         self._client_state = ClientState(query_string="class=PUSHME", page_script_hash="page1")
@@ -108,3 +124,63 @@ def test_a_follower_that_took_the_revision_is_not_rerun():
     push._followers[CODE] = {session.id: ("page1", 4, "frag-1")}
     push._rerun(session, CODE, "page1", 4, 0)
     assert session.runs == []
+
+
+def _follower(sid: str) -> _Session:
+    session = _Session({"frag-1"}, sid)
+    push._followers.setdefault(CODE, {})[sid] = ("page1", 3, "frag-1")
+    return session
+
+
+def test_followers_wait_while_their_teacher_draws_on_this_process(monkeypatch):
+    drawing = {CODE}
+    monkeypatch.setattr(push, "teacher_drawing", lambda code: code in drawing)
+    session = _follower("s1")
+    push._rerun(session, CODE, "page1", 4, 0)
+    assert session.runs == []  # not yet: tried again a moment later
+    [(delay, fn, args)] = session._event_loop.calls
+    assert delay == push.RETRY_S and fn is push._rerun and args[-1] == 1
+    drawing.clear()  # the teacher's run is drawn
+    fn(*args)
+    assert [r.fragment_id for r in session.runs] == ["frag-1"]
+
+
+def test_a_few_followers_are_pushed_at_once_the_next_when_one_is_drawn():
+    sessions = [_follower(f"s{i}") for i in range(push.AHEAD + 2)]
+    for session in sessions:
+        push._rerun(session, CODE, "page1", 4, 0)
+    assert [len(s.runs) for s in sessions] == [1] * push.AHEAD + [0, 0]
+    waiting = sessions[push.AHEAD]
+    [(_, fn, args)] = waiting._event_loop.calls
+    fn(*args)
+    assert waiting.runs == []  # still no room
+    push.done(sessions[0].id)  # the first one's catch-up is drawn (classroom.turn)
+    [*_, (_, fn, args)] = waiting._event_loop.calls
+    fn(*args)
+    assert len(waiting.runs) == 1
+
+
+def test_a_push_whose_catch_up_never_ends_gives_up_its_place(monkeypatch):
+    sessions = [_follower(f"s{i}") for i in range(push.AHEAD + 1)]
+    for session in sessions[:-1]:
+        push._rerun(session, CODE, "page1", 4, 0)
+    clock = push.time.monotonic() + push.AHEAD_S + 0.1
+    monkeypatch.setattr(push.time, "monotonic", lambda: clock)
+    push._rerun(sessions[-1], CODE, "page1", 4, 0)
+    assert len(sessions[-1].runs) == 1
+
+
+def test_a_followers_poll_hands_its_catch_up_to_push(monkeypatch):
+    session = _follower("s1")
+
+    class Ctx:
+        session_id = "s1"
+
+    monkeypatch.setattr(push, "get_script_run_ctx", lambda: Ctx)
+    monkeypatch.setattr(push, "_session", lambda sid: session if sid == "s1" else None)
+    assert push.catch_up(CODE, 4)
+    [(_, fn, args)] = session._event_loop.calls
+    fn(*args)  # once the poll's run is over
+    assert [r.fragment_id for r in session.runs] == ["frag-1"]  # the body, not the whole page
+    Ctx.session_id = "s2"  # not a follower of this class here: the poll reruns the page itself
+    assert not push.catch_up(CODE, 4)

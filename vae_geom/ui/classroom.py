@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from vae_geom import classroom, lesson
 from vae_geom.figures import classroom as figures
@@ -78,6 +79,7 @@ _turns = threading.BoundedSemaphore(TURNS)
 _teaching: dict[str, int] = {}  # class code -> its teacher's Lesson runs now on this process
 _teacher_done = threading.Condition()
 races.install()  # before the first poll: a poll must not drop the run it follows
+push.teacher_drawing = lambda c: c in _teaching  # the class's followers are pushed after it
 
 
 # --- who this session is ------------------------------------------------------------------------
@@ -258,6 +260,8 @@ def turn(catching_up: bool, class_code: str | None = None, teacher: bool = False
     finally:
         if held:
             _turns.release()
+        if catching_up and (ctx := get_script_run_ctx()) is not None:
+            push.done(ctx.session_id)  # the next follower here is pushed
         if teaching:
             with _teacher_done:
                 _teaching[teaching] -= 1
@@ -348,6 +352,8 @@ def _poll() -> None:
     if seen is not None and seen["revision"] == rev:
         return
     if following():
+        if push.catch_up(c, rev):  # the body's catch-up, as a push (no full rerun), in its place
+            return
         _after_teacher(c)  # the teacher's run on this process first (turn)
         st.rerun()
     view = _store(classroom.view, c)

@@ -17,12 +17,22 @@ the session no longer holds (a full run dropped it) gives a full rerun. Only an 
 rerun; one that is drawing is tried again every RETRY_S, so
 a rerun the browser asked for is never replaced by this one (Streamlit's fast reruns would stop it,
 and the widget change it carried would be lost). A session no longer on the page it followed from,
-or gone, is forgotten. The follower's slow poll (ui/classroom.py) catches what a push misses.
+or gone, is forgotten. The follower's slow poll (ui/classroom.py) catches what a push misses, and
+hands it here (`catch_up`) rather than rerun the whole page.
+
+A process's followers are pushed a few at a time (AHEAD), and not while the class's teacher is
+drawing on this process (`teacher_drawing`): their catch-ups draw one at a time anyway
+(ui/classroom.py, `turn`), and all of them pushed at once meant forty script threads starting and
+reading the class store together, each handing the GIL around, while the teacher's own run, and
+then the follower whose turn it was, drew among them. The teacher's Next took 300-1,160 ms to draw
+on a process of 42 followers; pushed after it, 23-99 ms (BENCHMARKS.md, 2026-12-02 (4)).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSessionState
@@ -32,11 +42,23 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState,
 from vae_geom import classroom
 from vae_geom.ui import races
 
-RETRY_S = 0.05  # a busy follower is tried again this often
+RETRY_S = 0.05  # a busy follower, or one waiting for room, is tried again this often
 MAX_TRIES = 200  # ... for at most 10 s (as long as a follower waits for its turn: TURN_WAIT_S)
+AHEAD = 3  # followers of this process pushed at once: one drawing, the next ones getting ready
+AHEAD_S = 1.0  # a push whose catch-up has not ended (`done`) in this long no longer holds a place
 # code -> {session id: (page, revision taken, fragment followed from or None)}
 _followers: dict[str, dict[str, tuple[str, int, str | None]]] = {}
+_pushed: dict[str, float] = {}  # session id -> when its catch-up was pushed (monotonic s)
 _lock = threading.Lock()
+
+
+def _nobody_drawing(code: str) -> bool:
+    return False
+
+
+# Whether the teacher of class `code` is drawing on this process: ui/classroom.py, which counts
+# the teacher's runs, sets it.
+teacher_drawing: Callable[[str], bool] = _nobody_drawing
 
 
 def follow(code: str | None, revision: int = 0) -> None:
@@ -79,6 +101,37 @@ def wake(code: str, revision: int) -> None:
         session._event_loop.call_soon_threadsafe(_rerun, session, code, page, revision, 0)
 
 
+def catch_up(code: str, revision: int) -> bool:
+    """This session (in a script run: its follow poll) found class `code` at `revision`, which its
+    lesson has not taken: push it as `wake` would, once this run is over. False if it is not a
+    follower of `code` here (the caller reruns the page itself)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    with _lock:
+        got = _followers.get(code, {}).get(ctx.session_id)
+    session = _session(ctx.session_id) if got is not None else None
+    if session is None:
+        return False
+    session._event_loop.call_soon_threadsafe(_rerun, session, code, got[0], revision, 0)
+    return True
+
+
+def done(session_id: str) -> None:
+    """The session's catch-up is drawn (ui/classroom.py, `turn`): its place goes to the next."""
+    with _lock:
+        _pushed.pop(session_id, None)
+
+
+def _room(session_id: str) -> bool:
+    """Whether the session may be pushed now: fewer than AHEAD pushed and not yet drawn."""
+    now = time.monotonic()
+    with _lock:
+        for sid in [sid for sid, t in _pushed.items() if now - t > AHEAD_S]:
+            del _pushed[sid]
+        return session_id in _pushed or len(_pushed) < AHEAD
+
+
 def _session(session_id: str):
     try:
         info = Runtime.instance()._session_mgr.get_active_session_info(session_id)
@@ -115,7 +168,8 @@ def _rerun(session, code: str, page: str, revision: int, tries: int) -> None:
         if got is None or got[0] >= revision:
             return
         fragment = got[1]
-    if session._state == AppSessionState.APP_IS_RUNNING or races.output_pending(session):
+    busy = session._state == AppSessionState.APP_IS_RUNNING or races.output_pending(session)
+    if busy or (revision != classroom.CLOSED and (teacher_drawing(code) or not _room(session.id))):
         if tries < MAX_TRIES:
             session._event_loop.call_later(
                 RETRY_S, _rerun, session, code, page, revision, tries + 1
@@ -131,6 +185,8 @@ def _rerun(session, code: str, page: str, revision: int, tries: int) -> None:
         fragment_id=fragment if fragment and session.has_fragment(fragment) else None,
         context_info=client.context_info if client.HasField("context_info") else None,
     )
+    with _lock:
+        _pushed[session.id] = time.monotonic()
     runner = session._scriptrunner
     if runner is not None and runner.request_rerun(rerun):
         return
