@@ -249,15 +249,33 @@ def test_a_teacher_and_a_student_on_two_processes_share_the_class(dep, homes, kl
 
     wait_until(question_shown, 10, "the student's page did not show the question", student)
 
+    # As the browser answers: each rerun scoped to the question's fragment, which reruns alone
+    # (ui/lesson.py, _class_question): nothing else of the page, the plane above all, is drawn
+    # again.
+    radio = student.element("lesson.shapes.choice", "radio")
+    question, body = (
+        student.fragment_of(radio.radio.id),
+        student.fragment_of(student.widget_id("lesson.next", "button")),
+    )
+    assert question and body and question != body
+    before = len(student.runs)
+
     async def answer() -> None:
-        radio = student.element("lesson.shapes.choice", "radio")
         student.set_widget(choice(radio, 3))
-        await student.rerun()
+        await student.rerun(fragment=question)
         await student.until_finished(30)
-        await student.rerun([trigger(student.widget_id("lesson.shapes.check", "button"))])
+        await student.click(student.widget_id("lesson.shapes.check", "button"))
         await student.until_finished(30)
 
     run(loop, answer())
+    answers = student.runs[before:]
+    assert [r.fragment for r in answers] == [question, question], answers
+    redrawn = {
+        el.WhichOneof("type")
+        for path, el in student.elements.items()
+        if student._drawn_in[path] >= before
+    }
+    assert "radio" in redrawn and not redrawn & {"progress", "plotly_chart", "bidi_component"}
     tally = class_load.tally(dep, code, "shapes")
     assert (tally.n, tally.choices["disc"]) == (1, 1)
     wait_until(

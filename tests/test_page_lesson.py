@@ -196,3 +196,28 @@ def test_presentation_mode_enlarges_type():
     assert "1.3rem" not in styles()
     at.toggle(key="lesson.big").set_value(True).run()
     assert "1.3rem" in styles()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_planes_fallback_offers_a_typed_z_only_where_the_lesson_decodes_one(lang, ae_spots):
+    """The fallback (shown when the plane's script cannot run) promises that the server decodes
+    a typed z. Only the click step does anything with one (its prediction); the choice steps
+    show a note instead, which points to the full page, where a typed z is decoded."""
+    at = _open(lang, "1")
+    hole, _ = ae_spots
+    at.number_input(key=f"{PLANE}.z1").set_value(hole[0])
+    at.number_input(key=f"{PLANE}.z2").set_value(hole[1])
+    at.button(key=f"{PLANE}.go").click().run()
+    assert not at.exception, at.exception
+    [answer] = at.session_state["lesson.answers"]
+    assert answer.step == "ae" and np.allclose(answer.facts["z"], hole)
+    for n, step in enumerate(lesson.STEPS, start=1):
+        if step.figure != "plane" or step.kind == "click":
+            continue
+        at = _open(lang, str(n))
+        fallback = plane_data.fallback(at, PLANE)
+        assert not fallback.number_input and not fallback.button
+        [note] = [c.value for c in fallback.caption]
+        assert note == _t(lang, "plane.fallback.no_js")
+        assert _t(lang, "lesson.full_page") in note  # the link it names is on the page
+        assert at.get("link_button")[0].proto.label == _t(lang, "lesson.full_page")

@@ -292,15 +292,38 @@ def _render() -> None:
         st.subheader(t(f"lesson.{step.id}.title", n=n))
         st.markdown(t(f"lesson.{step.id}.text"))
         st.latex(step.formula)
-        _predict(step)
-        if n == 1:  # the essay, credited where the lesson starts
-            st.caption(t("lesson.credit"))
-        elif answered(step) is None:  # once answered, the verdict takes its room
-            st.caption(t(f"lesson.{step.id}.figure", model=_model_label(step)))
+        if class_ui.is_student() and step.kind == "choice":
+            _class_question(n)
+        else:
+            _question(n, step)
     with figure, st.container(key="lesson-figure"):
         _figure(step)
     st.divider()
     st.caption(t("lesson.footer"))
+
+
+def _question(n: int, step: lesson.Step) -> None:
+    """The step's question, then what stands under it: the verdict, or a note on the figure."""
+    _predict(step)
+    if n == 1:  # the essay, credited where the lesson starts
+        st.caption(t("lesson.credit"))
+    elif answered(step) is None:  # once answered, the verdict takes its room
+        st.caption(t(f"lesson.{step.id}.figure", model=_model_label(step)))
+
+
+@st.fragment
+def _class_question(n: int) -> None:
+    """A class student's choice question: picking a choice and Check rerun only this, not the
+    Lesson's body. In a class the verdict waits for the teacher's reveal, so an answer changes
+    nothing else on the page (the reveal reaches the whole body: ui/push.py). On the class
+    benchmark each answer was two runs of the whole body (≈ 14 ms of script each, the question
+    ≈ 1 ms of it), and the class's answers came while its later students were still catching
+    up with the teacher on the same process (BENCHMARKS.md, 2026-12-02 (4)). Should the answer
+    have left the class (it ended, or the question is full), the whole page reruns and its
+    banner says so."""
+    _question(n, lesson.step(n))
+    if not class_ui.is_student() or st.session_state.get(class_ui.KEY_NOTICE):
+        st.rerun()
 
 
 def full_page_url(step: lesson.Step) -> str:
@@ -452,7 +475,9 @@ def _figure(step: lesson.Step) -> None:
             format_func=_in(lang.current(), "model.{}"),
         )
     big = bool(st.session_state.get(KEY_BIG))  # presentation mode: the plane's texts too
-    latent_plane(PLANE, step.dataset, model, "test", z_key=Z_KEY, k=k, marks=marks, big=big)
+    typed = step.kind == "click"  # only a click step decodes a typed z (hole_check)
+    latent_plane(PLANE, step.dataset, model, "test", z_key=Z_KEY, k=k, marks=marks, big=big,
+                 typed_z=typed)  # fmt: skip
 
 
 @st.cache_data(show_spinner=False)
