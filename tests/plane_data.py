@@ -23,6 +23,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from tests.forge import TRIGGER_ID, click_event
+from vae_geom.ui import plane as ui_plane
 
 FORMAT = "vae-geom-payload/1"
 DTYPES = {"float16": "<f2", "float32": "<f4", "uint8": "u1", "int16": "<i2"}
@@ -89,14 +90,57 @@ def component(at: AppTest, key: str):
     return found[0]
 
 
-def plane(at: AppTest, key: str = "latent") -> Plane:
-    """The plane `key` as the last run sent it: its bytes, unpacked, and its state mount."""
+def _header(blob: bytes) -> dict:
+    (n,) = struct.unpack_from("<I", blob, 0)
+    return json.loads(blob[4 : 4 + n])
+
+
+_whole: dict[str, bytes] = {}  # payload id -> the bytes a run sent whole, as a browser keeps them
+
+
+def _recording(to_send):
+    """vae_geom.ui.plane._to_send, remembering each payload it sends whole (AppTest keeps the
+    last run's messages only, and later runs send the stub)."""
+
+    def wrapped(key: str, blob: bytes) -> bytes:
+        out = to_send(key, blob)
+        if out is blob:
+            _whole[_header(blob)["meta"]["id"]] = blob
+            while len(_whole) > 64:
+                del _whole[next(iter(_whole))]
+        return out
+
+    wrapped.recording = True
+    return wrapped
+
+
+if not getattr(ui_plane._to_send, "recording", False):
+    ui_plane._to_send = _recording(ui_plane._to_send)
+
+
+def payload_bytes(at: AppTest, key: str = "latent") -> bytes:
+    """The payload the page holds for plane `key` after the last run: the bytes it was sent, or,
+    where it was sent a stub (vae_geom/ui/plane.py), the bytes an earlier run of the page sent
+    whole, as plane.js keeps them."""
     data = component(at, key).proto
     assert data.component_name == "vae_geom.plane" and data.WhichOneof("data") == "bytes"
-    header, arrays = unpack(data.bytes)
+    blob = data.bytes
+    head = _header(blob)
+    if not head.get("stub"):
+        return blob
+    assert not head["arrays"] and len(blob) < 8_192, "a stub carries the header alone"
+    assert head["meta"]["id"] in _whole, f"a stub of a payload never sent whole: {head['meta']}"
+    return _whole[head["meta"]["id"]]
+
+
+def plane(at: AppTest, key: str = "latent") -> Plane:
+    """The plane `key` as the page holds it after the last run: its payload's bytes, unpacked,
+    and its state mount."""
+    blob = payload_bytes(at, key)
+    header, arrays = unpack(blob)
     state = component(at, f"{key}.state").proto
     assert state.component_name == "vae_geom.plane_state" and state.WhichOneof("data") == "json"
-    return Plane(header, arrays, json.loads(state.json), len(data.bytes))
+    return Plane(header, arrays, json.loads(state.json), len(blob))
 
 
 def state(at: AppTest, key: str = "latent") -> dict:

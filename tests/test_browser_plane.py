@@ -515,6 +515,43 @@ def test_a_beta_change_morphs_to_the_new_models_codes(page):
         assert rgba[:3] == [int(colour[j : j + 2], 16) for j in (0, 2, 4)], (i, rgba, colour)
 
 
+# --- the payload sent once per page -------------------------------------------------------------
+
+PLANE_STATS_JS = """(n) => { const P = window.__vaeGeomPlane, p = P.planes.get(n);
+    return { id: p.data && p.data.meta.id, needs: P.needs.length, draws: P.draws.length }; }"""
+
+
+def test_a_rerun_sends_a_stub_and_a_page_that_lost_the_payload_asks_for_it(server, browser):
+    """After its first run a page is sent the payload's stub (vae_geom/ui/plane.py): a plane that
+    holds the payload keeps it and asks for nothing; one that no longer does (as if its module
+    had been loaded again) asks with "need", is sent the bytes whole, and draws them."""
+    for lost in (False, True):
+        context, page = open_page(browser, server, SMALL)
+        try:
+            wait_for_plane(page)
+            first = page.evaluate(PLANE_STATS_JS, PLANE)
+            if lost:
+                page.evaluate(
+                    "(n) => { const p = window.__vaeGeomPlane.planes.get(n);"
+                    " p.data = null; p.parsed.clear(); }",
+                    PLANE,
+                )
+            page.locator(".st-key-explorer-two_sigma label").first.click()  # a rerun: the stub
+            page.wait_for_function(
+                "(n) => window.__vaeGeomPlane.planes.get(n).k === 2", arg=PLANE, timeout=30_000
+            )
+            wait_for_plane(page)
+            after = page.evaluate(PLANE_STATS_JS, PLANE)
+            assert after["id"] == first["id"], (lost, first, after)
+            assert (after["needs"], after["draws"] - first["draws"]) == (
+                (1, 1) if lost else (0, 0)
+            ), (lost, first, after)
+            assert not page.locator(FALLBACK).is_visible()
+            assert not page.errors, page.errors
+        finally:
+            context.close()
+
+
 # --- when the plane cannot start --------------------------------------------------------------
 
 BREAK_INFLATE = "window.DecompressionStream = undefined;"  # parsePlane cannot inflate the images

@@ -47,8 +47,9 @@ def _warnings(at) -> list[str]:
 
 
 def _plane_bytes(at) -> bytes:
-    """The latent plane's payload, as sent: changes when the model behind it changes."""
-    return plane_data.component(at, "latent").proto.bytes
+    """The latent plane's payload, as the page holds it: changes when the model behind it
+    changes."""
+    return plane_data.payload_bytes(at, "latent")
 
 
 def _drawn(at) -> bool:

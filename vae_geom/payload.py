@@ -27,6 +27,7 @@ up to 5.9e-3 (1.5 grey levels) at |z| ≈ 10, and no single layer can go float16
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import struct
@@ -253,6 +254,16 @@ def _pack(kind: str, dtype: str, arrays: list, meta: dict | None = None) -> byte
     for entry, a in zip(entries, raw, strict=True):
         out[entry["offset"] : entry["offset"] + a.nbytes] = a.tobytes()
     return bytes(out)
+
+
+@functools.lru_cache(maxsize=16)  # the blobs come from a cache, the same objects run after run
+def stub(blob: bytes) -> bytes:
+    """The payload's header alone, marked "stub", without its arrays: what a browser that already
+    holds the payload (its meta.id) is sent instead (ui/plane.py; plane.js asks for the bytes if
+    it does not hold them after all)."""
+    head = header(blob)
+    text = json.dumps({**head, "arrays": [], "stub": True}).encode()
+    return struct.pack("<I", len(text)) + text
 
 
 def header(blob: bytes) -> dict:

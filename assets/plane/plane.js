@@ -4,8 +4,10 @@
 // vae_geom/ui/plane.py prepends assets/plane/decode.js (the maths, tested against torch) to this
 // file and mounts it twice per plane:
 //   - with `data` = bytes (vae_geom.payload.plane_payload): the model, the training posteriors and
-//     images, and the drawn samples. Sent once per model: Python sends the same bytes on a rerun
-//     and this module ignores a payload whose meta.id it already holds;
+//     images, and the drawn samples. Sent once per model: this module ignores a payload whose
+//     meta.id it already holds, and Python's later runs send its stub (the header alone, marked
+//     "stub"); a stub of a payload this page does not hold (the module was loaded again, or
+//     dropped it for newer ones) is answered with the trigger "need", and Python sends it whole;
 //   - assets/plane/state.js, a separate tiny component, carries JSON {plane, z, k, marks, link,
 //     texts}: the small state Python owns (the pinned z from a link or the number inputs, 1σ or
 //     2σ, the page's marks, the words in the session's language), kept apart so that a new z
@@ -21,6 +23,7 @@ const planes = new Map(); // plane key -> Plane
 const states = new Map(); // plane key -> the latest {z, k} Python sent
 const MORPH_MS = 600; // a change of β animates the ellipses for this long
 const PARSED_MAX = 4; // payloads a plane keeps parsed: going back to a rung seen is a redraw only
+const NEED_MS = 3000; // a stub's payload asked for at most this often
 const inflated = new Map(); // training images by digest, shared by every plane and rung
 const TOP = 5; // posteriors shown under the decoded image (probe.probe's top)
 const MARGIN = { left: 44, right: 12, top: 10, bottom: 38 };
@@ -29,7 +32,7 @@ const BIG = 1.4; // presentation mode (the lesson's): the plane's texts, margins
 // for benchmarks and tests: frame times and the plane objects, read with page.evaluate; each
 // list keeps its last STATS_MAX entries (hover adds one per frame while the pointer moves)
 const STATS_MAX = 1000;
-const stats = (window.__vaeGeomPlane = { planes, hover: [], frames: [], draws: [] });
+const stats = (window.__vaeGeomPlane = { planes, hover: [], frames: [], draws: [], needs: [] });
 function note(list, entry) {
   list.push(entry);
   if (list.length > STATS_MAX) list.splice(0, list.length - STATS_MAX);
@@ -145,12 +148,24 @@ class Plane {
     }
   }
 
+  // Resolves true once the payload is drawn (or was already), false if only its stub came and
+  // the bytes were asked for.
   async load(bytes) {
     const t0 = performance.now();
-    const id = headerOf(bytes).meta.id;
-    if (this.data && this.data.meta.id === id) return; // a rerun's copy: nothing to do
+    const head = headerOf(bytes);
+    const id = head.meta.id;
+    if (this.data && this.data.meta.id === id) return true; // a rerun's copy: nothing to do
     this.parsed = this.parsed || new Map();
     let data = this.parsed.get(id);
+    if (!data && head.stub) {
+      const now = Date.now(); // ask once per NEED_MS: a lost answer is asked again, no faster
+      if (!(this.asked && this.asked.id === id && now - this.asked.at < NEED_MS)) {
+        this.asked = { id, at: now };
+        note(stats.needs, { key: this.key, id });
+        this.send("need", { id, t: now });
+      }
+      return false;
+    }
     if (!data) {
       const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       data = await parsePlane(buffer, inflated);
@@ -178,6 +193,7 @@ class Plane {
     note(stats.draws, { key: this.key, ms: performance.now() - t0, n: data.shown.n, morph: !!same });
     this.schedule();
     document.dispatchEvent(new CustomEvent("vae-geom-plane-ready", { detail: this.key }));
+    return true;
   }
 
   // The words Python sends with the state, in the session's language (a switch redraws them).
@@ -731,7 +747,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     plane.send = setTriggerValue; // the latest call's: Streamlit may hand a new one on a rerun
     plane.attach(parentElement);
     plane.setState(states.get(key));
-    plane.load(bytes).then(() => hideFallback(key), (err) => {
+    plane.load(bytes).then((drawn) => drawn && hideFallback(key), (err) => {
       plane.readout.textContent = `${err}`;
       plane.readout.className = "vg-readout vg-error";
     });

@@ -7,13 +7,19 @@ until a click pins z. The pin arrives as the same bounded "click" trigger the pl
 (decoded.click_callback), so z lands in st.session_state[z_key], the URL and the server's panels.
 
 Python owns a little state beside the bytes (the pinned z, 1σ or 2σ), sent as a second, tiny
-mount of the same component so that changing it never re-sends the payload; a rerun sends the
-payload's same bytes, which Streamlit answers from the browser's cache (BENCHMARKS.md measures the
-bytes). If the component never starts, the fallback under it (two number inputs) stays visible.
+mount of the same component so that changing it never re-sends the payload. Once a session has
+been sent a payload, its later runs send the payload's stub instead (its header alone, a few
+hundred bytes: `_to_send`): a rerun the browser asks for was answered from Streamlit's message
+cache anyway, but a rerun the server pushes (a class's follower, ui/push.py) cannot know what the
+browser holds, and sent every follower the whole 1.3 MB at every step. A page that no longer holds
+a stub's payload (it reloaded its script, or dropped it for newer ones) asks for it with the
+trigger "need", and the next run sends it whole. If the component never starts, the fallback
+under it (two number inputs) stays visible.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +43,7 @@ _JS = (_ASSETS / "decode.js").read_text().replace("export function", "function")
 _component = st.components.v2.component("vae_geom.plane", js=_JS)
 _state = st.components.v2.component("vae_geom.plane_state", js=(_ASSETS / "state.js").read_text())
 
+HELD_MAX = 4  # = PARSED_MAX in plane.js: the payloads a page's plane keeps parsed
 TEXT_KEYS = tuple(  # the browser plane's own words: vae_geom/locales/<lang>/plane.json
     k.removeprefix("plane.")
     for k in i18n.catalogue(i18n.DEFAULT)
@@ -205,8 +212,9 @@ def mount(
     z = st.session_state.get(z_key)
     _component(
         key=key,
-        data=blob,
+        data=_to_send(key, blob),
         on_click_change=click_callback(key, z_key, fragment),
+        on_need_change=functools.partial(_needed, key),
         height="content",
     )
     _state(
@@ -223,6 +231,24 @@ def mount(
         },
     )
     _fallback(key, z_key, typed_z=typed_z)
+
+
+def _to_send(key: str, blob: bytes) -> bytes:
+    """The payload, or its stub if this session was sent it in an earlier run (the last HELD_MAX
+    payloads of plane `key`: the page keeps as many parsed)."""
+    held = st.session_state.setdefault(f"{key}.held", [])
+    pid = payload.header(blob)["meta"]["id"]
+    if pid in held:
+        return payload.stub(blob)
+    held.append(pid)
+    del held[:-HELD_MAX]
+    return blob
+
+
+def _needed(key: str) -> None:
+    """The page was sent a stub of a payload it does not hold: the next run sends them whole.
+    (The trigger's value is not read: a forged one can only cost this session that resend.)"""
+    st.session_state.pop(f"{key}.held", None)
 
 
 def _fallback(key: str, z_key: str, expanded: bool = False, typed_z: bool = True) -> None:
