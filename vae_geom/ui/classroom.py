@@ -260,8 +260,8 @@ def turn(catching_up: bool, class_code: str | None = None, teacher: bool = False
     finally:
         if held:
             _turns.release()
-        if catching_up and (ctx := get_script_run_ctx()) is not None:
-            push.done(ctx.session_id)  # the next follower here is pushed
+        if not teacher and (ctx := get_script_run_ctx()) is not None:
+            push.done(ctx.session_id)  # drawn (or nothing to catch up): the next one is pushed
         if teaching:
             with _teacher_done:
                 _teaching[teaching] -= 1
