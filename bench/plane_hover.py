@@ -803,8 +803,8 @@ def beta_switch(page, switches: int, gap_ms: int = 500) -> dict:
         if not before:
             log(f"β switch to {label}: no websocket frame or load seen, skipped")
             continue
-        # the payload's frame; for a rung this session had before, Streamlit sends a small
-        # reference to the copy in the browser's message cache: then the last frame before load
+        # the payload's frame; for a rung this session had before, the app sends the payload's
+        # small stub (ui/plane.py), the page holding the bytes: then the last frame before load
         big = [w for w in before if w[2] >= 100_000]
         arrived = (big or before)[-1][0]
         payload_frame = max(w[2] for w in got["ws"] if w[1] == "r")

@@ -1,11 +1,11 @@
 """The plane's payload hashed once, not twice a run: Streamlit's content hash, remembered.
 
-Every run that draws a latent plane hands its component the plane's payload, ≈ 1.3 MB of bytes
-(ui/plane.py), and Streamlit hashed it twice with BLAKE2b, ≈ 2.9 ms each on this project's
-machine (bench/big_hashes.py): once for the component's identity (which it then ignores, since
-the plane has a key: `key_as_main_identity`), once for the message's hash (the key of the
-browser's message cache, `populate_hash_if_needed`). The same bytes come back run after run, and
-a class's followers each draw the same plane.
+A run that sends a latent plane's payload whole (a session's first run with it: later ones send
+its stub, ui/plane.py) hands its component ≈ 1.3 MB of bytes, and Streamlit hashed them twice
+with BLAKE2b, ≈ 2.9 ms each on this project's machine (bench/big_hashes.py): once for the
+component's identity (which it then ignores, since the plane has a key: `key_as_main_identity`),
+once for the message's hash (the key of the browser's message cache, `populate_hash_if_needed`).
+The same bytes come to every session that opens the plane: a class's students all do.
 
 `install` wraps `streamlit.util.calc_hash` where those two call it: an input of at least
 MIN_BYTES that equals one of the last KEPT such inputs (compared byte for byte, ≈ 0.1 ms)
