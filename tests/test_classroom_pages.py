@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tests import plane_data, plotly_data
 from vae_geom import classroom, i18n, ladder, lesson
 from vae_geom.ui import classroom as class_ui
+from vae_geom.ui import push
 from vae_geom.ui.literal import literal
 
 PAGE = "../pages/0_Lesson.py"
@@ -343,3 +344,25 @@ def test_a_bad_follow_poll_setting_falls_back_to_the_default(monkeypatch, raw, e
     """VAE_GEOM_FOLLOW_POLL_S: a typo neither stops the app nor makes followers poll nonstop."""
     monkeypatch.setenv("VAE_GEOM_FOLLOW_POLL_S", raw)
     assert class_ui._seconds("VAE_GEOM_FOLLOW_POLL_S", 2.0) == expected
+
+
+def test_a_catch_up_stopped_before_it_takes_the_view_is_caught_up_later():
+    """A follower's run that read the teacher's new view but was stopped before the lesson took
+    it (a rerun of the student's own) must not count it as taken: the next poll asks for the
+    catch-up, and push reruns it. Counting it when read left a student on the old step for good
+    (bench/class_load.py: one student of 42, in one run of many)."""
+    t_at, code, _ = teacher("en")
+    s_at = student("en", code)
+    _go_to(t_at, 2)
+    asked = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(class_ui, "took", lambda view: None)  # stopped before the take
+        mp.setattr(push, "catch_up", lambda c, rev: asked.append((c, rev)) or True)
+        _run(s_at)
+    revision = classroom.revision(code)
+    taken = {rev for (_, rev, _) in push._followers[code].values()}
+    assert revision not in taken  # the registry holds what the lesson took, not what it read
+    assert asked == [(code, revision)]  # the follow poll, drawn in the same run, asks for it
+    _run(s_at)  # the pushed catch-up
+    assert _step_title(s_at) == _title("en", 2)
+    assert revision in {rev for (_, rev, _) in push._followers[code].values()}

@@ -10,7 +10,7 @@ Here: who this session is in a class (nobody, a student, the teacher) and what i
 - A student following the teacher is rerun by the server as soon as the class changes (a push:
   vae_geom/ui/push.py); the page's first lines (vae_geom/ui/lesson.py, `_follow`) take the
   teacher's step, rung and pinned z, once the teacher's own run on this process is drawn
-  (`turn`). A small fragment also polls the class's revision, every FOLLOW_POLL_S for a
+  (`turn`). A small fragment also polls the class's revision, every FOLLOW_POLL_S (5 s) for a
   follower (it only catches a push that was lost) and every POLL_S for a joined student who
   explores (a reveal then shows the verdict): one tiny read (~3 µs in memory, ~70 µs of CPU
   with Redis) in a fragment run that costs Streamlit ~5 ms of server CPU
@@ -68,8 +68,10 @@ KEY_TOUCHED = "class.touched"  # when the teacher's page last renewed the class 
 POLL_S = 0.5  # a joined student who explores sees a reveal within this, plus one page run
 
 # A follower is pushed each change (ui/push.py); its own poll only catches one that was lost (the
-# tests set it high to see the push alone do the following)
-FOLLOW_POLL_S = _seconds("VAE_GEOM_FOLLOW_POLL_S", 2.0)
+# tests set it high to see the push alone do the following). Each poll is a script run of the
+# process: 40 followers polling every 2 s were 20 runs a second beside the catch-ups; every 5 s,
+# the class's p95 fell from 1,061 to 922 ms (BENCHMARKS.md, 2026-12-02 (4)).
+FOLLOW_POLL_S = _seconds("VAE_GEOM_FOLLOW_POLL_S", 5.0)
 ANSWERS_S = 1.0  # the teacher's live answers refresh this often
 TOUCH_S = 300.0  # a teacher's open page renews the class's TTL this often (classroom.touch)
 URL_ECHO = 24  # characters of a bad link value quoted back
@@ -226,9 +228,10 @@ def to_follow() -> tuple[dict, dict | None] | None:
     if view is None or not following():
         push.follow(None)
         return None
-    push.follow(code(), view["revision"])  # this run takes it (below, or it had)
     before = st.session_state.get(KEY_APPLIED)
-    if before is not None and before["revision"] == view["revision"]:
+    taken = 0 if before is None else before["revision"]
+    push.follow(code(), taken)  # what the lesson holds: `took` says so once it takes the view
+    if taken == view["revision"]:
         return None
     return view, before
 
@@ -277,7 +280,11 @@ def _after_teacher(class_code: str | None) -> None:
 
 
 def took(view: dict) -> None:
+    """The lesson took the class's `view`. Only now is it the revision push counts as taken: a
+    run stopped before this (a rerun of the student's own) leaves the catch-up to the next push
+    or poll, where counting it when it was read left the student behind for good."""
     st.session_state[KEY_APPLIED] = view
+    push.follow(code(), view["revision"])
 
 
 def explore() -> None:
@@ -348,14 +355,14 @@ def _poll() -> None:
     except classroom.StoreUnavailable:
         st.caption(t("classroom.unavailable"))
         return
-    seen = st.session_state.get(KEY_VIEW)
-    if seen is not None and seen["revision"] == rev:
-        return
-    if following():
+    seen, applied = st.session_state.get(KEY_VIEW), st.session_state.get(KEY_APPLIED)
+    if following() and (applied is None or applied["revision"] != rev):  # what the lesson took
         if push.catch_up(c, rev):  # the body's catch-up, as a push (no full rerun), in its place
             return
         _after_teacher(c)  # the teacher's run on this process first (turn)
         st.rerun()
+    if seen is not None and seen["revision"] == rev:
+        return
     view = _store(classroom.view, c)
     if view is not None:
         st.session_state[KEY_VIEW] = view
