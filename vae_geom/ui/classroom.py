@@ -61,6 +61,7 @@ KEY_SIDS = "class.sids"  # {code: the anonymous id this session answers that cla
 KEY_FOLLOW = "class.follow"  # the student's toggle
 KEY_VIEW = "class.view"  # the class's view as last read: step, ..., revision, revealed
 KEY_APPLIED = "class.applied"  # the teacher's view this student's lesson last took
+KEY_ASKED = "class.asked"  # the revision a follower's poll last asked push to catch up with
 KEY_PUBLISHED = "class.published"  # the view the teacher last published
 KEY_NOTICE = "class.notice"  # (kind, text key, values): shown on the next run, then dropped
 KEY_URL_READ, KEY_TYPED = "class.url_read", "class.typed"
@@ -357,7 +358,10 @@ def _poll() -> None:
         return
     seen, applied = st.session_state.get(KEY_VIEW), st.session_state.get(KEY_APPLIED)
     if following() and (applied is None or applied["revision"] != rev):  # what the lesson took
-        if push.catch_up(c, rev):  # the body's catch-up, as a push (no full rerun), in its place
+        # first as push's catch-up of the body, in its place; should that not come by the next
+        # poll, the whole page (a student once stayed behind for good: BENCHMARKS.md)
+        if st.session_state.get(KEY_ASKED) != rev and push.catch_up(c, rev):
+            st.session_state[KEY_ASKED] = rev
             return
         _after_teacher(c)  # the teacher's run on this process first (turn)
         st.rerun()
