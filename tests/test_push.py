@@ -45,7 +45,7 @@ def _registered(in_fragment: bool) -> tuple[str, int, str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _clean(monkeypatch):
+def _clean():
     push._followers.clear()
     push._pushed.clear()
     yield

@@ -25,7 +25,7 @@ drawing on this process (`teacher_drawing`): their catch-ups draw one at a time 
 (ui/classroom.py, `turn`), and all of them pushed at once meant forty script threads starting and
 reading the class store together, each handing the GIL around, while the teacher's own run, and
 then the follower whose turn it was, drew among them. The teacher's Next took 300-1,160 ms to draw
-on a process of 42 followers; pushed after it, 23-99 ms (BENCHMARKS.md, 2026-12-02 (4)).
+on a process of 42 followers; pushed after it, 23-163 ms (BENCHMARKS.md, 2026-12-02 (4)).
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def catch_up(code: str, revision: int) -> bool:
 
 
 def done(session_id: str) -> None:
-    """The session's catch-up is drawn (ui/classroom.py, `turn`): its place goes to the next."""
+    """A run of the session's Lesson body ended, a catch-up or not (ui/classroom.py, `turn`):
+    its place among the AHEAD pushed goes to the next."""
     with _lock:
         _pushed.pop(session_id, None)
 
